@@ -1,0 +1,24 @@
+#pragma once
+// The CPU backend's fast kernels. fast_kernel returns null when no fast path covers the call (dtype,
+// layout, size); the dispatcher then runs the reference kernel. Tests compare the two.
+#include "ops/op.h"
+
+namespace nabla::cpu {
+
+ops::Kernel fast_kernel(ops::OpId op, const std::vector<Tensor>& inputs, const std::vector<Tensor>& outputs,
+                        const ops::Attrs& attrs);
+
+// Lets tests and benchmarks force the reference kernels (thread-local).
+class ReferenceOnlyGuard {
+ public:
+  ReferenceOnlyGuard();
+  ~ReferenceOnlyGuard();
+ private:
+  bool previous_;
+};
+
+// Threads: NABLA_NUM_THREADS, else OpenMP's default. One OpenMP pool, shared with oneDNN.
+void set_num_threads(int threads);
+int num_threads();
+
+}  // namespace nabla::cpu
