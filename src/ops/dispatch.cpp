@@ -76,10 +76,9 @@ std::vector<Tensor> call(OpId op, std::vector<Tensor> inputs, Attrs attrs) {
     if (schema.alias == Alias::inplace) {
       check_inplace(schema, inputs[0], record);
       bool saves_inputs = schema.saves == Saves::inputs || schema.saves == Saves::inputs_outputs;
-      if (record && saves_inputs) {
-        autograd::NoGradGuard no_grad;
-        saved_self = inputs[0].clone();  // the value before the write, for backward
-      }
+      // The value before the write, for backward. Cloned with grad mode on, so that the clone keeps
+      // self's history and a backward pass through it is itself differentiable.
+      if (record && saves_inputs) saved_self = inputs[0].clone();
       outputs.push_back(inputs[0]);
     } else {
       for (const OutputSpec& spec : specs) outputs.push_back(allocate(spec));

@@ -1,6 +1,7 @@
 // Tensor's methods: thin forwards to the op functions, plus the views composed from the view ops.
 #include "nabla/ops.h"
 #include "ops/op.h"
+#include "ops/view.h"
 
 namespace nabla {
 using ops::call1, ops::OpId;
@@ -15,12 +16,13 @@ Tensor Tensor::contiguous() const { return is_contiguous() ? *this : clone(); }
 Tensor Tensor::view(Shape new_shape) const { return call1(OpId::view, {*this}, ops::ShapeAttrs{std::move(new_shape)}); }
 
 Tensor Tensor::reshape(Shape new_shape) const {
-  // A view when the strides allow one, otherwise a copy (as PyTorch).
-  try {
-    return view(new_shape);
-  } catch (const Error&) {
-    return contiguous().view(std::move(new_shape));
-  }
+  // A view when the strides allow one, otherwise a copy (as PyTorch). -1 is resolved by view itself.
+  Shape resolved = new_shape;
+  int64_t known = 1;
+  for (int64_t size : resolved) known *= size == -1 ? 1 : size;
+  for (int64_t& size : resolved) if (size == -1 && known > 0) size = numel() / known;
+  if (nabla::numel(resolved) != numel() || ops::view_strides(shape(), strides(), resolved)) return view(std::move(new_shape));
+  return contiguous().view(std::move(new_shape));
 }
 
 Tensor Tensor::permute(Shape dims) const { return call1(OpId::permute, {*this}, ops::ShapeAttrs{std::move(dims)}); }

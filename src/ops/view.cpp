@@ -7,6 +7,7 @@
 #include "nabla/ops.h"
 #include "ops/elementwise.h"
 #include "ops/promotion.h"
+#include "ops/view.h"
 
 namespace nabla::ops {
 namespace {
@@ -34,8 +35,10 @@ Shape infer_shape(Shape shape, int64_t count, const char* op, const Shape& input
   return shape;
 }
 
-// Strides that let `shape` view memory laid out as (old_shape, old_strides), if any exist: each run of
-// old dims that is contiguous in memory may be split or merged freely (PyTorch's rule).
+
+}  // namespace
+
+// Each run of old dims that is contiguous in memory may be split or merged freely (PyTorch's rule).
 std::optional<Shape> view_strides(const Shape& old_shape, const Shape& old_strides, const Shape& shape) {
   Shape strides(shape.size());
   if (numel(old_shape) == 0 || old_shape.empty()) return contiguous_strides(shape);
@@ -62,7 +65,6 @@ std::optional<Shape> view_strides(const Shape& old_shape, const Shape& old_strid
   return strides;
 }
 
-}  // namespace
 
 // view: same elements, new shape, no copy (refused when the strides can't express it: use reshape)
 std::vector<OutputSpec> shape_view(const OpCall& call) {

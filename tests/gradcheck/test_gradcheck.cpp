@@ -55,14 +55,16 @@ bool applies(Layout layout, const InputSpec& spec) {
   return false;
 }
 
-Tensor values(const InputSpec& spec, const Shape& shape, Generator& generator) {
+// `position` (the input's index) shifts distinct values so that two inputs never tie either.
+Tensor values(const InputSpec& spec, const Shape& shape, Generator& generator, size_t position) {
   switch (spec.kind) {
     case InputSpec::uniform: return rand(shape, {.dtype = DType::f64}, &generator) * 2.0 - 1.0;
     case InputSpec::positive: return rand(shape, {.dtype = DType::f64}, &generator) * 1.5 + 0.5;
     case InputSpec::distinct: {
       // A random permutation of 0..n-1, scaled: neighbours differ by 0.1, far above the step eps.
       Tensor order = randperm(numel(shape), {.dtype = DType::f64}, &generator);
-      return (order * 0.1 - 0.05 * static_cast<double>(numel(shape))).reshape(shape);
+      double shift = 0.03 * static_cast<double>(position) - 0.05 * static_cast<double>(numel(shape));
+      return (order * 0.1 + shift).reshape(shape);
     }
     case InputSpec::index: return randint(0, spec.index_high, shape, {.dtype = DType::i64}, &generator);
     case InputSpec::mask: return gt(rand(shape, {.dtype = DType::f64}, &generator), wrapped_scalar(0.5));
@@ -72,28 +74,28 @@ Tensor values(const InputSpec& spec, const Shape& shape, Generator& generator) {
 
 // Makes a float64 leaf laid out so that `view` of it has the spec's shape with the layout's strides.
 std::pair<Tensor, std::function<Tensor(const Tensor&)>> make_input(const InputSpec& spec, Layout layout,
-                                                                   Generator& generator) {
+                                                                   Generator& generator, size_t position) {
   Shape shape = spec.shape;
   if (!applies(layout, spec)) {
-    return {values(spec, shape, generator), [](const Tensor& t) { return t; }};
+    return {values(spec, shape, generator, position), [](const Tensor& t) { return t; }};
   }
   switch (layout) {
     case Layout::transposed: {
       std::swap(shape[shape.size() - 1], shape[shape.size() - 2]);
-      return {values(spec, shape, generator), [](const Tensor& t) { return t.transpose(-1, -2); }};
+      return {values(spec, shape, generator, position), [](const Tensor& t) { return t.transpose(-1, -2); }};
     }
     case Layout::sliced: {
       int64_t last = shape.back();
       shape.back() = 2 * last;
-      return {values(spec, shape, generator), [last](const Tensor& t) { return t.slice(-1, 0, 2 * last, 2); }};
+      return {values(spec, shape, generator, position), [last](const Tensor& t) { return t.slice(-1, 0, 2 * last, 2); }};
     }
     case Layout::broadcast: {
       Shape full = shape;
       shape[0] = 1;
-      return {values(spec, shape, generator), [full](const Tensor& t) { return t.expand(full); }};
+      return {values(spec, shape, generator, position), [full](const Tensor& t) { return t.expand(full); }};
     }
     default:
-      return {values(spec, shape, generator), [](const Tensor& t) { return t; }};
+      return {values(spec, shape, generator, position), [](const Tensor& t) { return t; }};
   }
 }
 
@@ -124,7 +126,7 @@ TEST_P(Gradcheck, MatchesFiniteDifferences) {
   std::vector<Tensor> leaves;
   std::vector<std::function<Tensor(const Tensor&)>> views;
   for (const InputSpec& spec : test_case.inputs) {
-    auto [leaf, view] = make_input(spec, layout, generator);
+    auto [leaf, view] = make_input(spec, layout, generator, leaves.size());
     if (differentiable(spec)) leaf.requires_grad_();
     leaves.push_back(leaf);
     views.push_back(view);

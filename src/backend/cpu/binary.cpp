@@ -15,7 +15,9 @@ void run_binary(const ops::KernelCall& call, Op op) {
   const int64_t n = out.numel();
   float* y = static_cast<float*>(out.raw_data());
   auto load_scalar = [](const Tensor& t) { return static_cast<float>(t.item()); };
-  const bool a_scalar = a.numel() == 1 && n != 1, b_scalar = b.numel() == 1 && n != 1;
+  // fits() admitted a one-element operand of another shape or dtype (a wrapped C++ number): read it once.
+  auto is_scalar = [&](const Tensor& t) { return t.dtype() != DType::f32 || t.shape() != out.shape(); };
+  const bool a_scalar = is_scalar(a), b_scalar = is_scalar(b);
   const float* x0 = a_scalar ? nullptr : static_cast<const float*>(a.raw_data());
   const float* x1 = b_scalar ? nullptr : static_cast<const float*>(b.raw_data());
   const float s0 = a_scalar ? load_scalar(a) : 0.0f, s1 = b_scalar ? load_scalar(b) : 0.0f;
