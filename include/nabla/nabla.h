@@ -5,6 +5,8 @@
 #include "nabla/dtype.h"
 #include "nabla/error.h"
 #include "nabla/factory.h"
+#include "nabla/gradcheck.h"
+#include "nabla/io/safetensors.h"
 #include "nabla/ops.h"
 #include "nabla/random.h"
 #include "nabla/shape.h"

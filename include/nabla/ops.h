@@ -66,6 +66,9 @@ Tensor log_softmax(const Tensor& x, int64_t dim);
 Tensor matmul(const Tensor& a, const Tensor& b);  // 1-D and batched cases as torch.matmul
 Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index);
 Tensor gather(const Tensor& x, int64_t dim, const Tensor& index);
+// Out of place, as torch.index_add / torch.scatter_add: a copy of self with source added at index.
+Tensor index_add(const Tensor& self, int64_t dim, const Tensor& index, const Tensor& source);
+Tensor scatter_add(const Tensor& self, int64_t dim, const Tensor& index, const Tensor& source);
 
 // ---- losses
 enum class Reduction { none, mean, sum };

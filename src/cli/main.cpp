@@ -34,7 +34,7 @@ CLI::Validator non_negative() {
 
 int main(int argc, char** argv) {
   CLI::App app{"nabla: a deep-learning framework you can read end to end"};
-  app.require_subcommand(1);
+  app.require_subcommand(0, 1);
   app.set_version_flag("--version", "nabla 0.1.0");
   int threads = 0;
   app.add_option("--threads", threads, "Threads for kernels (default: NABLA_NUM_THREADS, else all cores)")
@@ -58,6 +58,10 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& error) {
     int status = app.exit(error);  // prints --help/--version, or the problem and a hint
     return status == 0 ? 0 : 2;    // every bad argument exits with 2
+  }
+  if (app.get_subcommands().empty()) {
+    std::fprintf(stderr, "nabla: error: no command given; try `nabla demo`, or `nabla --help` for the list\n");
+    return 2;
   }
   try {
     if (threads > 0) nabla::cpu::set_num_threads(threads);

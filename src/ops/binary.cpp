@@ -75,6 +75,13 @@ std::vector<Tensor> backward_div(const BackwardCall& call) {
 // pow: y = a^b, da = dy·b·a^(b−1), db = dy·y·ln a (0 where a = 0, as PyTorch)
 std::vector<OutputSpec> shape_pow(const OpCall& call) { return broadcast_shape(call, ResultKind::same); }
 void reference_pow(const KernelCall& call) {
+  if (is_integral(call.outputs[0].dtype())) {
+    // Checked before anything is written: an integer result can't hold a negative power (PyTorch refuses too).
+    for (double exponent : call.inputs[1].to_vector()) {
+      NABLA_CHECK(exponent >= 0, "pow: integers to negative integer powers are not allowed (exponent {}); "
+                  "convert the base to float first", exponent);
+    }
+  }
   elementwise_kernel<2>(call, [](double a, double b) { return std::pow(a, b); }, integer_pow);
 }
 std::vector<Tensor> backward_pow(const BackwardCall& call) {
@@ -82,10 +89,12 @@ std::vector<Tensor> backward_pow(const BackwardCall& call) {
   const Tensor& a = call.inputs[0];
   const Tensor& b = call.inputs[1];
   Tensor da, db;
-  if (call.needs_grad[0]) da = reduce_to(grad * b * pow(a, b - 1.0), call, 0);
+  Tensor zero = zeros({}, {.dtype = grad.dtype()});
+  // As PyTorch: d/da is 0 where b = 0 (not 0·a^−1 = NaN at a = 0); d/db is 0 where a = 0 and b ≥ 0.
+  if (call.needs_grad[0]) da = reduce_to(where(eq(b, wrapped_scalar(0.0)), zero, grad * b * pow(a, b - 1.0)), call, 0);
   if (call.needs_grad[1]) {
-    Tensor zero = zeros({}, {.dtype = grad.dtype()});
-    db = reduce_to(where(eq(a, wrapped_scalar(0.0)), zero, grad * call.outputs[0] * log(a)), call, 1);
+    Tensor zero_base = eq(a, wrapped_scalar(0.0)) * ge(b, wrapped_scalar(0.0));
+    db = reduce_to(where(zero_base, zero, grad * call.outputs[0] * log(a)), call, 1);
   }
   return {da, db};
 }
