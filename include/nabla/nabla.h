@@ -7,6 +7,8 @@
 #include "nabla/factory.h"
 #include "nabla/gradcheck.h"
 #include "nabla/io/safetensors.h"
+#include "nabla/linalg.h"
+#include "nabla/nn/functional.h"
 #include "nabla/ops.h"
 #include "nabla/random.h"
 #include "nabla/shape.h"

@@ -2,6 +2,8 @@
 // smallest honest demonstration that tensors, autograd and the kernels train something.
 #include "cli/demo.h"
 
+#include "cli/commands.h"
+
 #include <cmath>
 
 #include "nabla/data/synthetic.h"
@@ -84,6 +86,30 @@ double run_spirals_demo(const DemoOptions& options) {
   progress.finish(fmt::format("loss {:.4f}", loss_value));
   fmt::print("final loss {:.4f}, training accuracy {:.1f}%\n", loss_value, 100 * result);
   return result;
+}
+
+Runner add_demo_command(CLI::App& app) {
+  auto options = std::make_shared<DemoOptions>();
+  auto minimum_accuracy = std::make_shared<double>(0.0);
+  CLI::App* command = app.add_subcommand("demo", "Train a 2-layer network on two spirals and print its accuracy");
+  command->add_option("--points", options->points_per_class, "Points per spiral")->capture_default_str()->check(positive());
+  command->add_option("--hidden", options->hidden, "Hidden units")->capture_default_str()->check(positive());
+  command->add_option("--steps", options->steps, "Full-batch Adam steps")->capture_default_str()->check(positive());
+  command->add_option("--lr", options->learning_rate, "Learning rate")->capture_default_str()->check(positive());
+  command->add_option("--noise", options->noise, "Std of the noise added to the points")->capture_default_str()->check(non_negative());
+  command->add_option("--seed", options->seed, "Random seed")->capture_default_str();
+  command->add_option("--expect-accuracy", *minimum_accuracy,
+                      "Exit with status 1 if the final accuracy is below this fraction (for scripts)")
+      ->check(CLI::Range(0.0, 1.0));
+  return [command, options, minimum_accuracy] {
+    if (!command->parsed()) return -1;
+    double accuracy = run_spirals_demo(*options);
+    if (accuracy < *minimum_accuracy) {
+      fmt::print(stderr, "nabla: error: accuracy {:.3f} is below --expect-accuracy {:.3f}\n", accuracy, *minimum_accuracy);
+      return 1;
+    }
+    return 0;
+  };
 }
 
 }  // namespace nabla::cli

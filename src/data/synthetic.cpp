@@ -28,4 +28,24 @@ Labeled two_spirals(int64_t per_class, double noise, Generator& generator) {
   return {from_vector(points, {2 * per_class, 2}), from_vector(labels, {2 * per_class}, {.dtype = DType::i64})};
 }
 
+Labeled gaussian_blobs(int64_t per_class, int64_t classes, int64_t features, double spread, double std,
+                       Generator& generator) {
+  NABLA_CHECK(per_class > 0 && classes > 0 && features > 0, "gaussian_blobs: counts must be positive");
+  NABLA_CHECK(spread >= 0 && std >= 0, "gaussian_blobs: spread and std must be non-negative");
+  Tensor centres = rand({classes, features}, {.dtype = DType::f64}, &generator) * (2 * spread) - spread;
+  Tensor labels = arange(static_cast<double>(classes)).unsqueeze(1).expand({classes, per_class}).reshape({-1});
+  Tensor points = index_select(centres, 0, labels) + randn({classes * per_class, features}, {.dtype = DType::f64}, &generator) * std;
+  return {points.to(DType::f32), labels};
+}
+
+Labeled regression_1d(int64_t count, double low, double high, double (*function)(double), double noise,
+                      Generator& generator) {
+  NABLA_CHECK(count > 0 && high > low && noise >= 0, "regression_1d: need count > 0, high > low and noise ≥ 0");
+  std::vector<double> x = (rand({count}, {.dtype = DType::f64}, &generator) * (high - low) + low).to_vector();
+  std::vector<double> jitter = randn({count}, {.dtype = DType::f64}, &generator).to_vector();
+  std::vector<double> y(x.size());
+  for (size_t i = 0; i < x.size(); ++i) y[i] = function(x[i]) + noise * jitter[i];
+  return {from_vector(x, {count, 1}), from_vector(y, {count, 1})};
+}
+
 }  // namespace nabla::data

@@ -67,7 +67,14 @@ std::vector<Tensor> call(OpId op, std::vector<Tensor> inputs, Attrs attrs) {
   OpCall op_call{op, inputs, attrs};
   std::vector<OutputSpec> specs = shape_rule(op)(op_call);
 
-  const bool record = schema.differentiable != 0 && autograd::any_requires_grad(inputs);
+  if (schema.differentiable == refused && autograd::any_requires_grad(inputs)) {
+    throw Error(fmt::format("{}: nabla does not compute this op's gradient, but an input requires grad (a "
+                            "backward pass under create_graph, or a differentiable input); run it under "
+                            "NoGradGuard or detach the inputs",
+                            schema.name));
+  }
+  const bool record = schema.differentiable != 0 && schema.differentiable != refused &&
+                      autograd::any_requires_grad(inputs);
   std::vector<Tensor> outputs;
   Tensor saved_self;
   if (schema.alias == Alias::view) {

@@ -17,9 +17,10 @@ enum class OpId : uint16_t {
 };
 inline constexpr int op_count = static_cast<int>(OpId::count_);
 // Adding an op? Update this count as well: it keeps the table, the docs and the test lists honest.
-static_assert(op_count == 43, "ops.def changed: update op_count's check in src/ops/op.h");
+static_assert(op_count == 116, "ops.def changed: update op_count's check in src/ops/op.h");
 
 inline constexpr int variadic = -1;
+inline constexpr uint32_t refused = 0x80000000u;  // ops.def: "this op's gradient is not implemented"
 enum class Alias : uint8_t { none, view, inplace };
 enum class Sync : uint8_t { device, host };
 enum class Saves : uint8_t { nothing, inputs, outputs, inputs_outputs };
@@ -28,7 +29,7 @@ struct Schema {
   const char* name;
   int inputs;               // or variadic
   int outputs;
-  uint32_t differentiable;  // bit i: output i carries gradients
+  uint32_t differentiable;  // bit i: output i carries gradients; or `refused`
   Alias alias;
   Sync sync;
   Saves saves;

@@ -71,8 +71,36 @@ LossLayout loss_layout(const Tensor& logits) {
           logits.strides().back()};
 }
 
-// Target values are data, so the shape rule can't check them: the kernel does, before writing anything.
-void check_targets(const Tensor& logits, const Tensor& target, const LossAttrs& attrs) {
+// −log softmax(logits[row]) at every class c is lse − logits[row, c]: the row's lse, and its logits.
+double row_lse(const Tensor& logits, const LossLayout& layout, int64_t row) {
+  ReductionPlan plan;
+  plan.inner_shape = {layout.classes};
+  plan.inner_strides = {layout.class_stride};
+  plan.inner_count = layout.classes;
+  return log_sum_exp(plan, logits, logits.offset() + row * layout.row_stride);
+}
+double logit(const Tensor& logits, const LossLayout& layout, int64_t row, int64_t c) {
+  return load_double(logits.dtype(), logits.storage()->data(),
+                     logits.offset() + row * layout.row_stride + c * layout.class_stride);
+}
+
+// The class weights as doubles (all 1 without a weight input).
+std::vector<double> class_weights(const KernelCall& call, int64_t classes) {
+  std::vector<double> weights(static_cast<size_t>(classes), 1.0);
+  if (!std::get<LossAttrs>(call.attrs).has_weight) return weights;
+  const Tensor& weight = call.inputs[2];
+  for (int64_t c = 0; c < classes; ++c) {
+    weights[static_cast<size_t>(c)] =
+        load_double(weight.dtype(), weight.storage()->data(), weight.offset() + c * weight.strides()[0]);
+  }
+  return weights;
+}
+
+}  // namespace
+
+// Target values are data, so the shape rule can't check them: the kernels do, before writing anything.
+// (Also called by the fast kernel in src/backend/cpu/softmax.cpp.)
+void check_cross_entropy_targets(const Tensor& logits, const Tensor& target, const LossAttrs& attrs) {
   const LossLayout layout = loss_layout(logits);
   const int64_t stride = target.dim() ? target.strides()[0] : 0;
   const void* labels = target.storage()->data();
@@ -84,19 +112,6 @@ void check_targets(const Tensor& logits, const Tensor& target, const LossAttrs& 
                 label, row, logits.describe(), layout.classes, layout.classes - 1, attrs.ignore_index);
   }
 }
-
-// −log softmax(logits[row])[label] = lse(logits[row]) − logits[row, label]
-double row_loss(const Tensor& logits, const LossLayout& layout, int64_t row, int64_t label) {
-  ReductionPlan plan;
-  plan.inner_shape = {layout.classes};
-  plan.inner_strides = {layout.class_stride};
-  plan.inner_count = layout.classes;
-  const int64_t base = logits.offset() + row * layout.row_stride;
-  const double picked = load_double(logits.dtype(), logits.storage()->data(), base + label * layout.class_stride);
-  return log_sum_exp(plan, logits, base) - picked;
-}
-
-}  // namespace
 
 // logsumexp: x [..] → [.. reduced ..]; y = log Σ e^x over dims (integers give float32, as PyTorch).
 //   dx = dy_kept · e^(x − y_kept)
@@ -143,12 +158,17 @@ std::vector<Tensor> backward_log_softmax(const BackwardCall& call) {
   return {grad - exp(call.outputs[0]) * sum(grad, {std::get<DimAttrs>(call.attrs).dim}, true)};
 }
 
-// cross_entropy: logits [N, C] (or [C]), target int [N] (or 0-dim) → loss [N] (none) or 0-dim (mean, sum).
-//   loss_n = lse(logits_n) − logits_n[target_n], 0 where target_n == ignore_index;
-//   mean divides by the number of targets not ignored (NaN when all are, as PyTorch).
-//   dlogits = (softmax(logits) − one_hot(target)) · kept · dloss_n  (· 1/count for mean)
+// cross_entropy: logits [N, C] (or [C]), target int [N] (or 0-dim)[, weight [C]] → loss [N] (none) or 0-dim.
+//   With ε = label_smoothing, w the class weights (1 without), lse_n = lse(logits_n), as PyTorch:
+//   loss_n = (1 − ε)·w[t_n]·(lse_n − logits_n[t_n]) + ε/C·Σ_c w_c·(lse_n − logits_n[c]), 0 where t_n is ignored;
+//   mean divides the sum by Σ w[t_n] over the targets not ignored (NaN when all are, as PyTorch).
+//   dlogits_n = ((1 − ε)·(w[t_n]·p_n − w ⊙ one_hot(t_n)) + ε/C·(Σw·p_n − w))·kept_n·dloss_n (· 1/Σ w[t] for mean)
 std::vector<OutputSpec> shape_cross_entropy(const OpCall& call) {
   const Tensor& logits = call.inputs[0];
+  const auto& attrs = std::get<LossAttrs>(call.attrs);
+  NABLA_CHECK(call.inputs.size() == (attrs.has_weight ? 3u : 2u),
+              "cross_entropy: expected inputs (logits, target{}), got {} tensors", attrs.has_weight ? ", weight" : "",
+              call.inputs.size());
   const Tensor& target = call.inputs[1];
   NABLA_CHECK(is_floating(logits.dtype()), "cross_entropy: logits must be floating point, got {} (target {})",
               logits.describe(), target.describe());
@@ -160,7 +180,15 @@ std::vector<OutputSpec> shape_cross_entropy(const OpCall& call) {
   const Shape expected = logits.dim() == 2 ? Shape{logits.shape()[0]} : Shape{};
   NABLA_CHECK(target.shape() == expected, "cross_entropy: logits {} need a target of shape {}, got {}",
               logits.describe(), shape_string(expected), target.describe());
-  const bool none = std::get<LossAttrs>(call.attrs).reduction == Reduction::none;
+  if (attrs.has_weight) {
+    const Tensor& weight = call.inputs[2];
+    NABLA_CHECK(is_floating(weight.dtype()) && weight.shape() == Shape{logits.shape().back()},
+                "cross_entropy: weight {} must be a floating tensor with one entry per class, [{}] (logits {})",
+                weight.describe(), logits.shape().back(), logits.describe());
+  }
+  NABLA_CHECK(attrs.label_smoothing >= 0 && attrs.label_smoothing <= 1,
+              "cross_entropy: label_smoothing must be between 0 and 1, got {}", attrs.label_smoothing);
+  const bool none = attrs.reduction == Reduction::none;
   return {{none ? expected : Shape{}, logits.dtype()}};
 }
 void reference_cross_entropy(const KernelCall& call) {
@@ -168,39 +196,65 @@ void reference_cross_entropy(const KernelCall& call) {
   const Tensor& target = call.inputs[1];
   const Tensor& out = call.outputs[0];
   const auto& attrs = std::get<LossAttrs>(call.attrs);
-  check_targets(logits, target, attrs);
+  check_cross_entropy_targets(logits, target, attrs);
   const LossLayout layout = loss_layout(logits);
+  const std::vector<double> weights = class_weights(call, layout.classes);
+  const double smoothing = attrs.label_smoothing;
   const int64_t stride = target.dim() ? target.strides()[0] : 0;
-  double total = 0;
-  int64_t count = 0;
+  double total = 0, denominator = 0;
   for (int64_t row = 0; row < layout.rows; ++row) {
     int64_t label = load_int(target.dtype(), target.storage()->data(), target.offset() + row * stride);
-    const bool kept = label != attrs.ignore_index;
-    const double loss = kept ? row_loss(logits, layout, row, label) : 0.0;
+    double loss = 0;
+    if (label != attrs.ignore_index) {
+      const double lse = row_lse(logits, layout, row);
+      const double weight = weights[static_cast<size_t>(label)];
+      loss = (1 - smoothing) * weight * (lse - logit(logits, layout, row, label));
+      if (smoothing > 0) {
+        double smooth = 0;
+        for (int64_t c = 0; c < layout.classes; ++c) smooth += weights[static_cast<size_t>(c)] * (lse - logit(logits, layout, row, c));
+        loss += smoothing / static_cast<double>(layout.classes) * smooth;
+      }
+      denominator += weight;
+    }
     if (attrs.reduction == Reduction::none) store_double(out.dtype(), out.raw_data(), row, loss);
     total += loss;
-    count += kept ? 1 : 0;
   }
   if (attrs.reduction == Reduction::sum) store_double(out.dtype(), out.raw_data(), 0, total);
-  if (attrs.reduction == Reduction::mean) store_double(out.dtype(), out.raw_data(), 0, total / static_cast<double>(count));
+  if (attrs.reduction == Reduction::mean) store_double(out.dtype(), out.raw_data(), 0, total / denominator);
 }
 std::vector<Tensor> backward_cross_entropy(const BackwardCall& call) {
   const auto& attrs = std::get<LossAttrs>(call.attrs);
   const Tensor& logits = call.inputs[0];
   const Tensor& grad = call.grads[0];
   const int64_t classes = logits.shape().back();
+  const double smoothing = attrs.label_smoothing, spread = smoothing / static_cast<double>(classes);
   Tensor rows = logits.dim() == 2 ? logits : logits.unsqueeze(0);                  // [N, C]
   Tensor labels = call.inputs[1].reshape({-1, 1});                                  // [N, 1]
-  Tensor one_hot = eq(labels, arange(static_cast<double>(classes)).reshape({1, classes}));  // [N, C]
+  Tensor one_hot = eq(labels, arange(static_cast<double>(classes)).reshape({1, classes})).to(rows.dtype());  // [N, C]
   Tensor kept = ne(labels, wrapped_scalar(attrs.ignore_index));                     // [N, 1]
+  Tensor probabilities = softmax(rows, 1);
+  Tensor dlogits, denominator;                                                      // [N, C], 0-dim
+  if (attrs.has_weight) {
+    Tensor weight = call.inputs[2].reshape({1, classes});                           // [1, C]
+    Tensor picked = sum(one_hot * weight, {1}, true) * kept;                        // w[t_n], 0 if ignored
+    dlogits = (1 - smoothing) * (picked * probabilities - one_hot * weight);
+    if (smoothing > 0) dlogits = dlogits + spread * (sum(weight) * probabilities - weight);
+    denominator = sum(picked);
+  } else {
+    dlogits = probabilities - one_hot * (1 - smoothing);
+    if (smoothing > 0) dlogits = dlogits - spread;
+    denominator = sum(kept).to(grad.dtype());
+  }
   Tensor scale;                                                                     // [N, 1] or 0-dim
   switch (attrs.reduction) {
     case Reduction::none: scale = grad.reshape({-1, 1}); break;
     case Reduction::sum: scale = grad; break;
-    case Reduction::mean: scale = grad / sum(kept).to(grad.dtype()); break;
+    case Reduction::mean: scale = grad / denominator; break;
   }
-  Tensor dlogits = (softmax(rows, 1) - one_hot) * (kept * scale);
-  return {dlogits.reshape(logits.shape()), Tensor()};
+  dlogits = dlogits * (kept * scale);
+  std::vector<Tensor> result{dlogits.reshape(logits.shape()), Tensor()};
+  if (attrs.has_weight) result.emplace_back();  // class weights get no gradient (as PyTorch)
+  return result;
 }
 
 }  // namespace nabla::ops

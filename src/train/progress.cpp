@@ -18,7 +18,7 @@ std::string format_duration(double seconds) {
 
 ProgressBar::ProgressBar(std::string label, int64_t total, std::string unit, std::FILE* stream)
     : label_(std::move(label)), unit_(std::move(unit)), total_(std::max<int64_t>(total, 1)), stream_(stream),
-      terminal_(isatty(fileno(stream)) != 0), start_(std::chrono::steady_clock::now()), last_draw_(start_) {}
+      terminal_(stream != nullptr && isatty(fileno(stream)) != 0), start_(std::chrono::steady_clock::now()), last_draw_(start_) {}
 
 ProgressBar::~ProgressBar() {
   if (!finished_) finish();
@@ -51,6 +51,7 @@ void ProgressBar::finish(const std::string& metrics) {
 }
 
 void ProgressBar::draw(bool final) {
+  if (!stream_) return;  // a silent bar
   const double fraction = static_cast<double>(done_) / static_cast<double>(total_);
   const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   const double per_second = rate();

@@ -3,23 +3,30 @@
 
 For each case this script builds fixed inputs (seeded by the case's name, so adding a case never changes
 another), runs the op in PyTorch, and computes the gradient of sum(output * upstream) with respect to each
-differentiable input, for a fixed random `upstream`. It writes two files next to itself:
+differentiable input, where `upstream` is a fixed formula of the flat index (upstream_like). It writes two
+files next to itself:
 
-  fixtures.safetensors  every tensor, named "<case>.input0", "<case>.upstream0", "<case>.output0",
-                        "<case>.grad0", … (written by hand below: no safetensors package needed)
-  cases.json            one entry per case: name, op, covers, args, the tensor names, which inputs
-                        require grad, which inputs the op sees transposed, the tolerance, a note on the
-                        PyTorch rule it pins down, and for calls PyTorch refuses, its error message
+  fixtures.safetensors  every tensor, named "<case>.i0", "<case>.o0", "<case>.g0", … (inputs, outputs,
+                        gradients; <case> is the case's position in cases.json; written by hand below:
+                        no safetensors package needed)
+  cases.json            one entry per case: name, op, covers (the ops of ops.def it exercises, when not
+                        just op), args, the
+                        number of inputs and outputs, which inputs require grad and which gradients and
+                        upstreams exist (flags left out when implied: see Fixtures.add), which inputs the op sees transposed, the tolerance [atol, rtol],
+                        a note on the PyTorch rule it pins down, and for calls PyTorch refuses, its error
 
-tests/golden/test_golden.cpp replays every case through nabla's public API. Both files are committed, so
-building and testing nabla never needs Python; rerun this script only when cases change:
+The cases of the first 46 ops are below; those of the full op set (and the public functions built on it)
+are in full_op_set.py. tests/golden/test_golden.cpp replays every case through nabla's public API. Both
+files are committed, so building and testing nabla never needs Python; rerun this script only when cases
+change (torch 2.x, CPU):
 
-  python3 -m venv /tmp/torchenv && /tmp/torchenv/bin/pip install torch numpy
-  /tmp/torchenv/bin/python tests/golden/make_fixtures.py
+  /root/torchenv/bin/python tests/golden/make_fixtures.py
 
-The op names and their args mirror the `ops` table in test_golden.cpp; keep the two in step.
+The op names and their args mirror the `ops` table in test_golden.cpp; keep the two in step. The script
+checks that every op of ops.def is covered and that every call meant to raise does raise in PyTorch.
 """
 import json
+import math
 import operator
 import os
 import struct
@@ -28,6 +35,8 @@ import zlib
 
 import torch
 import torch.nn.functional as F
+
+import full_op_set
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 F64, F32, BF16, F16 = torch.float64, torch.float32, torch.bfloat16, torch.float16
@@ -45,6 +54,20 @@ TOLERANCES = {F64: (1e-12, 1e-10), F32: (1e-6, 1e-5), F16: (1e-3, 2e-3), BF16: (
 PRECISION_ORDER = [BF16, F16, F32, F64]
 
 INF, NAN = float("inf"), float("nan")
+
+
+def read_op_names():
+    """The ops of src/ops/ops.def: the golden coverage test wants a case for each."""
+    path = os.path.join(HERE, "..", "..", "src", "ops", "ops.def")
+    names = set()
+    with open(path) as ops_def:
+        for line in ops_def:
+            if line.startswith("NABLA_OP("):
+                names.add(line[len("NABLA_OP("):].split(",")[0].strip())
+    return names
+
+
+OP_NAMES = read_op_names()
 
 # ---------------------------------------------------------------- input makers: each takes a generator
 
@@ -128,6 +151,8 @@ def run_reduce(function, x, args):
 
 def run_op(op, xs, args):
     """Returns a tuple of outputs."""
+    if op in full_op_set.RUNNERS:
+        return tuple(full_op_set.RUNNERS[op](xs, args))
     if op in UNARY:
         return (UNARY[op](xs[0]),)
     if op in BINARY:
@@ -173,13 +198,18 @@ class Fixtures:
     def __init__(self):
         self.tensors = {}
         self.cases = []
+        self.problems = []  # reported together at the end
 
     def add(self, name, op, inputs, args=None, covers=(), grad=None, tolerance=None, note=None, transposed=(),
-            raises=False):
+            raises=False, check=None, deviation=None):
         """One case: `inputs` are makers; `grad` says which inputs get gradients (default: floating ones).
 
         `transposed` lists inputs that the op sees transposed (last two dims): strided, not contiguous.
         `raises`: PyTorch refuses the call, and nabla must throw too.
+        `check`: a random op: nabla's samples are checked for the properties full_op_set.PROPERTIES[check]
+        names (PyTorch's samples are checked here too), not against PyTorch's values.
+        `deviation`: a call PyTorch answers that nabla deliberately refuses (the reason): nabla may throw its
+        nabla::Error, but if it answers, the answer must match PyTorch's. The documented allow-list.
         """
         assert name.replace("_", "").isalnum(), f"{name}: gtest needs [A-Za-z0-9_] names"
         assert all(c["name"] != name for c in self.cases), f"{name}: duplicate case"
@@ -189,25 +219,49 @@ class Fixtures:
         if grad is None or isinstance(grad, bool):
             wanted = (True if grad is None else grad) and not raises
             grad = [wanted and t.is_floating_point() for t in inputs]
-        entry = {"name": name, "op": op, "covers": sorted({op, *covers}), "args": args}
+            # Named inputs that PyTorch can't differentiate (class weights, running statistics).
+            fixed = full_op_set.NOT_DIFFERENTIABLE.get(op, set())
+            for index, input_name in enumerate(args.get("tensors", [])):
+                grad[index] = grad[index] and input_name not in fixed
+        unknown = set(covers) - OP_NAMES
+        assert not unknown, f"{name}: covers {unknown}, not in ops.def"
+        # A case covers its op when that is an op of ops.def (composites like mse_loss cover what they name).
+        # "covers" is left out where it would be just [op].
+        entry = {"name": name, "op": op}
+        covered = sorted(({op} & OP_NAMES) | set(covers))
+        if covered != [op]:
+            entry["covers"] = covered
+        entry["args"] = json_safe(args)
         if transposed:
             entry["transposed_inputs"] = list(transposed)
         if raises:
             self.add_error_case(entry, inputs, note)
             return
+        if check:
+            self.add_property_case(entry, inputs, check, note)
+            return
         leaves = [t.detach().clone().requires_grad_(g) for t, g in zip(inputs, grad)]
         outputs = run_op(op, seen_by_op(leaves, transposed), args)
-        differentiable = [o.requires_grad for o in outputs]
-        upstreams = [torch.randn(o.shape, generator=generator, dtype=F64).to(o.dtype) if d else None
-                     for o, d in zip(outputs, differentiable)]
+        upstreams = [upstream_like(o) if o.requires_grad else None for o in outputs]
         grads = self.gradients(leaves, grad, outputs, upstreams)
 
-        entry.update({"inputs": self.store(name, "input", inputs), "requires_grad": grad,
-                      "outputs": self.store(name, "output", outputs),
-                      "upstreams": self.store(name, "upstream", upstreams),
-                      "grads": self.store(name, "grad", grads)})
-        atol, rtol = tolerance or default_tolerance(inputs + list(outputs))
-        entry["tolerance"] = {"atol": atol, "rtol": rtol}
+        self.store("i", inputs)
+        self.store("o", outputs)
+        self.store("g", grads)
+        entry.update({"inputs": len(inputs), "outputs": len(outputs)})
+        # Lists of flags only where they say something (keeps cases.json small): requires_grad where some
+        # input requires grad; grads (which gradients are stored) where that differs from requires_grad;
+        # upstreams (which outputs carry one) where gradients are checked and some output carries none.
+        stored = [g is not None for g in grads]
+        if any(grad):
+            entry["requires_grad"] = grad
+        if stored != grad:
+            entry["grads"] = stored
+        if any(stored) and not all(u is not None for u in upstreams):
+            entry["upstreams"] = [u is not None for u in upstreams]
+        entry["tolerance"] = list(tolerance or default_tolerance(inputs + list(outputs)))
+        if deviation:
+            entry["deviation"] = deviation
         if note:
             entry["note"] = note
         self.cases.append(entry)
@@ -219,10 +273,21 @@ class Fixtures:
         except Exception as error:  # PyTorch raises RuntimeError, IndexError, ValueError, NotImplementedError
             entry["error"] = str(error).splitlines()[0]
         else:
-            raise AssertionError(f"{name}: PyTorch was expected to raise")
-        entry.update({"inputs": self.store(name, "input", inputs), "requires_grad": [False] * len(inputs),
-                      "outputs": [], "upstreams": [], "grads": [None] * len(inputs),
-                      "tolerance": {"atol": 0, "rtol": 0}})
+            self.problems.append(f"{name}: PyTorch was expected to raise")
+            return
+        self.store("i", inputs)
+        entry.update({"inputs": len(inputs), "outputs": 0})
+        if note:
+            entry["note"] = note
+        self.cases.append(entry)
+
+    def add_property_case(self, entry, inputs, check, note):
+        outputs = run_op(entry["op"], seen_by_op(inputs, entry.get("transposed_inputs", ())), entry["args"])
+        for problem in full_op_set.PROPERTIES[check](seen_by_op(inputs, entry.get("transposed_inputs", ())),
+                                                     outputs, entry["args"]):
+            self.problems.append(f"{entry['name']}: PyTorch's samples fail the check: {problem}")
+        self.store("i", inputs)
+        entry.update({"inputs": len(inputs), "outputs": 0, "check": check})
         if note:
             entry["note"] = note
         self.cases.append(entry)
@@ -241,16 +306,36 @@ class Fixtures:
             result.append(torch.zeros_like(leaf) if g and value is None else value)
         return result
 
-    def store(self, case, kind, tensors):
-        names = []
+    def store(self, kind, tensors):
+        """Tensor k of a kind is "<case>.<kind><k>": <case> is the case's position in cases.json (short
+        names keep the safetensors header small); kinds: i inputs, o outputs, g gradients."""
+        case = len(self.cases)
         for index, tensor in enumerate(tensors):
-            if tensor is None:
-                names.append(None)
-                continue
-            key = f"{case}.{kind}{index}"
-            self.tensors[key] = tensor.detach().contiguous()
-            names.append(key)
-        return names
+            if tensor is not None:
+                self.tensors[f"{case}.{kind}{index}"] = tensor.detach().contiguous()
+
+
+def json_safe(value):
+    """JSON has no inf or nan: args write them as the strings "inf", "-inf" and "nan"."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
+    if isinstance(value, dict):
+        return {key: json_safe(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [json_safe(item) for item in value]
+    return value
+
+
+def upstream_like(output):
+    """The upstream gradient for an output: cos(2.39996·k + 0.5) at flat index k, rounded to its dtype.
+
+    A formula rather than stored tensors keeps the fixtures small; test_golden.cpp computes the same values
+    (math.cos is the C library's cos, as std::cos in C++)."""
+    data = [math.cos(UPSTREAM_STEP * k + 0.5) for k in range(output.numel())]
+    return torch.tensor(data, dtype=F64).reshape(output.shape).to(output.dtype)
+
+
+UPSTREAM_STEP = 2.399963229728653  # the golden angle: no short period
 
 
 def seen_by_op(tensors, transposed):
@@ -732,6 +817,8 @@ def error_cases(f):
 
 def tensor_bytes(tensor):
     # reshape(-1) first: a 0-dim tensor can't be viewed as bytes of another size
+    if tensor.numel() == 0:
+        return b""
     return tensor.detach().contiguous().reshape(-1).view(torch.uint8).numpy().tobytes()
 
 
@@ -762,7 +849,7 @@ def write_safetensors(path, tensors, metadata):
 
 def write_cases(path, cases):
     # One case per line: diffs stay readable when a case changes.
-    lines = ",\n".join(json.dumps(case, separators=(", ", ": ")) for case in cases)
+    lines = ",\n".join(json.dumps(case, separators=(", ", ": "), allow_nan=False) for case in cases)
     write_atomic(path, ("[\n" + lines + "\n]\n").encode())
 
 
@@ -772,8 +859,11 @@ def main():
     fixtures = Fixtures()
     for family in (elementwise_cases, binary_cases, promotion_cases, compare_cases, where_cases, inplace_cases,
                    copy_cases, view_cases, reduce_cases, max_cases, linear_algebra_cases, loss_cases,
-                   strided_cases, error_cases):
+                   strided_cases, error_cases, *full_op_set.FAMILIES):
         family(fixtures)
+    assert not fixtures.problems, "\n".join(fixtures.problems)
+    missing = OP_NAMES - {name for case in fixtures.cases for name in case.get("covers", [case["op"]])}
+    assert not missing, f"ops without a golden case: {sorted(missing)}"
     fixtures_path = os.path.join(HERE, "fixtures.safetensors")
     write_safetensors(fixtures_path, fixtures.tensors,
                       {"generator": "tests/golden/make_fixtures.py", "torch": torch.__version__})

@@ -1,6 +1,7 @@
 #pragma once
 // A progress bar for long work. On a terminal it redraws one line: bar, percentage, rate, ETA and the
 // latest metrics. Otherwise (a log file, CI) it prints a plain line at every tenth of the work.
+// A null stream makes a silent bar.
 #include <chrono>
 #include <cstdint>
 #include <cstdio>

@@ -36,9 +36,32 @@ ops::Kernel fast_kernel(ops::OpId op, const std::vector<Tensor>& inputs, const s
   switch (op) {
     case ops::OpId::add: case ops::OpId::sub: case ops::OpId::mul: case ops::OpId::div:
     case ops::OpId::add_: case ops::OpId::mul_:
+    case ops::OpId::minimum: case ops::OpId::maximum:
       return binary_fast(op, inputs, outputs);
+    case ops::OpId::neg: case ops::OpId::exp: case ops::OpId::log: case ops::OpId::sqrt: case ops::OpId::tanh:
+    case ops::OpId::sigmoid: case ops::OpId::relu: case ops::OpId::abs: case ops::OpId::sign: case ops::OpId::log1p:
+    case ops::OpId::rsqrt: case ops::OpId::sin: case ops::OpId::cos: case ops::OpId::floor: case ops::OpId::ceil:
+    case ops::OpId::round: case ops::OpId::isfinite: case ops::OpId::isnan: case ops::OpId::logical_not:
+    case ops::OpId::leaky_relu: case ops::OpId::elu: case ops::OpId::gelu: case ops::OpId::silu:
+    case ops::OpId::softplus: case ops::OpId::clamp:
+      return elementwise_fast(op, inputs, outputs, attrs);
+    case ops::OpId::copy_:
+      return copy_fast(inputs, outputs);
     case ops::OpId::matmul:
       return matmul_fast(inputs, outputs);
+    case ops::OpId::sum: case ops::OpId::mean: case ops::OpId::max:
+      return reduce_fast(op, inputs, outputs, attrs);
+    case ops::OpId::softmax: case ops::OpId::log_softmax:
+      return softmax_fast(op, inputs, outputs, attrs);
+    case ops::OpId::cross_entropy:
+      return cross_entropy_fast(inputs, outputs, attrs);
+    case ops::OpId::layer_norm:
+      return layer_norm_fast(inputs, outputs);
+    case ops::OpId::conv2d: case ops::OpId::conv_transpose2d: case ops::OpId::conv2d_backward_weight:
+      return conv_fast(op, inputs, outputs, attrs);
+    case ops::OpId::max_pool2d: case ops::OpId::avg_pool2d: case ops::OpId::avg_pool2d_backward:
+    case ops::OpId::adaptive_avg_pool2d: case ops::OpId::adaptive_avg_pool2d_backward:
+      return pool_fast(op, inputs, outputs, attrs);
     default:
       (void)attrs;
       return nullptr;

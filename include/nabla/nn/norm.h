@@ -1,0 +1,70 @@
+#pragma once
+// Normalization layers: BatchNorm1d/2d (running statistics, momentum, eval mode), LayerNorm, GroupNorm.
+#include "nabla/nn/module.h"
+
+namespace nabla::nn {
+
+struct BatchNormOptions {
+  int64_t features = 0;
+  double eps = 1e-5, momentum = 0.1;
+  bool affine = true, track_running_stats = true;
+};
+
+// BatchNorm1d normalises [N, C] or [N, C, L] per channel; BatchNorm2d [N, C, H, W].
+class BatchNorm : public Module {
+ public:
+  BatchNorm(const char* name, int64_t rank, const BatchNormOptions& options);
+  Tensor forward(const Tensor& x) override;
+  std::string describe() const override;
+
+  BatchNormOptions options;
+  Tensor weight, bias, running_mean, running_var, num_batches_tracked;
+
+ private:
+  int64_t rank_;  // 1 or 2 spatial-style ranks accepted, checked in forward
+};
+
+class BatchNorm1d : public BatchNorm {
+ public:
+  explicit BatchNorm1d(const BatchNormOptions& options) : BatchNorm("BatchNorm1d", 1, options) {}
+  explicit BatchNorm1d(int64_t features) : BatchNorm1d(BatchNormOptions{.features = features}) {}
+};
+
+class BatchNorm2d : public BatchNorm {
+ public:
+  explicit BatchNorm2d(const BatchNormOptions& options) : BatchNorm("BatchNorm2d", 2, options) {}
+  explicit BatchNorm2d(int64_t features) : BatchNorm2d(BatchNormOptions{.features = features}) {}
+};
+
+struct LayerNormOptions {
+  Shape normalized_shape;
+  double eps = 1e-5;
+  bool elementwise_affine = true;
+};
+
+class LayerNorm : public Module {
+ public:
+  explicit LayerNorm(const LayerNormOptions& options);
+  explicit LayerNorm(int64_t features) : LayerNorm(LayerNormOptions{.normalized_shape = {features}}) {}
+  Tensor forward(const Tensor& x) override;
+
+  LayerNormOptions options;
+  Tensor weight, bias;
+};
+
+struct GroupNormOptions {
+  int64_t groups = 1, channels = 0;
+  double eps = 1e-5;
+  bool affine = true;
+};
+
+class GroupNorm : public Module {
+ public:
+  explicit GroupNorm(const GroupNormOptions& options);
+  Tensor forward(const Tensor& x) override;
+
+  GroupNormOptions options;
+  Tensor weight, bias;
+};
+
+}  // namespace nabla::nn

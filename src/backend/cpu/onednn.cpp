@@ -1,0 +1,196 @@
+#include "backend/cpu/onednn.h"
+
+#include <atomic>
+#include <vector>
+
+namespace nabla::cpu::onednn {
+namespace {
+
+using dims = dnnl::memory::dims;
+
+std::atomic<int64_t> primitive_hits{0}, primitive_misses{0}, weight_hits{0}, weight_misses{0};
+
+// A reordered weight: valid while its storage is alive (the weak pointer) at the version it was made from.
+struct WeightEntry {
+  std::weak_ptr<Storage> owner;
+  int64_t offset = 0;
+  uint32_t version = 0;
+  dnnl::memory::desc user, inner;
+  std::shared_ptr<Buffer> buffer;
+  dnnl::memory memory;
+};
+
+// Few entries are live at once (a model's conv weights, in one or two layouts each); dead or stale
+// ones are dropped as new ones come, and the oldest beyond the capacity.
+constexpr size_t weight_capacity = 256;
+
+std::mutex weight_mutex;
+std::list<WeightEntry>& weight_entries() {
+  static std::list<WeightEntry> entries;
+  return entries;
+}
+
+}  // namespace
+
+dnnl::engine& engine() {
+  static dnnl::engine instance(dnnl::engine::kind::cpu, 0);
+  return instance;
+}
+
+dnnl::stream& stream() {
+  static dnnl::stream instance(engine());
+  return instance;
+}
+
+bool addressable(const Tensor& t) {
+  if (t.dtype() != DType::f32 || t.numel() == 0) return false;
+  for (int64_t d = 0; d < t.dim(); ++d) {
+    if (t.shape()[d] > 1 && t.strides()[d] <= 0) return false;
+  }
+  return true;
+}
+
+namespace {
+// Strides for oneDNN: a dim of size 1 never steps, so give it the stride a contiguous layout would have
+// (oneDNN compares descriptors by strides, and this lets a contiguous view match a plain layout).
+dims clean_strides(const Shape& shape, const Shape& strides) {
+  dims result(strides.begin(), strides.end());
+  int64_t running = 1;
+  for (size_t d = shape.size(); d-- > 0;) {
+    if (shape[d] == 1) result[d] = running;
+    running = std::max<int64_t>(running, result[d] * shape[d]);
+  }
+  return result;
+}
+}  // namespace
+
+dnnl::memory::desc describe(const Tensor& t) {
+  return dnnl::memory::desc(dims(t.shape().begin(), t.shape().end()), dnnl::memory::data_type::f32,
+                            clean_strides(t.shape(), t.strides()));
+}
+
+// [O, I/g, kh, kw] as oneDNN's [g, O/g, I/g, kh, kw] (the same elements, the group split off dim 0).
+dnnl::memory::desc describe_grouped_weight(const Tensor& weight, int64_t groups) {
+  if (groups == 1) return describe(weight);
+  const Shape& shape = weight.shape();
+  dims strides = clean_strides(shape, weight.strides());
+  const int64_t per_group = shape[0] / groups;
+  dims grouped_dims{groups, per_group, shape[1], shape[2], shape[3]};
+  dims grouped_strides{strides[0] * per_group, strides[0], strides[1], strides[2], strides[3]};
+  return dnnl::memory::desc(grouped_dims, dnnl::memory::data_type::f32, grouped_strides);
+}
+
+dnnl::memory::desc grouped_weight_desc(const Shape& shape, int64_t groups) {
+  const Shape strides = contiguous_strides(shape);
+  if (groups == 1) return dnnl::memory::desc(dims(shape.begin(), shape.end()), dnnl::memory::data_type::f32, dims(strides.begin(), strides.end()));
+  const int64_t per_group = shape[0] / groups;
+  return dnnl::memory::desc({groups, per_group, shape[1], shape[2], shape[3]}, dnnl::memory::data_type::f32,
+                            {strides[0] * per_group, strides[0], strides[1], strides[2], strides[3]});
+}
+
+dnnl::memory wrap(const Tensor& t, const dnnl::memory::desc& desc) {
+  return dnnl::memory(desc, engine(), t.raw_data());
+}
+
+Buffer::Buffer(size_t bytes) : data_(bytes ? memory::allocate(bytes) : nullptr), bytes_(bytes) {}
+Buffer::~Buffer() {
+  if (data_) memory::release(data_, bytes_);
+}
+Buffer& Buffer::operator=(Buffer&& other) noexcept {
+  if (this != &other) {
+    if (data_) memory::release(data_, bytes_);
+    data_ = std::exchange(other.data_, nullptr);
+    bytes_ = std::exchange(other.bytes_, 0);
+  }
+  return *this;
+}
+
+dnnl::memory temporary(const dnnl::memory::desc& desc, Buffer& owner) {
+  owner = Buffer(desc.get_size());
+  return dnnl::memory(desc, engine(), owner.data());
+}
+
+Edge make_input_edge(const dnnl::memory::desc& user, const dnnl::memory::desc& inner) {
+  Edge edge{user, inner, {}};
+  if (!edge.same()) edge.convert = dnnl::reorder(dnnl::reorder::primitive_desc(engine(), user, engine(), inner));
+  return edge;
+}
+
+Edge make_output_edge(const dnnl::memory::desc& inner, const dnnl::memory::desc& user) {
+  Edge edge{user, inner, {}};
+  if (!edge.same()) edge.convert = dnnl::reorder(dnnl::reorder::primitive_desc(engine(), inner, engine(), user));
+  return edge;
+}
+
+dnnl::memory input_memory(const Edge& edge, const Tensor& t, Buffer& owner) {
+  dnnl::memory user = wrap(t, edge.user);
+  if (edge.same()) return user;
+  dnnl::memory inner = temporary(edge.inner, owner);
+  edge.convert.execute(stream(), user, inner);
+  return inner;
+}
+
+dnnl::memory output_memory(const Edge& edge, const Tensor& t, Buffer& owner) {
+  if (edge.same()) return wrap(t, edge.user);
+  return temporary(edge.inner, owner);
+}
+
+void finish_output(const Edge& edge, const dnnl::memory& inner, const Tensor& t) {
+  if (edge.same()) return;
+  dnnl::memory source = inner, user = wrap(t, edge.user);  // handles: execute takes non-const references
+  edge.convert.execute(stream(), source, user);
+}
+
+dnnl::memory scratchpad(const dnnl::memory::desc& desc, Buffer& owner) { return temporary(desc, owner); }
+
+dnnl::primitive_attr user_scratchpad() {
+  dnnl::primitive_attr attr;
+  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  return attr;
+}
+
+CachedWeight cached_weight(const Tensor& weight, const Edge& edge) {
+  if (edge.same()) return {wrap(weight, edge.user), nullptr};
+  const Storage* storage = weight.storage().get();
+  std::lock_guard<std::mutex> lock(weight_mutex);
+  std::list<WeightEntry>& entries = weight_entries();
+  for (auto it = entries.begin(); it != entries.end();) {
+    std::shared_ptr<Storage> owner = it->owner.lock();
+    if (!owner) {  // the weight was freed: its reorder is of no more use
+      it = entries.erase(it);
+      continue;
+    }
+    if (owner.get() == storage && it->offset == weight.offset() && it->user == edge.user && it->inner == edge.inner) {
+      if (it->version == weight.version()) {
+        ++weight_hits;
+        entries.splice(entries.begin(), entries, it);
+        return {entries.front().memory, entries.front().buffer};
+      }
+      it = entries.erase(it);  // an older version of this weight
+      continue;
+    }
+    ++it;
+  }
+  ++weight_misses;
+  WeightEntry entry{weight.storage(), weight.offset(), weight.version(), edge.user, edge.inner,
+                    std::make_shared<Buffer>(), {}};
+  entry.memory = temporary(edge.inner, *entry.buffer);
+  dnnl::memory user = wrap(weight, edge.user);
+  edge.convert.execute(stream(), user, entry.memory);
+  entries.push_front(std::move(entry));
+  if (entries.size() > weight_capacity) entries.pop_back();
+  return {entries.front().memory, entries.front().buffer};
+}
+
+void clear_weight_cache() {
+  std::lock_guard<std::mutex> lock(weight_mutex);
+  weight_entries().clear();
+}
+
+CacheStats cache_stats() {
+  return {primitive_hits.load(), primitive_misses.load(), weight_hits.load(), weight_misses.load()};
+}
+
+void count_primitive(bool hit) { (hit ? primitive_hits : primitive_misses)++; }
+
+}  // namespace nabla::cpu::onednn

@@ -1,0 +1,20 @@
+#pragma once
+// Each `nabla` subcommand adds itself to the app; run() is called if it was chosen. One file per command.
+#include <CLI/CLI.hpp>
+
+#include <functional>
+
+namespace nabla::cli {
+
+using Runner = std::function<int()>;  // returns the exit status
+
+Runner add_demo_command(CLI::App& app);
+Runner add_train_command(CLI::App& app);
+Runner add_eval_command(CLI::App& app);
+Runner add_summary_command(CLI::App& app);
+
+// Validators whose messages say what is wrong in a few words (CLI11's print whole ranges).
+CLI::Validator positive();
+CLI::Validator non_negative();
+
+}  // namespace nabla::cli

@@ -1,0 +1,103 @@
+// `nabla train`: trains a zoo model on Fashion-MNIST and writes metrics.json, model.safetensors, log.csv,
+// curves.png and config.json into --out; `--resume` continues an interrupted run exactly.
+#include <cmath>
+#include <filesystem>
+
+#include <nlohmann/json.hpp>
+
+#include "backend/cpu/kernels.h"
+#include "cli/commands.h"
+#include "cli/training_setup.h"
+#include "nabla/data/dataset.h"
+#include "nabla/io/file.h"
+#include "nabla/io/plot.h"
+#include "nabla/io/safetensors.h"
+#include "nabla/nabla.h"
+#include "nabla/train/trainer.h"
+
+namespace nabla::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+void draw_curves(const std::vector<train::EpochMetrics>& history, const std::string& path) {
+  plot::Series train_loss{"train"}, validation_loss{"test"}, train_accuracy{"train"}, validation_accuracy{"test"};
+  for (const train::EpochMetrics& m : history) {
+    double epoch = static_cast<double>(m.epoch);
+    train_loss.x.push_back(epoch), train_loss.y.push_back(m.train_loss);
+    validation_loss.x.push_back(epoch), validation_loss.y.push_back(m.validation_loss);
+    train_accuracy.x.push_back(epoch), train_accuracy.y.push_back(100 * m.train_accuracy);
+    validation_accuracy.x.push_back(epoch), validation_accuracy.y.push_back(100 * m.validation_accuracy);
+  }
+  plot::line_png(path, {{"loss", "epoch", "cross-entropy", {train_loss, validation_loss}},
+                        {"accuracy", "epoch", "accuracy (%)", {train_accuracy, validation_accuracy}}});
+}
+
+int run_train(const TrainingConfig& config, bool resume) {
+  if (!resume && fs::exists(fs::path(config.out) / "checkpoint.json")) {
+    throw Error(fmt::format("train: {} already holds a run; pass --resume to continue it, or choose another --out",
+                            config.out));
+  }
+  fs::create_directories(config.out);
+  io::write_file_atomic((fs::path(config.out) / "config.json").string(), to_json(config).dump(1));
+  TrainingSetup setup = make_setup(config);
+  if (resume) {
+    NABLA_CHECK(setup.trainer->resume(), "train: --resume found no checkpoint in {}", config.out);
+    fmt::print("resuming at step {}\n", setup.trainer->global_step());
+  }
+  fmt::print("{} on Fashion-MNIST: {} training and {} test images, {} parameters, {} threads\n", config.model,
+             setup.train->dataset().size(), setup.test->dataset().size(), setup.model->parameter_count(),
+             cpu::num_threads());
+  std::fflush(stdout);
+  const auto& history = setup.trainer->fit(*setup.train, setup.test.get());
+  NABLA_CHECK(!history.empty(), "train: no epoch was run (--epochs 0?)");
+  const train::EpochMetrics& last = history.back();
+  double samples_per_second = 0, seconds = 0;
+  for (const train::EpochMetrics& m : history) seconds += m.seconds;
+  samples_per_second = history.back().samples_per_second;
+
+  train::Evaluation test = setup.trainer->evaluate(*setup.test);
+  save_safetensors((fs::path(config.out) / "model.safetensors").string(), [&] {
+    std::map<std::string, Tensor> state;
+    for (auto& [name, tensor] : setup.model->state_dict()) state[name] = tensor;
+    return state;
+  }());
+  nlohmann::json metrics = {{"model", config.model},
+                            {"test_accuracy", test.accuracy},
+                            {"test_loss", test.loss},
+                            {"train_accuracy", last.train_accuracy},
+                            {"train_loss", last.train_loss},
+                            {"epochs", static_cast<int64_t>(history.size())},
+                            {"samples_per_second", samples_per_second},
+                            {"train_seconds", seconds},
+                            {"threads", cpu::num_threads()}};
+  io::write_file_atomic((fs::path(config.out) / "metrics.json").string(), metrics.dump(1));
+  std::string curves = (fs::path(config.out) / "curves.png").string(), written = "metrics.json, model.safetensors, log.csv";
+  try {
+    draw_curves(history, curves);
+    written += ", curves.png";
+  } catch (const Error& error) {
+    fmt::print(stderr, "nabla: warning: no curves.png: {}\n", error.what());
+  }
+  fmt::print("test accuracy {:.2f}%, test loss {:.4f} after {} epochs ({:.0f} samples/s)\n", 100 * test.accuracy,
+             test.loss, history.size(), samples_per_second);
+  fmt::print("wrote {} in {}\n", written, config.out);
+  return 0;
+}
+
+}  // namespace
+
+Runner add_train_command(CLI::App& app) {
+  auto config = std::make_shared<TrainingConfig>();
+  auto resume = std::make_shared<bool>(false);
+  CLI::App* command = app.add_subcommand("train", "Train a model on Fashion-MNIST (metrics, weights, logs, curves)");
+  add_training_options(*command, *config);
+  command->add_flag("--resume", *resume, "Continue the run in --out from its last checkpoint");
+  return [command, config, resume] {
+    if (!command->parsed()) return -1;
+    finish_config(*config);
+    return run_train(*config, *resume);
+  };
+}
+
+}  // namespace nabla::cli

@@ -1,0 +1,132 @@
+#include "cli/training_setup.h"
+
+#include <cmath>
+
+#include "cli/commands.h"
+#include "nabla/data/dataset.h"
+#include "nabla/models/zoo.h"
+#include "nabla/nabla.h"
+
+namespace nabla::cli {
+
+void add_training_options(CLI::App& command, TrainingConfig& config) {
+  command.add_option("--model", config.model, "Model: mlp or lenet")->capture_default_str()
+      ->check(CLI::IsMember({"mlp", "lenet"}));
+  command.add_option("--epochs", config.epochs, "Epochs to train")->capture_default_str()->check(positive());
+  command.add_option("--batch-size", config.batch_size, "Examples per batch")->capture_default_str()->check(positive());
+  command.add_option("--lr", config.lr, "Learning rate (default: 1e-3 for adam/adamw/rmsprop, 0.05 for sgd, 0.01 for adagrad)")
+      ->check(positive());
+  command.add_option("--optimizer", config.optimizer, "sgd, adam, adamw, rmsprop or adagrad")->capture_default_str()
+      ->check(CLI::IsMember({"sgd", "adam", "adamw", "rmsprop", "adagrad"}));
+  command.add_option("--scheduler", config.scheduler, "none, step (×0.1 every third of the run), cosine or onecycle")
+      ->capture_default_str()->check(CLI::IsMember({"none", "step", "cosine", "onecycle"}));
+  command.add_option("--weight-decay", config.weight_decay, "Weight decay")->capture_default_str()->check(non_negative());
+  command.add_option("--momentum", config.momentum, "Momentum (sgd, rmsprop)")->capture_default_str()->check(non_negative());
+  command.add_option("--seed", config.seed, "Random seed (initialisation, shuffling, dropout)")->capture_default_str();
+  command.add_option("--data", config.data, "Fashion-MNIST directory (default: $NABLA_DATA, else the Debian package's)");
+  command.add_option("--out", config.out, "Output directory (default: runs/train/MODEL)");
+  command.add_option("--limit-train", config.limit_train, "Train on the first N training images only")->check(positive());
+  command.add_option("--checkpoint-every", config.checkpoint_every, "Also checkpoint every N steps")->check(positive());
+  command.add_option("--patience", config.patience, "Early stopping: epochs without a better test loss")->check(positive());
+  command.add_option("--clip-grad-norm", config.clip_grad_norm, "Clip the gradient norm to this value")->check(positive());
+  command.add_option("--crash-after-steps", config.crash_after_steps, "Testing aid: end abruptly after N steps, as kill -9")
+      ->check(positive())->group("");
+  command.add_flag("!--no-progress", config.progress, "No progress bar");
+}
+
+void finish_config(TrainingConfig& config) {
+  if (config.out.empty()) config.out = "runs/train/" + config.model;
+  if (config.lr == 0) {
+    config.lr = config.optimizer == "sgd" ? 0.05 : config.optimizer == "adagrad" ? 0.01 : 1e-3;
+  }
+  NABLA_CHECK(std::isfinite(config.lr), "train: --lr must be finite, got {}", config.lr);
+}
+
+nlohmann::json to_json(const TrainingConfig& c) {
+  return {{"model", c.model},         {"epochs", c.epochs},         {"batch_size", c.batch_size},
+          {"lr", c.lr},               {"optimizer", c.optimizer},   {"scheduler", c.scheduler},
+          {"weight_decay", c.weight_decay}, {"momentum", c.momentum}, {"seed", c.seed},
+          {"data", c.data},           {"limit_train", c.limit_train}, {"patience", c.patience},
+          {"clip_grad_norm", c.clip_grad_norm}};
+}
+
+TrainingConfig config_from_json(const nlohmann::json& j, const std::string& file) {
+  try {
+    TrainingConfig c;
+    c.model = j.at("model");
+    c.epochs = j.at("epochs");
+    c.batch_size = j.at("batch_size");
+    c.lr = j.at("lr");
+    c.optimizer = j.at("optimizer");
+    c.scheduler = j.at("scheduler");
+    c.weight_decay = j.at("weight_decay");
+    c.momentum = j.at("momentum");
+    c.seed = j.at("seed");
+    c.data = j.at("data");
+    c.limit_train = j.at("limit_train");
+    c.patience = j.value("patience", int64_t{0});
+    c.clip_grad_norm = j.value("clip_grad_norm", 0.0);
+    return c;
+  } catch (const nlohmann::json::exception& error) {
+    throw Error(fmt::format("{}: not a nabla training configuration: {}", file, error.what()));
+  }
+}
+
+namespace {
+
+std::shared_ptr<optim::Optimizer> make_optimizer(const TrainingConfig& c, std::vector<Tensor> parameters) {
+  if (c.optimizer == "sgd") {
+    return std::make_shared<optim::SGD>(parameters, optim::SGDOptions{.lr = c.lr, .momentum = c.momentum,
+                                                                      .weight_decay = c.weight_decay});
+  }
+  if (c.optimizer == "adam") return std::make_shared<optim::Adam>(parameters, optim::AdamOptions{.lr = c.lr, .weight_decay = c.weight_decay});
+  if (c.optimizer == "adamw") {
+    return std::make_shared<optim::AdamW>(parameters, optim::AdamWOptions{.lr = c.lr, .weight_decay = c.weight_decay});
+  }
+  if (c.optimizer == "rmsprop") {
+    return std::make_shared<optim::RMSprop>(parameters, optim::RMSpropOptions{.lr = c.lr, .weight_decay = c.weight_decay,
+                                                                              .momentum = c.momentum});
+  }
+  if (c.optimizer == "adagrad") {
+    return std::make_shared<optim::Adagrad>(parameters, optim::AdagradOptions{.lr = c.lr, .weight_decay = c.weight_decay});
+  }
+  throw Error(fmt::format("train: unknown optimizer '{}'; use sgd, adam, adamw, rmsprop or adagrad", c.optimizer));
+}
+
+}  // namespace
+
+TrainingSetup make_setup(const TrainingConfig& c) {
+  TrainingSetup setup;
+  manual_seed(c.seed);
+  setup.model = models::make_model(c.model);
+  std::shared_ptr<const data::Dataset> train_set = data::fashion_mnist(data::Split::train, c.data);
+  if (c.limit_train > 0 && c.limit_train < train_set->size()) {
+    std::vector<int64_t> first(static_cast<size_t>(c.limit_train));
+    for (int64_t i = 0; i < c.limit_train; ++i) first[static_cast<size_t>(i)] = i;
+    train_set = std::make_shared<data::Subset>(train_set, first);
+  }
+  auto test_set = data::fashion_mnist(data::Split::test, c.data);
+  setup.train = std::make_unique<data::DataLoader>(train_set, data::LoaderOptions{.batch_size = c.batch_size, .shuffle = true,
+                                                                                  .seed = c.seed});
+  setup.test = std::make_unique<data::DataLoader>(test_set, data::LoaderOptions{.batch_size = 500, .shuffle = false});
+  setup.optimizer = make_optimizer(c, setup.model->parameters());
+  bool per_batch = false;
+  if (c.scheduler == "step") {
+    setup.scheduler = std::make_shared<optim::StepLR>(*setup.optimizer, std::max<int64_t>(c.epochs / 3, 1), 0.1);
+  } else if (c.scheduler == "cosine") {
+    setup.scheduler = std::make_shared<optim::CosineAnnealingLR>(*setup.optimizer, c.epochs);
+  } else if (c.scheduler == "onecycle") {
+    setup.scheduler = std::make_shared<optim::OneCycleLR>(
+        *setup.optimizer, optim::OneCycleOptions{.max_lr = c.lr, .total_steps = c.epochs * setup.train->batches_per_epoch()});
+    per_batch = true;
+  }
+  train::TrainerOptions options{.epochs = c.epochs, .out_dir = c.out, .checkpoint_every = c.checkpoint_every,
+                                .clip_grad_norm = c.clip_grad_norm, .patience = c.patience, .progress = c.progress,
+                                .crash_after_steps = c.crash_after_steps};
+  auto loss = [](const Tensor& output, const Tensor& target) { return cross_entropy(output, target); };
+  setup.trainer = std::make_unique<train::Trainer>(setup.model, setup.optimizer, loss, options);
+  if (setup.scheduler) setup.trainer->set_scheduler(setup.scheduler, per_batch);
+  return setup;
+}
+
+}  // namespace nabla::cli

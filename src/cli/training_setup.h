@@ -1,0 +1,53 @@
+#pragma once
+// What `nabla train` and `nabla eval` share: the run's configuration (saved as config.json beside the
+// weights) and the objects it builds: model, optimizer, scheduler, loaders, trainer.
+#include <CLI/CLI.hpp>
+
+#include <memory>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "nabla/data/loader.h"
+#include "nabla/nn/module.h"
+#include "nabla/optim/optimizer.h"
+#include "nabla/optim/scheduler.h"
+#include "nabla/train/trainer.h"
+
+namespace nabla::cli {
+
+struct TrainingConfig {
+  std::string model = "lenet";
+  int64_t epochs = 12;
+  int64_t batch_size = 128;
+  double lr = 0;  // 0: the optimizer's default for this job
+  std::string optimizer = "adam";
+  std::string scheduler = "cosine";
+  double weight_decay = 0;
+  double momentum = 0.9;  // sgd, rmsprop
+  uint64_t seed = 0;
+  std::string data;  // Fashion-MNIST directory ("" = NABLA_DATA or the Debian package)
+  std::string out;   // "" = runs/train/<model>
+  int64_t limit_train = 0;  // use only the first N training images (0: all)
+  int64_t checkpoint_every = 0;
+  int64_t patience = 0;
+  double clip_grad_norm = 0;
+  int64_t crash_after_steps = 0;
+  bool progress = true;
+};
+
+void add_training_options(CLI::App& command, TrainingConfig& config);
+void finish_config(TrainingConfig& config);  // fills defaults that depend on other options
+nlohmann::json to_json(const TrainingConfig& config);
+TrainingConfig config_from_json(const nlohmann::json& json, const std::string& file);
+
+struct TrainingSetup {
+  nn::ModulePtr model;
+  std::shared_ptr<optim::Optimizer> optimizer;
+  std::shared_ptr<optim::Scheduler> scheduler;
+  std::unique_ptr<data::DataLoader> train, test;
+  std::unique_ptr<train::Trainer> trainer;
+};
+TrainingSetup make_setup(const TrainingConfig& config);
+
+}  // namespace nabla::cli

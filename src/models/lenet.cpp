@@ -1,0 +1,38 @@
+#include "nabla/models/zoo.h"
+#include "nabla/nn/activation.h"
+#include "nabla/nn/container.h"
+#include "nabla/nn/conv.h"
+#include "nabla/nn/linear.h"
+#include "nabla/nn/pool.h"
+
+namespace nabla::models {
+
+// Shapes for a [N, 1, 28, 28] input:
+//   conv1 [N, 6, 28, 28] → pool [N, 6, 14, 14] → conv2 [N, 16, 10, 10] → pool [N, 16, 5, 5]
+//   → flatten [N, 400] → [N, 120] → [N, 84] → [N, classes]
+nn::ModulePtr lenet5(int64_t classes) {
+  return std::make_shared<nn::Sequential>(std::initializer_list<nn::ModulePtr>{
+      std::make_shared<nn::Conv2d>(nn::Conv2dOptions{.in = 1, .out = 6, .kernel = 5, .padding = 2}),
+      std::make_shared<nn::ReLU>(),
+      std::make_shared<nn::MaxPool2d>(2),
+      std::make_shared<nn::Conv2d>(nn::Conv2dOptions{.in = 6, .out = 16, .kernel = 5}),
+      std::make_shared<nn::ReLU>(),
+      std::make_shared<nn::MaxPool2d>(2),
+      std::make_shared<nn::Flatten>(),
+      std::make_shared<nn::Linear>(400, 120),
+      std::make_shared<nn::ReLU>(),
+      std::make_shared<nn::Linear>(120, 84),
+      std::make_shared<nn::ReLU>(),
+      std::make_shared<nn::Linear>(84, classes),
+  });
+}
+
+std::vector<std::string> model_names() { return {"mlp", "lenet"}; }
+
+nn::ModulePtr make_model(const std::string& name) {
+  if (name == "mlp") return mlp();
+  if (name == "lenet") return lenet5();
+  throw Error(fmt::format("unknown model '{}'; known models: {}", name, fmt::join(model_names(), ", ")));
+}
+
+}  // namespace nabla::models

@@ -1,0 +1,89 @@
+#include "nabla/nn/conv.h"
+
+#include <cmath>
+
+#include "nabla/factory.h"
+#include "nabla/nn/init.h"
+
+namespace nabla::nn {
+namespace {
+
+// PyTorch's default for conv weights and biases: kaiming_uniform(a = √5), i.e. U(−1/√fan_in, 1/√fan_in).
+void default_init(Tensor& weight, Tensor& bias, Generator* generator) {
+  init::kaiming_uniform_(weight, std::sqrt(5.0), init::FanMode::fan_in, init::Nonlinearity::leaky_relu, generator);
+  if (bias.defined()) {
+    double bound = 1.0 / std::sqrt(static_cast<double>(init::fans(weight).first));
+    init::uniform_(bias, -bound, bound, generator);
+  }
+}
+
+void check_channels(const char* layer, int64_t in, int64_t out, int64_t groups) {
+  NABLA_CHECK(in > 0 && out > 0 && groups > 0, "{}: in, out and groups must be positive, got in={} out={} groups={}",
+              layer, in, out, groups);
+  NABLA_CHECK(in % groups == 0 && out % groups == 0, "{}: in ({}) and out ({}) must both be divisible by groups ({})",
+              layer, in, out, groups);
+}
+
+}  // namespace
+
+Conv2d::Conv2d(const Conv2dOptions& options_, Generator* generator) : Module("Conv2d"), options(options_) {
+  check_channels("Conv2d", options.in, options.out, options.groups);
+  weight = register_parameter("weight", empty({options.out, options.in / options.groups, options.kernel.height,
+                                              options.kernel.width}));
+  if (options.bias) bias = register_parameter("bias", empty({options.out}));
+  default_init(weight, bias, generator);
+}
+
+Tensor Conv2d::forward(const Tensor& x) {
+  return functional::conv2d(x, weight, bias,
+                            {.stride = options.stride, .padding = options.padding, .dilation = options.dilation,
+                             .groups = options.groups});
+}
+
+std::string Conv2d::describe() const {
+  return fmt::format("Conv2d(in={}, out={}, kernel={}x{}, stride={}x{}, padding={}x{}, groups={}, bias={})", options.in,
+                     options.out, options.kernel.height, options.kernel.width, options.stride.height,
+                     options.stride.width, options.padding.height, options.padding.width, options.groups, options.bias);
+}
+
+Conv1d::Conv1d(const Conv1dOptions& options_, Generator* generator) : Module("Conv1d"), options(options_) {
+  check_channels("Conv1d", options.in, options.out, options.groups);
+  weight = register_parameter("weight", empty({options.out, options.in / options.groups, options.kernel}));
+  if (options.bias) bias = register_parameter("bias", empty({options.out}));
+  default_init(weight, bias, generator);
+}
+
+Tensor Conv1d::forward(const Tensor& x) {
+  return functional::conv1d(x, weight, bias,
+                            {.stride = options.stride, .padding = options.padding, .dilation = options.dilation,
+                             .groups = options.groups});
+}
+
+std::string Conv1d::describe() const {
+  return fmt::format("Conv1d(in={}, out={}, kernel={}, stride={}, padding={}, groups={}, bias={})", options.in,
+                     options.out, options.kernel, options.stride, options.padding, options.groups, options.bias);
+}
+
+ConvTranspose2d::ConvTranspose2d(const ConvTranspose2dOptions& options_, Generator* generator)
+    : Module("ConvTranspose2d"), options(options_) {
+  check_channels("ConvTranspose2d", options.in, options.out, options.groups);
+  weight = register_parameter("weight", empty({options.in, options.out / options.groups, options.kernel.height,
+                                              options.kernel.width}));
+  if (options.bias) bias = register_parameter("bias", empty({options.out}));
+  default_init(weight, bias, generator);
+}
+
+Tensor ConvTranspose2d::forward(const Tensor& x) {
+  return functional::conv_transpose2d(x, weight, bias,
+                                      {.stride = options.stride, .padding = options.padding,
+                                       .output_padding = options.output_padding, .dilation = options.dilation,
+                                       .groups = options.groups});
+}
+
+std::string ConvTranspose2d::describe() const {
+  return fmt::format("ConvTranspose2d(in={}, out={}, kernel={}x{}, stride={}x{}, groups={}, bias={})", options.in,
+                     options.out, options.kernel.height, options.kernel.width, options.stride.height,
+                     options.stride.width, options.groups, options.bias);
+}
+
+}  // namespace nabla::nn

@@ -1,0 +1,66 @@
+#include "nabla/nn/norm.h"
+
+#include "nabla/autograd.h"
+#include "nabla/factory.h"
+#include "nabla/nn/functional.h"
+
+namespace nabla::nn {
+
+BatchNorm::BatchNorm(const char* name, int64_t rank, const BatchNormOptions& options_)
+    : Module(name), options(options_), rank_(rank) {
+  NABLA_CHECK(options.features > 0, "{}: features must be positive, got {}", name, options.features);
+  if (options.affine) {
+    weight = register_parameter("weight", ones({options.features}));
+    bias = register_parameter("bias", zeros({options.features}));
+  }
+  if (options.track_running_stats) {
+    running_mean = register_buffer("running_mean", zeros({options.features}));
+    running_var = register_buffer("running_var", ones({options.features}));
+    num_batches_tracked = register_buffer("num_batches_tracked", zeros({}, {.dtype = DType::i64}));
+  }
+}
+
+Tensor BatchNorm::forward(const Tensor& x) {
+  bool rank_ok = rank_ == 1 ? (x.dim() == 2 || x.dim() == 3) : x.dim() == 4;
+  NABLA_CHECK(rank_ok, "{}: expected input of rank {}, got {}", name(), rank_ == 1 ? "2 or 3" : "4", x.describe());
+  NABLA_CHECK(x.size(1) == options.features, "{}: expected {} channels (dim 1), got {}", name(), options.features,
+              x.describe());
+  // Without running statistics the batch statistics are used in eval mode too, as PyTorch.
+  bool use_batch_statistics = is_training() || !options.track_running_stats;
+  if (is_training() && options.track_running_stats) {
+    autograd::NoGradGuard no_grad;
+    num_batches_tracked.add_(1.0);
+  }
+  return functional::batch_norm(x, running_mean, running_var, weight, bias, use_batch_statistics, options.momentum,
+                                options.eps);
+}
+
+std::string BatchNorm::describe() const {
+  return fmt::format("{}(features={}, eps={}, momentum={}, affine={})", name(), options.features, options.eps,
+                     options.momentum, options.affine);
+}
+
+LayerNorm::LayerNorm(const LayerNormOptions& options_) : Module("LayerNorm"), options(options_) {
+  NABLA_CHECK(!options.normalized_shape.empty(), "LayerNorm: normalized_shape must not be empty");
+  if (options.elementwise_affine) {
+    weight = register_parameter("weight", ones(options.normalized_shape));
+    bias = register_parameter("bias", zeros(options.normalized_shape));
+  }
+}
+
+Tensor LayerNorm::forward(const Tensor& x) {
+  return functional::layer_norm(x, options.normalized_shape, weight, bias, options.eps);
+}
+
+GroupNorm::GroupNorm(const GroupNormOptions& options_) : Module("GroupNorm"), options(options_) {
+  NABLA_CHECK(options.groups > 0 && options.channels > 0 && options.channels % options.groups == 0,
+              "GroupNorm: channels ({}) must be a positive multiple of groups ({})", options.channels, options.groups);
+  if (options.affine) {
+    weight = register_parameter("weight", ones({options.channels}));
+    bias = register_parameter("bias", zeros({options.channels}));
+  }
+}
+
+Tensor GroupNorm::forward(const Tensor& x) { return functional::group_norm(x, options.groups, weight, bias, options.eps); }
+
+}  // namespace nabla::nn

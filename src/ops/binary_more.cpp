@@ -1,0 +1,245 @@
+// More elementwise ops with several inputs (broadcasting, PyTorch promotion): minimum, logical_and/or/xor,
+// lerp, addcmul, addcdiv; copy_ (in place); and the in-place functions built on copy_.
+// Gradients of broadcast inputs are summed back to the input's shape (sum_to).
+#include <cmath>
+
+#include "nabla/autograd.h"
+#include "nabla/factory.h"
+#include "nabla/ops.h"
+#include "ops/elementwise.h"
+
+namespace nabla::ops {
+namespace {
+
+auto unsupported_int = [](int64_t, int64_t, int64_t) -> int64_t { return 0; };  // never used: floating results
+
+Tensor reduce_to(const Tensor& grad, const BackwardCall& call, size_t input) {
+  return sum_to(grad, call.input_meta[input].shape);
+}
+
+}  // namespace
+
+// minimum: the smaller of a and b (NaN if either is NaN); on ties the gradient is split in half, as PyTorch.
+std::vector<OutputSpec> shape_minimum(const OpCall& call) { return broadcast_shape(call, ResultKind::same); }
+void reference_minimum(const KernelCall& call) {
+  elementwise_kernel<2>(call, [](double a, double b) { return std::isnan(a) || a < b ? a : b; },
+                        [](int64_t a, int64_t b) { return a < b ? a : b; });
+}
+std::vector<Tensor> backward_minimum(const BackwardCall& call) {
+  const Tensor& grad = call.grads[0];
+  const Tensor& a = call.inputs[0];
+  const Tensor& b = call.inputs[1];
+  Tensor tie = eq(a, b) * 0.5;
+  return {call.needs_grad[0] ? reduce_to(grad * (lt(a, b) + tie), call, 0) : Tensor(),
+          call.needs_grad[1] ? reduce_to(grad * (gt(a, b) + tie), call, 1) : Tensor()};
+}
+
+// logical_and/or/xor: any dtypes (nonzero is true, NaN included) → bool. Not differentiable.
+std::vector<OutputSpec> shape_logical_and(const OpCall& call) { return broadcast_shape(call, ResultKind::boolean); }
+void reference_logical_and(const KernelCall& call) {
+  compare_kernel(call, [](auto a, auto b) { return a != 0 && b != 0; });
+}
+NABLA_NO_BACKWARD(logical_and)
+
+std::vector<OutputSpec> shape_logical_or(const OpCall& call) { return broadcast_shape(call, ResultKind::boolean); }
+void reference_logical_or(const KernelCall& call) {
+  compare_kernel(call, [](auto a, auto b) { return a != 0 || b != 0; });
+}
+NABLA_NO_BACKWARD(logical_or)
+
+std::vector<OutputSpec> shape_logical_xor(const OpCall& call) { return broadcast_shape(call, ResultKind::boolean); }
+void reference_logical_xor(const KernelCall& call) {
+  compare_kernel(call, [](auto a, auto b) { return (a != 0) != (b != 0); });
+}
+NABLA_NO_BACKWARD(logical_xor)
+
+// lerp: y = start + weight·(end − start); start, end, weight broadcast together.
+// dstart = dy·(1 − weight), dend = dy·weight, dweight = dy·(end − start)
+std::vector<OutputSpec> shape_lerp(const OpCall& call) {
+  const Tensor& start = call.inputs[0];
+  const Tensor& end = call.inputs[1];
+  const Tensor& weight = call.inputs[2];
+  NABLA_CHECK(is_floating(start.dtype()), "lerp: expected a floating point start, got {}; convert it first with "
+              ".to(DType::f32)", start.describe());
+  NABLA_CHECK(end.dtype() == start.dtype(), "lerp: expected end of dtype {} (start's), got {}",
+              dtype_name(start.dtype()), end.describe());
+  // As PyTorch: a number or a 0-dim weight may have any floating type; a tensor weight must match start.
+  bool scalar_weight = weight.impl()->wrapped_number || weight.dim() == 0;
+  NABLA_CHECK(scalar_weight ? is_floating(weight.dtype()) : weight.dtype() == start.dtype(),
+              "lerp: expected weight of dtype {} (start's), got {}", dtype_name(start.dtype()), weight.describe());
+  Shape shape = broadcast_shapes(broadcast_shapes(start.shape(), end.shape(), "lerp"), weight.shape(), "lerp");
+  return {{shape, start.dtype()}};
+}
+void reference_lerp(const KernelCall& call) {
+  // PyTorch's two-sided form: exact at weight = 0 and at weight = 1.
+  elementwise_kernel<3>(call, [](double start, double end, double weight) {
+    return std::fabs(weight) < 0.5 ? start + weight * (end - start) : end - (end - start) * (1 - weight);
+  }, unsupported_int);
+}
+std::vector<Tensor> backward_lerp(const BackwardCall& call) {
+  const Tensor& grad = call.grads[0];
+  const Tensor& start = call.inputs[0];
+  const Tensor& end = call.inputs[1];
+  const Tensor& weight = call.inputs[2];
+  if (weight.dim() == 0 && !call.needs_grad[2]) {
+    // A number (or 0-dim) weight: 1 − weight in double, not in the promoted type of a 0-dim tensor.
+    const double w = weight.item();
+    return {call.needs_grad[0] ? reduce_to(grad * (1.0 - w), call, 0) : Tensor(),
+            call.needs_grad[1] ? reduce_to(grad * w, call, 1) : Tensor(), Tensor()};
+  }
+  return {call.needs_grad[0] ? reduce_to(grad * (1.0 - weight), call, 0) : Tensor(),
+          call.needs_grad[1] ? reduce_to(grad * weight, call, 1) : Tensor(),
+          call.needs_grad[2] ? reduce_to(grad * (end - start), call, 2) : Tensor()};
+}
+
+// addcmul: y = self + value·t1·t2; dself = dy, dt1 = dy·value·t2, dt2 = dy·value·t1.
+// Integer results scale by value truncated to an integer, as PyTorch.
+std::vector<OutputSpec> shape_addcmul(const OpCall& call) { return broadcast_shape(call, ResultKind::same); }
+void reference_addcmul(const KernelCall& call) {
+  const double value = std::get<ScalarAttrs>(call.attrs).value;
+  const auto integer_value = static_cast<int64_t>(value);
+  elementwise_kernel<3>(call, [value](double self, double t1, double t2) { return self + value * t1 * t2; },
+                        [integer_value](int64_t self, int64_t t1, int64_t t2) { return self + integer_value * t1 * t2; });
+}
+std::vector<Tensor> backward_addcmul(const BackwardCall& call) {
+  const double value = std::get<ScalarAttrs>(call.attrs).value;
+  const Tensor& grad = call.grads[0];
+  return {call.needs_grad[0] ? reduce_to(grad, call, 0) : Tensor(),
+          call.needs_grad[1] ? reduce_to(grad * call.inputs[2] * value, call, 1) : Tensor(),
+          call.needs_grad[2] ? reduce_to(grad * call.inputs[1] * value, call, 2) : Tensor()};
+}
+
+// addcdiv: y = self + value·t1/t2; dself = dy, dt1 = dy·value/t2, dt2 = −dy·value·t1/t2²
+std::vector<OutputSpec> shape_addcdiv(const OpCall& call) {
+  const Tensor& t1 = call.inputs[1];
+  const Tensor& t2 = call.inputs[2];
+  NABLA_CHECK(!(is_integral(t1.dtype()) && is_integral(t2.dtype())),
+              "addcdiv: integer division of tensor1 {} by tensor2 {} is not supported (as PyTorch); convert one "
+              "of them to floating point first", t1.describe(), t2.describe());
+  return broadcast_shape(call, ResultKind::same);
+}
+void reference_addcdiv(const KernelCall& call) {
+  const double value = std::get<ScalarAttrs>(call.attrs).value;
+  elementwise_kernel<3>(call, [value](double self, double t1, double t2) { return self + value * t1 / t2; },
+                        unsupported_int);
+}
+std::vector<Tensor> backward_addcdiv(const BackwardCall& call) {
+  const double value = std::get<ScalarAttrs>(call.attrs).value;
+  const Tensor& grad = call.grads[0];
+  const Tensor& t1 = call.inputs[1];
+  const Tensor& t2 = call.inputs[2];
+  return {call.needs_grad[0] ? reduce_to(grad, call, 0) : Tensor(),
+          call.needs_grad[1] ? reduce_to(grad * value / t2, call, 1) : Tensor(),
+          call.needs_grad[2] ? reduce_to(grad * t1 * -value / (t2 * t2), call, 2) : Tensor()};
+}
+
+// copy_: self ← src, broadcast to self's shape and cast to self's dtype (in place).
+// Self's old value is overwritten, so its gradient is zero; src's is the gradient summed to its shape.
+std::vector<OutputSpec> shape_copy_(const OpCall& call) {
+  const Tensor& self = call.inputs[0];
+  const Tensor& src = call.inputs[1];
+  Shape shape = broadcast_shapes(self.shape(), src.shape(), "copy_");
+  NABLA_CHECK(shape == self.shape(), "copy_: src {} does not broadcast to self's shape {}", src.describe(),
+              shape_string(self.shape()));
+  return {{self.shape(), self.dtype()}};
+}
+void reference_copy_(const KernelCall& call) { copy_elements(call.outputs[0], call.inputs[1]); }
+std::vector<Tensor> backward_copy_(const BackwardCall& call) {
+  const Tensor& grad = call.grads[0];
+  return {call.needs_grad[0] ? zeros(call.input_meta[0].shape, {.dtype = grad.dtype()}) : Tensor(),
+          call.needs_grad[1] ? reduce_to(grad, call, 1) : Tensor()};
+}
+
+}  // namespace nabla::ops
+
+namespace nabla {
+using ops::call1, ops::OpId;
+
+Tensor minimum(const Tensor& a, const Tensor& b) { return call1(OpId::minimum, {a, b}); }
+Tensor logical_and(const Tensor& a, const Tensor& b) { return call1(OpId::logical_and, {a, b}); }
+Tensor logical_or(const Tensor& a, const Tensor& b) { return call1(OpId::logical_or, {a, b}); }
+Tensor logical_xor(const Tensor& a, const Tensor& b) { return call1(OpId::logical_xor, {a, b}); }
+Tensor lerp(const Tensor& start, const Tensor& end, const Tensor& weight) {
+  return call1(OpId::lerp, {start, end, weight});
+}
+Tensor lerp(const Tensor& start, const Tensor& end, double weight) {
+  return call1(OpId::lerp, {start, end, wrapped_scalar(weight)});
+}
+Tensor addcmul(const Tensor& self, const Tensor& tensor1, const Tensor& tensor2, double value) {
+  return call1(OpId::addcmul, {self, tensor1, tensor2}, ops::ScalarAttrs{value});
+}
+Tensor addcdiv(const Tensor& self, const Tensor& tensor1, const Tensor& tensor2, double value) {
+  return call1(OpId::addcdiv, {self, tensor1, tensor2}, ops::ScalarAttrs{value});
+}
+
+Tensor& copy_(Tensor& self, const Tensor& src) {
+  // A source that shares self's storage (copy_(x, x.t())) is read whole before anything is written.
+  Tensor source = src.storage() == self.storage() ? src.clone() : src;
+  ops::call(OpId::copy_, {self, source});
+  return self;
+}
+
+namespace {
+
+// The in-place functions below compute op(self, …) out of place, then copy_ the result into self. A leaf
+// that requires grad is refused up front, under the caller's name (copy_ would refuse it too).
+void check_writable(const char* name, const Tensor& self) {
+  NABLA_CHECK(!(autograd::grad_enabled() && self.requires_grad() && self.is_leaf()),
+              "{}: a leaf tensor that requires grad ({}) is used in an in-place operation; wrap the update in "
+              "NoGradGuard (as optimizers do) or operate on a clone", name, self.describe());
+}
+
+// Self as the operand of an op whose backward keeps its inputs: a clone while autograd records, since
+// copy_ then overwrites self and the saved value would be reported as modified.
+Tensor old_value(const char* name, const Tensor& self, const std::vector<Tensor>& others = {}) {
+  check_writable(name, self);
+  if (!autograd::grad_enabled()) return self;
+  bool recording = self.requires_grad();
+  for (const Tensor& other : others) recording = recording || other.requires_grad();
+  return recording ? self.clone() : self;
+}
+
+// PyTorch's can_cast for in-place results: no floating → integer, no number → bool.
+bool can_cast(DType from, DType to) {
+  if (is_floating(from) && !is_floating(to)) return false;
+  return !(from != DType::boolean && to == DType::boolean);
+}
+
+Tensor& assign(const char* name, Tensor& self, const Tensor& result) {
+  NABLA_CHECK(result.shape() == self.shape(), "{}: the result of shape {} does not fit in-place into self of shape {}",
+              name, shape_string(result.shape()), shape_string(self.shape()));
+  NABLA_CHECK(can_cast(result.dtype(), self.dtype()), "{}: result type {} can't be cast to self's type {} in place",
+              name, dtype_name(result.dtype()), dtype_name(self.dtype()));
+  return copy_(self, result);
+}
+
+}  // namespace
+
+Tensor& fill_(Tensor& self, double value) {
+  check_writable("fill_", self);
+  return copy_(self, wrapped_scalar(value));  // cast to self's dtype, as PyTorch (fill_(2.5) of int64 gives 2)
+}
+Tensor& zero_(Tensor& self) {
+  check_writable("zero_", self);
+  return copy_(self, wrapped_scalar(0.0));
+}
+Tensor& sub_(Tensor& self, const Tensor& other) {
+  check_writable("sub_", self);
+  return assign("sub_", self, sub(self, other));  // sub keeps no inputs for backward
+}
+Tensor& div_(Tensor& self, const Tensor& other) {
+  return assign("div_", self, div(old_value("div_", self, {other}), other));
+}
+Tensor& clamp_(Tensor& self, std::optional<double> min, std::optional<double> max) {
+  return assign("clamp_", self, clamp(old_value("clamp_", self), min, max));
+}
+Tensor& relu_(Tensor& self) {
+  check_writable("relu_", self);
+  return assign("relu_", self, relu(self));  // relu keeps its output, not its input
+}
+Tensor& masked_fill_(Tensor& self, const Tensor& mask, double value) {
+  // The value is cast to self's dtype, as fill_ (masked_fill keeps self's dtype).
+  return assign("masked_fill_", self, masked_fill(old_value("masked_fill_", self), mask, value));
+}
+
+}  // namespace nabla

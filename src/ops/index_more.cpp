@@ -1,0 +1,280 @@
+// More indexing: scatter, masked_fill, masked_select, nonzero; one_hot and embedding are composites.
+//   scatter        self, index, src (one rank) → self's shape: out = self; out[p, dim ↦ index[p]] = src[p]
+//   masked_fill    self, mask (bool, broadcast)  → broadcast shape: value where mask, else self
+//   masked_select  x, mask (bool, broadcast)     → [count of true], the selected elements in row-major order
+//   nonzero        x [d0, …, dr-1]               → int64 [count, r], the index of each non-zero element
+// masked_select and nonzero read data on the host to size their outputs (marked `host` in ops.def).
+// Duplicate indices in scatter: the elements are written in row-major order of the index, so the last
+// write wins (PyTorch leaves this undefined; its CPU kernel happens to do the same).
+#include <cstring>
+#include <optional>
+
+#include "core/element.h"
+#include "nabla/autograd.h"
+#include "nabla/factory.h"
+#include "nabla/nn/functional.h"
+#include "nabla/ops.h"
+#include "ops/elementwise.h"
+#include "ops/iterate.h"
+
+namespace nabla::ops {
+namespace {
+
+void check_mask(const char* op, const Tensor& mask, const Tensor& x) {
+  NABLA_CHECK(mask.dtype() == DType::boolean, "{}: mask must be a bool tensor, got {} (input {}); compare first, e.g. "
+              "ne(mask, 0)", op, mask.describe(), x.describe());
+}
+
+// Every index value must address an element of self along dim; the first bad one is reported.
+void check_scatter_indices(const Tensor& index, const Tensor& self, int64_t dim) {
+  const int64_t size = self.dim() == 0 ? 1 : self.shape()[dim];
+  const void* data = index.storage()->data();
+  std::optional<int64_t> bad;
+  for_each_offset<1>(index.shape(), {index.strides()}, {index.offset()}, [&](const std::array<int64_t, 1>& offset) {
+    int64_t value = load_int(index.dtype(), data, offset[0]);
+    if (!bad && (value < 0 || value >= size)) bad = value;
+  });
+  NABLA_CHECK(!bad, "scatter: index {} is out of range for dim {} of size {} (self {})", bad.value_or(0), dim, size,
+              self.describe());
+}
+
+// The number of true elements of mask seen broadcast to `shape`.
+int64_t count_true(const Tensor& mask, const Shape& shape) {
+  int64_t count = 0;
+  const auto* data = static_cast<const uint8_t*>(mask.storage()->data());
+  for_each_offset<1>(shape, {broadcast_strides(mask, shape)}, {mask.offset()},
+                     [&](const std::array<int64_t, 1>& offset) { count += data[offset[0]] ? 1 : 0; });
+  return count;
+}
+
+// The number of non-zero elements of x (NaN counts as non-zero).
+int64_t count_nonzero(const Tensor& x) {
+  int64_t count = 0;
+  const void* data = x.storage()->data();
+  const bool floating = is_floating(x.dtype());
+  for_each_offset<1>(x.shape(), {x.strides()}, {x.offset()}, [&](const std::array<int64_t, 1>& offset) {
+    count += (floating ? load_double(x.dtype(), data, offset[0]) != 0 : load_int(x.dtype(), data, offset[0]) != 0) ? 1 : 0;
+  });
+  return count;
+}
+
+// Zero-pads `grad` (of the index's shape) at the end of each dim up to `shape` (src may be larger than index).
+Tensor pad_to(const Tensor& grad, const Shape& shape) {
+  std::vector<int64_t> pads;
+  bool needed = false;
+  for (int64_t d = grad.dim() - 1; d >= 0; --d) {
+    pads.push_back(0);
+    pads.push_back(shape[d] - grad.shape()[d]);
+    needed = needed || shape[d] != grad.shape()[d];
+  }
+  return needed ? functional::pad(grad, pads) : grad;
+}
+
+}  // namespace
+
+// ---- scatter: out = self; out[p, dim ↦ index[p]] = src[p] for p over index's shape (last write wins)
+//      dself = dout with the written positions zeroed, dsrc = gather(dout, dim, index) (zero-padded to src)
+std::vector<OutputSpec> shape_scatter(const OpCall& call) {
+  const Tensor& self = call.inputs[0];
+  const Tensor& index = call.inputs[1];
+  const Tensor& src = call.inputs[2];
+  const int64_t dim = wrap_dim(std::get<DimAttrs>(call.attrs).dim, self.dim(), "scatter");
+  NABLA_CHECK(index.dtype() == DType::i64 || index.dtype() == DType::i32,
+              "scatter: index must be an int64 or int32 tensor, got {}", index.describe());
+  NABLA_CHECK(self.dtype() == src.dtype(), "scatter: src {} must have self's dtype ({}); convert it with .to()",
+              src.describe(), self.describe());
+  NABLA_CHECK(index.dim() == self.dim() && src.dim() == self.dim(),
+              "scatter: self {}, index {} and src {} must have the same rank", self.describe(), index.describe(),
+              src.describe());
+  for (int64_t d = 0; d < self.dim(); ++d) {
+    NABLA_CHECK(index.shape()[d] <= src.shape()[d] && (d == dim || index.shape()[d] <= self.shape()[d]),
+                "scatter: index {} is larger than src {} or self {} in dim {}; index may exceed only self's dim {}",
+                index.describe(), src.describe(), self.describe(), d, dim);
+  }
+  return {{self.shape(), self.dtype()}};
+}
+void reference_scatter(const KernelCall& call) {
+  const Tensor& self = call.inputs[0];
+  const Tensor& index = call.inputs[1];
+  const Tensor& src = call.inputs[2];
+  const Tensor& out = call.outputs[0];
+  const int64_t dim = wrap_dim(std::get<DimAttrs>(call.attrs).dim, self.dim(), "scatter");
+  check_scatter_indices(index, self, dim);
+  copy_elements(out, self);
+  const int64_t dim_stride = out.dim() > 0 ? out.strides()[dim] : 0;
+  Shape out_strides = out.strides();
+  if (out.dim() > 0) out_strides[dim] = 0;  // out's step along dim comes from the index value
+  const size_t size = dtype_size(out.dtype());
+  auto* out_bytes = static_cast<char*>(out.storage()->data());
+  const auto* src_bytes = static_cast<const char*>(src.storage()->data());
+  const void* index_data = index.storage()->data();
+  for_each_offset<3>(index.shape(), {out_strides, index.strides(), src.strides()},
+                     {out.offset(), index.offset(), src.offset()}, [&](const std::array<int64_t, 3>& offset) {
+                       int64_t target = offset[0] + load_int(index.dtype(), index_data, offset[1]) * dim_stride;
+                       std::memcpy(out_bytes + target * static_cast<int64_t>(size),
+                                   src_bytes + offset[2] * static_cast<int64_t>(size), size);
+                     });
+}
+std::vector<Tensor> backward_scatter(const BackwardCall& call) {
+  const Tensor& grad = call.grads[0];
+  const Tensor& index = call.inputs[1];
+  const int64_t dim = std::get<DimAttrs>(call.attrs).dim;
+  Tensor dself, dsrc;
+  if (call.needs_grad[0]) {
+    Tensor written = scatter(zeros(grad.shape(), {.dtype = DType::boolean}), dim, index,
+                             ones(index.shape(), {.dtype = DType::boolean}));
+    dself = masked_fill(grad, written, 0.0);
+  }
+  if (call.needs_grad[2]) dsrc = pad_to(gather(grad, dim, index), call.input_meta[2].shape);
+  return {dself, Tensor(), dsrc};
+}
+
+// ---- masked_fill: self, mask → broadcast(self, mask) in self's dtype; the value is cast as PyTorch does
+//      (truncated for integers, value ≠ 0 for bool).  dself = sum_to(masked_fill(dout, mask, 0), self)
+std::vector<OutputSpec> shape_masked_fill(const OpCall& call) {
+  const Tensor& self = call.inputs[0];
+  const Tensor& mask = call.inputs[1];
+  check_mask("masked_fill", mask, self);
+  return {{broadcast_shapes(self.shape(), mask.shape(), "masked_fill"), self.dtype()}};
+}
+void reference_masked_fill(const KernelCall& call) {
+  const double value = std::get<ScalarAttrs>(call.attrs).value;
+  // Integers take the value truncated, bool takes value ≠ 0 (PyTorch's casts).
+  const int64_t integer = call.outputs[0].dtype() == DType::boolean ? value != 0 : static_cast<int64_t>(value);
+  // The mask arrives as 1.0 / 0.0 (double) or 1 / 0 (int64) through the elementwise loop.
+  elementwise_kernel<2>(
+      call, [value](double x, double mask) { return mask != 0 ? value : x; },
+      [integer](int64_t x, int64_t mask) { return mask != 0 ? integer : x; });
+}
+std::vector<Tensor> backward_masked_fill(const BackwardCall& call) {
+  return {sum_to(masked_fill(call.grads[0], call.inputs[1], 0.0), call.input_meta[0].shape), Tensor()};
+}
+
+// ---- masked_select: x, mask → [count] (x's dtype)
+//      dx = sum_to(the gradient put back at the selected positions of zeros(broadcast shape), x's shape)
+std::vector<OutputSpec> shape_masked_select(const OpCall& call) {
+  const Tensor& x = call.inputs[0];
+  const Tensor& mask = call.inputs[1];
+  check_mask("masked_select", mask, x);
+  Shape shape = broadcast_shapes(x.shape(), mask.shape(), "masked_select");
+  return {{{count_true(mask, shape)}, x.dtype()}};
+}
+void reference_masked_select(const KernelCall& call) {
+  const Tensor& x = call.inputs[0];
+  const Tensor& mask = call.inputs[1];
+  const Tensor& out = call.outputs[0];
+  Shape shape = broadcast_shapes(x.shape(), mask.shape(), "masked_select");
+  const size_t size = dtype_size(x.dtype());
+  const auto* mask_data = static_cast<const uint8_t*>(mask.storage()->data());
+  const auto* in = static_cast<const char*>(x.storage()->data());
+  auto* result = static_cast<char*>(out.raw_data());
+  int64_t written = 0;
+  for_each_offset<2>(shape, {broadcast_strides(x, shape), broadcast_strides(mask, shape)}, {x.offset(), mask.offset()},
+                     [&](const std::array<int64_t, 2>& offset) {
+                       if (!mask_data[offset[1]]) return;
+                       std::memcpy(result + written * static_cast<int64_t>(size),
+                                   in + offset[0] * static_cast<int64_t>(size), size);
+                       ++written;
+                     });
+}
+std::vector<Tensor> backward_masked_select(const BackwardCall& call) {
+  const Tensor& grad = call.grads[0];
+  const Tensor& mask = call.inputs[1];
+  Shape shape = broadcast_shapes(call.input_meta[0].shape, mask.shape(), "masked_select");
+  // The flat positions of the selected elements: index_add is differentiable (its backward is index_select).
+  Tensor positions = nonzero(mask.expand(shape).reshape({-1})).reshape({-1});
+  Tensor flat = index_add(zeros({numel(shape)}, {.dtype = grad.dtype()}), 0, positions, grad);
+  return {sum_to(flat.reshape(shape), call.input_meta[0].shape), Tensor()};
+}
+
+// ---- nonzero: x → int64 [count, rank], indices in row-major order
+std::vector<OutputSpec> shape_nonzero(const OpCall& call) {
+  const Tensor& x = call.inputs[0];
+  return {{{count_nonzero(x), x.dim()}, DType::i64}};
+}
+void reference_nonzero(const KernelCall& call) {
+  const Tensor& x = call.inputs[0];
+  auto* result = static_cast<int64_t*>(call.outputs[0].raw_data());
+  const void* data = x.storage()->data();
+  const bool floating = is_floating(x.dtype());
+  const size_t rank = static_cast<size_t>(x.dim());
+  std::vector<int64_t> position(rank, 0);
+  int64_t row = 0;
+  for_each_offset<1>(x.shape(), {x.strides()}, {x.offset()}, [&](const std::array<int64_t, 1>& offset) {
+    bool nonzero = floating ? load_double(x.dtype(), data, offset[0]) != 0 : load_int(x.dtype(), data, offset[0]) != 0;
+    if (nonzero) {
+      for (size_t d = 0; d < rank; ++d) result[row * static_cast<int64_t>(rank) + static_cast<int64_t>(d)] = position[d];
+      ++row;
+    }
+    // Advance the row-major position (for_each_offset visits elements in this order).
+    for (size_t d = rank; d-- > 0;) {
+      if (++position[d] < x.shape()[d]) break;
+      position[d] = 0;
+    }
+  });
+}
+NABLA_NO_BACKWARD(nonzero)
+
+}  // namespace nabla::ops
+
+namespace nabla {
+using ops::call1, ops::OpId;
+
+Tensor scatter(const Tensor& self, int64_t dim, const Tensor& index, const Tensor& source) {
+  return call1(OpId::scatter, {self, index, source}, ops::DimAttrs{dim});
+}
+Tensor masked_fill(const Tensor& self, const Tensor& mask, double value) {
+  return call1(OpId::masked_fill, {self, mask}, ops::ScalarAttrs{value});
+}
+Tensor masked_select(const Tensor& x, const Tensor& mask) { return call1(OpId::masked_select, {x, mask}); }
+Tensor nonzero(const Tensor& x) { return call1(OpId::nonzero, {x}); }
+
+// indices int64 [..] → int64 [.., num_classes]; num_classes = -1 reads the data: max(indices) + 1.
+Tensor one_hot(const Tensor& indices, int64_t num_classes) {
+  NABLA_CHECK(indices.dtype() == DType::i64, "one_hot: indices must be an int64 tensor, got {}", indices.describe());
+  NABLA_CHECK(num_classes >= -1, "one_hot: num_classes must be -1 (infer) or non-negative, got {}", num_classes);
+  if (indices.numel() == 0) {
+    NABLA_CHECK(num_classes >= 0, "one_hot: can't infer num_classes from the empty input {}; pass num_classes",
+                indices.describe());
+  } else {
+    const auto smallest = static_cast<int64_t>(min(indices).item());
+    const auto largest = static_cast<int64_t>(max(indices).item());
+    NABLA_CHECK(smallest >= 0, "one_hot: class values must be non-negative, got {} (indices {})", smallest,
+                indices.describe());
+    if (num_classes == -1) num_classes = largest + 1;
+    NABLA_CHECK(largest < num_classes, "one_hot: class value {} is out of range for num_classes = {} (indices {})",
+                largest, num_classes, indices.describe());
+  }
+  return eq(indices.unsqueeze(-1), arange(static_cast<double>(num_classes))).to(DType::i64);
+}
+
+// indices int [..], weight [num_embeddings, dim] → [.., dim]: rows of weight; rows at padding_idx get no
+// gradient (their forward value is still the row, as in PyTorch).
+Tensor functional::embedding(const Tensor& indices, const Tensor& weight, std::optional<int64_t> padding_idx) {
+  NABLA_CHECK(indices.dtype() == DType::i64 || indices.dtype() == DType::i32,
+              "embedding: indices must be int64 or int32, got {} (weight {})", indices.describe(), weight.describe());
+  NABLA_CHECK(weight.dim() == 2, "embedding: weight must be [num_embeddings, embedding_dim], got {}", weight.describe());
+  const int64_t rows = weight.shape()[0];
+  Tensor flat = indices.reshape({-1});
+  Tensor selected;
+  try {
+    selected = index_select(weight, 0, flat);
+  } catch (const Error& error) {
+    throw Error(fmt::format("embedding: {}", error.what()));
+  }
+  if (padding_idx) {
+    int64_t padding = *padding_idx;
+    NABLA_CHECK(padding >= -rows && padding < rows, "embedding: padding_idx {} is out of range for weight {}", padding,
+                weight.describe());
+    if (padding < 0) padding += rows;
+    if (selected.requires_grad()) {
+      Tensor kept = ne(flat, wrapped_scalar(padding)).unsqueeze(1);
+      selected = where(kept, selected, selected.detach());
+    }
+  }
+  Shape shape = indices.shape();
+  shape.push_back(weight.shape()[1]);
+  return selected.reshape(shape);
+}
+
+}  // namespace nabla

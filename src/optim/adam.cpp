@@ -1,0 +1,68 @@
+// Adam and AdamW — PyTorch's update, step for step (t counts this parameter's updates):
+//   g ← grad + wd·p (Adam) | p ← p·(1 − lr·wd) (AdamW)
+//   m ← β₁m + (1 − β₁)g;  v ← β₂v + (1 − β₂)g²;  v̂ ← max(v̂, v) with amsgrad
+//   p ← p − (lr / (1 − β₁ᵗ)) · m / (√v / √(1 − β₂ᵗ) + ε)
+#include <cmath>
+
+#include "nabla/ops.h"
+#include "nabla/optim/optimizer.h"
+
+namespace nabla::optim {
+namespace {
+std::map<std::string, double> defaults(const AdamOptions& o, bool decoupled) {
+  return {{"lr", o.lr}, {"beta1", o.beta1}, {"beta2", o.beta2}, {"eps", o.eps}, {"weight_decay", o.weight_decay},
+          {"amsgrad", o.amsgrad ? 1.0 : 0.0}, {"decoupled_weight_decay", decoupled ? 1.0 : 0.0}};
+}
+void check(const char* name, const AdamOptions& o) {
+  NABLA_CHECK(o.beta1 >= 0 && o.beta1 < 1 && o.beta2 >= 0 && o.beta2 < 1, "{}: betas must be in [0, 1), got {} and {}",
+              name, o.beta1, o.beta2);
+  NABLA_CHECK(o.eps >= 0, "{}: eps must be non-negative, got {}", name, o.eps);
+}
+}  // namespace
+
+Adam::Adam(std::vector<Tensor> params, const AdamOptions& options)
+    : Adam(std::vector<ParamGroup>{{std::move(params), {}}}, options) {}
+Adam::Adam(std::vector<ParamGroup> groups, const AdamOptions& options) : Adam("Adam", std::move(groups), options) {}
+Adam::Adam(std::string name, std::vector<ParamGroup> groups, const AdamOptions& options)
+    : Optimizer(name, std::move(groups), defaults(options, name == "AdamW")) {
+  check(this->name().c_str(), options);
+}
+
+namespace {
+AdamOptions as_adam(const AdamWOptions& o) { return {o.lr, o.beta1, o.beta2, o.eps, o.weight_decay, o.amsgrad}; }
+}  // namespace
+
+AdamW::AdamW(std::vector<Tensor> params, const AdamWOptions& options)
+    : AdamW(std::vector<ParamGroup>{{std::move(params), {}}}, options) {}
+AdamW::AdamW(std::vector<ParamGroup> groups, const AdamWOptions& options)
+    : Adam("AdamW", std::move(groups), as_adam(options)) {}
+
+void Adam::update(Tensor& parameter, const Tensor& grad, std::map<std::string, Tensor>& state, int64_t step,
+                  const std::map<std::string, double>& options) {
+  const double lr = options.at("lr"), beta1 = options.at("beta1"), beta2 = options.at("beta2"), eps = options.at("eps");
+  const double weight_decay = options.at("weight_decay");
+  Tensor g = grad;
+  if (weight_decay != 0) {
+    if (options.at("decoupled_weight_decay") != 0) {
+      parameter.mul_(1 - lr * weight_decay);
+    } else {
+      g = grad + parameter * weight_decay;
+    }
+  }
+  auto [first, inserted_first] = state.try_emplace("exp_avg", Tensor());
+  auto [second, inserted_second] = state.try_emplace("exp_avg_sq", Tensor());
+  first->second = inserted_first ? g * (1 - beta1) : first->second * beta1 + g * (1 - beta1);
+  second->second = inserted_second ? g * g * (1 - beta2) : second->second * beta2 + g * g * (1 - beta2);
+  const double correction1 = 1 - std::pow(beta1, static_cast<double>(step));
+  const double correction2_sqrt = std::sqrt(1 - std::pow(beta2, static_cast<double>(step)));
+  Tensor second_moment = second->second;
+  if (options.at("amsgrad") != 0) {
+    auto it = state.find("max_exp_avg_sq");
+    second_moment = it == state.end() ? second_moment : maximum(it->second, second_moment);
+    state["max_exp_avg_sq"] = second_moment;
+  }
+  Tensor denominator = second_moment.sqrt() / correction2_sqrt + eps;
+  parameter.add_(first->second / denominator * (-lr / correction1));
+}
+
+}  // namespace nabla::optim

@@ -1,0 +1,286 @@
+#include "nabla/train/trainer.h"
+
+#include <chrono>
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <set>
+
+#include <nlohmann/json.hpp>
+
+#include "nabla/autograd.h"
+#include "nabla/factory.h"
+#include "nabla/io/file.h"
+#include "nabla/io/safetensors.h"
+#include "nabla/ops.h"
+#include "nabla/optim/clip.h"
+#include "nabla/train/progress.h"
+
+namespace nabla::train {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+std::map<std::string, Tensor> as_map(const nn::NamedTensors& named) {
+  std::map<std::string, Tensor> result;
+  for (auto& [name, tensor] : named) result[name] = tensor;
+  return result;
+}
+
+std::map<std::string, Tensor> snapshot(const nn::Module& model) {
+  autograd::NoGradGuard no_grad;
+  std::map<std::string, Tensor> result;
+  for (auto& [name, tensor] : model.state_dict()) result[name] = tensor.detach().clone();
+  return result;
+}
+
+json to_json(const EpochMetrics& m) {
+  auto number = [](double v) { return std::isfinite(v) ? json(v) : json(nullptr); };
+  return {{"epoch", m.epoch}, {"train_loss", number(m.train_loss)}, {"train_accuracy", number(m.train_accuracy)},
+          {"validation_loss", number(m.validation_loss)}, {"validation_accuracy", number(m.validation_accuracy)},
+          {"learning_rate", m.learning_rate}, {"seconds", m.seconds}, {"samples_per_second", m.samples_per_second}};
+}
+
+EpochMetrics from_json(const json& j) {
+  auto number = [&](const char* key) { return j.at(key).is_null() ? NAN : j.at(key).get<double>(); };
+  return {j.at("epoch").get<int64_t>(), number("train_loss"), number("train_accuracy"), number("validation_loss"),
+          number("validation_accuracy"), number("learning_rate"), number("seconds"), number("samples_per_second")};
+}
+
+bool is_classification(const Tensor& output, const Tensor& target) {
+  return output.dim() == 2 && target.dim() == 1 && is_integral(target.dtype());
+}
+
+}  // namespace
+
+Trainer::Trainer(nn::ModulePtr model, std::shared_ptr<optim::Optimizer> optimizer, LossFunction loss, TrainerOptions options)
+    : model_(std::move(model)), optimizer_(std::move(optimizer)), loss_(std::move(loss)), options_(std::move(options)) {
+  NABLA_CHECK(model_ && optimizer_ && loss_, "Trainer: needs a model, an optimizer and a loss");
+  NABLA_CHECK(options_.epochs >= 0, "Trainer: epochs must be non-negative, got {}", options_.epochs);
+  NABLA_CHECK(options_.accumulate >= 1, "Trainer: accumulate must be at least 1, got {}", options_.accumulate);
+  NABLA_CHECK(options_.log_every >= 1, "Trainer: log_every must be at least 1, got {}", options_.log_every);
+  NABLA_CHECK(options_.checkpoint_every >= 0, "Trainer: checkpoint_every must be non-negative");
+  loss_sum_ = zeros({}, {.dtype = DType::f64});
+  correct_sum_ = zeros({}, {.dtype = DType::f64});
+  if (!options_.out_dir.empty()) fs::create_directories(options_.out_dir);
+}
+
+void Trainer::set_scheduler(std::shared_ptr<optim::Scheduler> scheduler, bool per_batch) {
+  scheduler_ = std::move(scheduler);
+  scheduler_per_batch_ = per_batch;
+}
+
+void Trainer::check_finite(double loss) const {
+  if (std::isfinite(loss)) return;
+  std::string last = options_.out_dir.empty() ? "no checkpoint (no output directory)"
+                                              : fmt::format("the last good checkpoint is in {}", options_.out_dir);
+  throw Error(fmt::format("train: the loss became {} at epoch {}, step {}; {}. Try a lower learning rate or "
+                          "gradient clipping", loss, epoch_ + 1, step_, last));
+}
+
+const std::vector<EpochMetrics>& Trainer::fit(const data::DataLoader& train, const data::DataLoader* validation) {
+  while (epoch_ < options_.epochs && !stop_) {
+    model_->train();
+    auto start = std::chrono::steady_clock::now();
+    int64_t examples_before = examples_;
+    train_epoch(train);
+    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    stop_ = end_of_epoch(validation, seconds, examples_ - examples_before);
+  }
+  if (options_.patience > 0 && options_.restore_best && !options_.out_dir.empty()) {
+    fs::path best = fs::path(options_.out_dir) / "best.safetensors";
+    if (fs::exists(best)) model_->load_state_dict(load_safetensors(best.string()));
+  }
+  return history_;
+}
+
+void Trainer::train_epoch(const data::DataLoader& train) {
+  const int64_t batches = train.batches_per_epoch();
+  ProgressBar bar(fmt::format("epoch {}/{}", epoch_ + 1, options_.epochs), batches, "batches",
+                  options_.progress ? stderr : nullptr);
+  bar.advance(next_batch_);
+  auto epoch = train.epoch(epoch_, next_batch_);
+  int64_t since_draw = 0;
+  while (std::optional<data::Batch> batch = epoch->next()) {
+    Tensor output = (*model_)(batch->inputs);
+    Tensor loss = loss_(output, batch->targets);
+    NABLA_CHECK(loss.numel() == 1, "train: the loss must be a single number, got {}", loss.describe());
+    (options_.accumulate > 1 ? loss / static_cast<double>(options_.accumulate) : loss).backward();
+    const int64_t count = batch->inputs.size(0);
+    {
+      autograd::NoGradGuard no_grad;
+      loss_sum_ = loss_sum_ + loss.detach().to(DType::f64) * static_cast<double>(count);
+      if (is_classification(output, batch->targets)) {
+        correct_sum_ = correct_sum_ + sum(eq(argmax(output, 1), batch->targets)).to(DType::f64);
+      }
+    }
+    examples_ += count;
+    ++next_batch_;
+    ++step_;
+    ++since_draw;
+    if (step_ % options_.accumulate == 0 || next_batch_ == batches) end_of_step();
+    if (step_ % options_.log_every == 0 || next_batch_ == batches) {
+      double mean_loss = loss_sum_.item() / static_cast<double>(std::max<int64_t>(examples_, 1));
+      check_finite(mean_loss);
+      bar.advance(since_draw, fmt::format("loss {:.4f} acc {:.1f}%", mean_loss,
+                                          100 * correct_sum_.item() / static_cast<double>(std::max<int64_t>(examples_, 1))));
+      since_draw = 0;
+    }
+    // Checkpoints only fall on optimizer steps: gradients being accumulated are not saved.
+    if (options_.checkpoint_every > 0 && step_ % options_.checkpoint_every == 0 && step_ % options_.accumulate == 0 &&
+        next_batch_ < batches) {
+      save_checkpoint();
+    }
+    if (options_.crash_after_steps > 0 && step_ == options_.crash_after_steps) std::_Exit(137);
+  }
+  bar.finish();
+}
+
+void Trainer::end_of_step() {
+  if (options_.clip_grad_norm > 0) optim::clip_grad_norm_(model_->parameters(), options_.clip_grad_norm);
+  optimizer_->step();
+  optimizer_->zero_grad();
+  if (scheduler_ && scheduler_per_batch_) scheduler_->step();
+}
+
+bool Trainer::end_of_epoch(const data::DataLoader* validation, double seconds, int64_t examples) {
+  EpochMetrics metrics;
+  metrics.epoch = epoch_ + 1;
+  const double seen = static_cast<double>(std::max<int64_t>(examples_, 1));
+  metrics.train_loss = loss_sum_.item() / seen;
+  metrics.train_accuracy = correct_sum_.item() / seen;
+  check_finite(metrics.train_loss);
+  metrics.learning_rate = optimizer_->lr();
+  metrics.seconds = seconds;
+  metrics.samples_per_second = seconds > 0 ? static_cast<double>(examples) / seconds : 0;
+  if (validation) {
+    Evaluation result = evaluate(*validation);
+    metrics.validation_loss = result.loss;
+    metrics.validation_accuracy = result.accuracy;
+  }
+  if (scheduler_ && !scheduler_per_batch_) scheduler_->step();
+  history_.push_back(metrics);
+  ++epoch_;
+  next_batch_ = 0;
+  examples_ = 0;
+  loss_sum_ = zeros({}, {.dtype = DType::f64});
+  correct_sum_ = zeros({}, {.dtype = DType::f64});
+
+  bool stop = false;
+  if (options_.patience > 0) {
+    double monitored = validation ? metrics.validation_loss : metrics.train_loss;
+    if (monitored < best_loss_ - options_.min_delta) {
+      best_loss_ = monitored;
+      bad_epochs_ = 0;
+      if (!options_.out_dir.empty()) {
+        save_safetensors((fs::path(options_.out_dir) / "best.safetensors").string(), snapshot(*model_));
+      }
+    } else if (++bad_epochs_ >= options_.patience) {
+      stop = true;
+    }
+  }
+  save_checkpoint();
+  write_logs();
+  return stop;
+}
+
+Evaluation Trainer::evaluate(const data::DataLoader& loader) {
+  autograd::NoGradGuard no_grad;
+  bool was_training = model_->is_training();
+  model_->eval();
+  Evaluation result;
+  double loss_sum = 0;
+  auto epoch = loader.epoch(0);
+  while (std::optional<data::Batch> batch = epoch->next()) {
+    Tensor output = (*model_)(batch->inputs);
+    const int64_t count = batch->inputs.size(0);
+    loss_sum += loss_(output, batch->targets).item() * static_cast<double>(count);
+    if (is_classification(output, batch->targets)) {
+      if (result.examples == 0) result.confusion = ConfusionMatrix(output.size(1));
+      result.confusion.add(output, batch->targets);
+    }
+    result.examples += count;
+  }
+  model_->train(was_training);
+  result.loss = result.examples ? loss_sum / static_cast<double>(result.examples) : NAN;
+  result.accuracy = result.confusion.total() ? result.confusion.accuracy() : NAN;
+  return result;
+}
+
+// A checkpoint is three files named by the step (weights, optimizer tensors) and checkpoint.json, written
+// last and atomically: it is the commit point. Files of older checkpoints are deleted afterwards.
+void Trainer::save_checkpoint() {
+  if (options_.out_dir.empty()) return;
+  check_finite(loss_sum_.item());
+  const fs::path directory = options_.out_dir;
+  const std::string model_file = fmt::format("checkpoint-{}-model.safetensors", step_);
+  const std::string optimizer_file = fmt::format("checkpoint-{}-optimizer.safetensors", step_);
+  save_safetensors((directory / model_file).string(), snapshot(*model_));
+  optim::OptimizerState optimizer_state = optimizer_->state_dict();
+  save_safetensors((directory / optimizer_file).string(), optimizer_state.tensors);
+  json history = json::array();
+  for (const EpochMetrics& m : history_) history.push_back(to_json(m));
+  json state = {{"model_file", model_file},
+                {"optimizer_file", optimizer_file},
+                {"optimizer", optimizer_state.values},
+                {"scheduler", scheduler_ ? scheduler_->state_dict() : json(nullptr)},
+                {"generator", {default_generator().seed(), default_generator().offset()}},
+                {"epoch", epoch_},
+                {"next_batch", next_batch_},
+                {"step", step_},
+                {"loss_sum", loss_sum_.item()},
+                {"correct_sum", correct_sum_.item()},
+                {"examples", examples_},
+                {"best_loss", std::isfinite(best_loss_) ? json(best_loss_) : json(nullptr)},
+                {"bad_epochs", bad_epochs_},
+                {"history", history}};
+  io::write_file_atomic((directory / "checkpoint.json").string(), state.dump(1));
+  for (const fs::directory_entry& entry : fs::directory_iterator(directory)) {
+    std::string name = entry.path().filename().string();
+    if (name.rfind("checkpoint-", 0) == 0 && name != model_file && name != optimizer_file) fs::remove(entry.path());
+  }
+}
+
+bool Trainer::resume() {
+  if (options_.out_dir.empty()) return false;
+  const fs::path directory = options_.out_dir;
+  if (!fs::exists(directory / "checkpoint.json")) return false;
+  json state;
+  try {
+    state = json::parse(io::read_file((directory / "checkpoint.json").string()));
+  } catch (const json::exception& error) {
+    throw Error(fmt::format("resume: {} is corrupt: {}", (directory / "checkpoint.json").string(), error.what()));
+  }
+  model_->load_state_dict(load_safetensors((directory / state.at("model_file").get<std::string>()).string()));
+  optimizer_->load_state_dict(
+      {state.at("optimizer"), load_safetensors((directory / state.at("optimizer_file").get<std::string>()).string())});
+  if (scheduler_ && !state.at("scheduler").is_null()) scheduler_->load_state_dict(state.at("scheduler"));
+  default_generator().set_state(state.at("generator")[0].get<uint64_t>(), state.at("generator")[1].get<uint64_t>());
+  epoch_ = state.at("epoch").get<int64_t>();
+  next_batch_ = state.at("next_batch").get<int64_t>();
+  step_ = state.at("step").get<int64_t>();
+  loss_sum_ = scalar_tensor(state.at("loss_sum").get<double>(), DType::f64);
+  correct_sum_ = scalar_tensor(state.at("correct_sum").get<double>(), DType::f64);
+  examples_ = state.at("examples").get<int64_t>();
+  best_loss_ = state.at("best_loss").is_null() ? INFINITY : state.at("best_loss").get<double>();
+  bad_epochs_ = state.at("bad_epochs").get<int64_t>();
+  history_.clear();
+  for (const json& entry : state.at("history")) history_.push_back(from_json(entry));
+  return true;
+}
+
+void Trainer::write_logs() const {
+  if (options_.out_dir.empty()) return;
+  std::string csv = "epoch,train_loss,train_accuracy,validation_loss,validation_accuracy,learning_rate,seconds,samples_per_second\n";
+  for (const EpochMetrics& m : history_) {
+    csv += fmt::format("{},{:.6f},{:.6f},{:.6f},{:.6f},{:.6g},{:.3f},{:.1f}\n", m.epoch, m.train_loss, m.train_accuracy,
+                       m.validation_loss, m.validation_accuracy, m.learning_rate, m.seconds, m.samples_per_second);
+  }
+  io::write_file_atomic((fs::path(options_.out_dir) / "log.csv").string(), csv);
+  json history = json::array();
+  for (const EpochMetrics& m : history_) history.push_back(to_json(m));
+  io::write_file_atomic((fs::path(options_.out_dir) / "history.json").string(), history.dump(1));
+}
+
+}  // namespace nabla::train

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# `nabla train` on bad input: a clear one-line error and the right exit status, nothing half-written.
+set -u
+nabla=$1
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+passed=0 failed=0
+check() {  # check NAME STATUS PATTERN -- ARGS...
+  local name=$1 status=$2 pattern=$3
+  shift 4
+  local output
+  output=$("$nabla" "$@" 2>&1)
+  local actual=$?
+  if [ "$actual" -eq "$status" ] && grep -q -- "$pattern" <<<"$output"; then
+    passed=$((passed + 1))
+  else
+    echo "FAIL: $name: exited $actual (expected $status); output: $(tail -n 3 <<<"$output")"
+    failed=$((failed + 1))
+  fi
+}
+check unknown_model 2 "model" -- train --model resnet9000
+check zero_batch 2 "batch-size" -- train --batch-size 0
+check negative_epochs 2 "epochs" -- train --epochs -1
+check bad_lr 2 "lr" -- train --lr inf
+check missing_data 1 "dataset-fashion-mnist" -- train --data "$work/nothing" --out "$work/a" --no-progress
+mkdir -p "$work/corrupt"
+for f in train-images-idx3-ubyte train-labels-idx1-ubyte t10k-images-idx3-ubyte t10k-labels-idx1-ubyte; do
+  printf 'not an idx file' > "$work/corrupt/$f"
+done
+check corrupt_data 1 "not an IDX file" -- train --data "$work/corrupt" --out "$work/b" --no-progress
+# A diverging run stops at the first non-finite loss it reads, names it, and keeps its last good checkpoint.
+check nan_loss 1 "the loss became" -- train --model mlp --optimizer sgd --lr 1e30 --scheduler none --limit-train 400 \
+  --batch-size 50 --epochs 1 --out "$work/nan" --no-progress
+if [ -e "$work/nan/model.safetensors" ]; then echo "FAIL: nan run wrote final weights"; failed=$((failed + 1)); else passed=$((passed + 1)); fi
+check eval_missing 1 "config.json" -- eval --checkpoint "$work/none"
+echo "$passed passed, $failed failed"
+[ $failed -eq 0 ]

@@ -1,0 +1,195 @@
+// Optimizers and schedulers against PyTorch, step by step (fixtures from make_optim_fixtures.py).
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <fstream>
+#include <memory>
+
+#include <nlohmann/json.hpp>
+
+#include "nabla/nabla.h"
+#include "nabla/optim/optimizer.h"
+#include "nabla/optim/scheduler.h"
+
+namespace nabla {
+namespace {
+
+using nlohmann::json;
+
+const json& fixtures() {
+  static const json data = [] {
+    std::ifstream file(NABLA_OPTIM_FIXTURES);
+    if (!file) throw Error("optim fixtures: can't open " NABLA_OPTIM_FIXTURES);
+    return json::parse(file);
+  }();
+  return data;
+}
+
+Tensor tensor_of(const json& values, const Shape& shape, DType dtype) {
+  return from_vector(values.get<std::vector<double>>(), shape, {.dtype = dtype});
+}
+
+std::unique_ptr<optim::Optimizer> make_optimizer(const json& spec, std::vector<optim::ParamGroup> groups) {
+  const json& o = spec.at("options");
+  const std::string kind = spec.at("optimizer");
+  auto number = [&](const char* key, double fallback) { return o.contains(key) ? o.at(key).get<double>() : fallback; };
+  auto flag = [&](const char* key) { return o.contains(key) && o.at(key).get<bool>(); };
+  double beta1 = o.contains("betas") ? o.at("betas")[0].get<double>() : 0.9;
+  double beta2 = o.contains("betas") ? o.at("betas")[1].get<double>() : 0.999;
+  if (kind == "SGD") {
+    return std::make_unique<optim::SGD>(groups, optim::SGDOptions{.lr = number("lr", 1e-3), .momentum = number("momentum", 0),
+                                                                  .dampening = number("dampening", 0),
+                                                                  .weight_decay = number("weight_decay", 0),
+                                                                  .nesterov = flag("nesterov")});
+  }
+  if (kind == "Adam") {
+    return std::make_unique<optim::Adam>(groups, optim::AdamOptions{.lr = number("lr", 1e-3), .beta1 = beta1, .beta2 = beta2,
+                                                                    .eps = number("eps", 1e-8),
+                                                                    .weight_decay = number("weight_decay", 0),
+                                                                    .amsgrad = flag("amsgrad")});
+  }
+  if (kind == "AdamW") {
+    return std::make_unique<optim::AdamW>(groups, optim::AdamWOptions{.lr = number("lr", 1e-3), .beta1 = beta1, .beta2 = beta2,
+                                                                      .eps = number("eps", 1e-8),
+                                                                      .weight_decay = number("weight_decay", 1e-2),
+                                                                      .amsgrad = flag("amsgrad")});
+  }
+  if (kind == "RMSprop") {
+    return std::make_unique<optim::RMSprop>(groups, optim::RMSpropOptions{.lr = number("lr", 1e-2), .alpha = number("alpha", 0.99),
+                                                                          .eps = number("eps", 1e-8),
+                                                                          .weight_decay = number("weight_decay", 0),
+                                                                          .momentum = number("momentum", 0),
+                                                                          .centered = flag("centered")});
+  }
+  if (kind == "Adagrad") {
+    return std::make_unique<optim::Adagrad>(groups, optim::AdagradOptions{.lr = number("lr", 1e-2), .lr_decay = number("lr_decay", 0),
+                                                                          .weight_decay = number("weight_decay", 0),
+                                                                          .initial_accumulator_value = number("initial_accumulator_value", 0),
+                                                                          .eps = number("eps", 1e-10)});
+  }
+  throw Error("optim fixtures: unknown optimizer " + kind);
+}
+
+void run_case(const json& spec, DType dtype, double rtol, double atol) {
+  const json& problem = fixtures().at("problem");
+  Tensor x = tensor_of(problem.at("x"), {5, 3}, dtype), y = tensor_of(problem.at("y"), {5, 4}, dtype);
+  Tensor w = tensor_of(problem.at("w"), {3, 4}, dtype).requires_grad_();
+  Tensor b = tensor_of(problem.at("b"), {4}, dtype).requires_grad_();
+  std::vector<optim::ParamGroup> groups;
+  if (spec.value("groups", false)) {
+    double lr = spec.at("options").at("lr").get<double>();
+    groups = {{{w}, {}}, {{b}, {{"lr", lr * 0.1}}}};
+  } else {
+    groups = {{{w, b}, {}}};
+  }
+  auto optimizer = make_optimizer(spec, groups);
+  const json& trajectory = spec.at("trajectory");
+  for (size_t step = 0; step < trajectory.size(); ++step) {
+    optimizer->zero_grad();
+    Tensor loss = pow(matmul(x, w) + b - y, 2.0).sum();
+    loss.backward();
+    optimizer->step();
+    for (const char* name : {"w", "b"}) {
+      std::vector<double> expected = trajectory[step].at(name).get<std::vector<double>>();
+      std::vector<double> actual = (std::string(name) == "w" ? w : b).to_vector();
+      for (size_t i = 0; i < expected.size(); ++i) {
+        ASSERT_NEAR(actual[i], expected[i], atol + rtol * std::fabs(expected[i]))
+            << spec.at("name").get<std::string>() << " step " << step + 1 << " " << name << "[" << i << "]";
+      }
+    }
+  }
+}
+
+TEST(OptimizerParity, Float64MatchesPyTorchEveryStep) {
+  for (const json& spec : fixtures().at("optimizers")) run_case(spec, DType::f64, 1e-10, 1e-12);
+}
+
+TEST(OptimizerParity, Float32MatchesPyTorchEveryStep) {
+  for (const json& spec : fixtures().at("optimizers")) run_case(spec, DType::f32, 1e-5, 1e-5);
+}
+
+TEST(OptimizerState, RoundTripContinuesIdentically) {
+  // Two optimizers: one runs 10 steps; the other is rebuilt from the first's state after 5.
+  const json& spec = fixtures().at("optimizers")[5];  // Adam with amsgrad: the most state
+  const json& problem = fixtures().at("problem");
+  auto run = [&](int steps, optim::Optimizer* resume_from, Tensor w, Tensor b) {
+    auto optimizer = make_optimizer(spec, {{{w, b}, {}}});
+    if (resume_from) optimizer->load_state_dict(resume_from->state_dict());
+    Tensor x = tensor_of(problem.at("x"), {5, 3}, DType::f64), y = tensor_of(problem.at("y"), {5, 4}, DType::f64);
+    for (int i = 0; i < steps; ++i) {
+      optimizer->zero_grad();
+      pow(matmul(x, w) + b - y, 2.0).sum().backward();
+      optimizer->step();
+    }
+    return optimizer;
+  };
+  Tensor w1 = tensor_of(problem.at("w"), {3, 4}, DType::f64).requires_grad_();
+  Tensor b1 = tensor_of(problem.at("b"), {4}, DType::f64).requires_grad_();
+  run(10, nullptr, w1, b1);
+  Tensor w2 = tensor_of(problem.at("w"), {3, 4}, DType::f64).requires_grad_();
+  Tensor b2 = tensor_of(problem.at("b"), {4}, DType::f64).requires_grad_();
+  auto first_half = run(5, nullptr, w2, b2);
+  run(5, first_half.get(), w2, b2);
+  EXPECT_EQ(w1.to_vector(), w2.to_vector());
+  EXPECT_EQ(b1.to_vector(), b2.to_vector());
+}
+
+TEST(OptimizerErrors, BadOptionsAreNamed) {
+  Tensor w = zeros({2}).requires_grad_();
+  EXPECT_THROW(optim::SGD({w}, {.lr = -1}), Error);
+  EXPECT_THROW(optim::SGD({w}, {.lr = 0.1, .nesterov = true}), Error);
+  EXPECT_THROW(optim::Adam({w}, {.beta1 = 1.0}), Error);
+  try {
+    optim::SGD({w}, {.lr = NAN});
+    FAIL();
+  } catch (const Error& error) {
+    EXPECT_NE(std::string(error.what()).find("lr"), std::string::npos) << error.what();
+  }
+}
+
+TEST(SchedulerParity, LearningRateSequencesMatchPyTorch) {
+  for (const json& spec : fixtures().at("schedulers")) {
+    const std::string name = spec.at("name");
+    const json& args = spec.at("args");
+    Tensor w = zeros({2}).requires_grad_();
+    optim::SGD optimizer({w}, {.lr = 0.1, .momentum = 0.9});
+    std::unique_ptr<optim::Scheduler> scheduler;
+    std::unique_ptr<optim::ReduceLROnPlateau> plateau;
+    if (name == "step") scheduler = std::make_unique<optim::StepLR>(optimizer, args.at("step_size"), args.at("gamma"));
+    if (name == "multistep") {
+      scheduler = std::make_unique<optim::MultiStepLR>(optimizer, args.at("milestones").get<std::vector<int64_t>>(),
+                                                       args.at("gamma"));
+    }
+    if (name == "exponential") scheduler = std::make_unique<optim::ExponentialLR>(optimizer, args.at("gamma"));
+    if (name == "cosine") scheduler = std::make_unique<optim::CosineAnnealingLR>(optimizer, args.at("t_max"), args.at("eta_min"));
+    if (name == "linear_warmup") {
+      scheduler = std::make_unique<optim::LinearLR>(optimizer, args.at("start_factor"), args.at("end_factor"),
+                                                    args.at("total_iters"));
+    }
+    if (name == "one_cycle") {
+      scheduler = std::make_unique<optim::OneCycleLR>(
+          optimizer, optim::OneCycleOptions{.max_lr = args.at("max_lr"), .total_steps = args.at("total_steps")});
+    }
+    if (name == "plateau") {
+      plateau = std::make_unique<optim::ReduceLROnPlateau>(
+          optimizer, optim::PlateauOptions{.factor = args.at("factor"), .patience = args.at("patience"),
+                                           .cooldown = args.at("cooldown")});
+    }
+    ASSERT_TRUE(scheduler || plateau) << "no scheduler for case " << name;
+    std::vector<double> lrs = spec.at("lr").get<std::vector<double>>();
+    for (size_t step = 0; step < lrs.size(); ++step) {
+      if (step > 0) {
+        if (plateau) plateau->step(spec.at("metrics")[step - 1].get<double>());
+        else scheduler->step();
+      }
+      EXPECT_NEAR(optimizer.lr(), lrs[step], 1e-12 + 1e-10 * std::fabs(lrs[step])) << name << " step " << step;
+      if (!spec.at("momentum").is_null()) {
+        double momentum = spec.at("momentum")[step].get<double>();
+        EXPECT_NEAR(optimizer.option(0, "momentum"), momentum, 1e-12) << name << " momentum, step " << step;
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace nabla
