@@ -1,13 +1,8 @@
 // `nabla eval --checkpoint DIR`: rebuilds the model from DIR/config.json, loads DIR/model.safetensors and
 // reports test loss, accuracy and per-class precision/recall/F1.
-#include <filesystem>
-
 #include "cli/commands.h"
 #include "cli/training_setup.h"
 #include "nabla/data/dataset.h"
-#include "nabla/io/file.h"
-#include "nabla/io/safetensors.h"
-#include "nabla/models/zoo.h"
 #include "nabla/nabla.h"
 
 namespace nabla::cli {
@@ -20,14 +15,8 @@ Runner add_eval_command(CLI::App& app) {
   command->add_option("--data", *data_directory, "Fashion-MNIST directory (default: as at training time)");
   return [command, directory, data_directory] {
     if (!command->parsed()) return -1;
-    namespace fs = std::filesystem;
-    std::string config_path = (fs::path(*directory) / "config.json").string();
-    NABLA_CHECK(fs::exists(config_path), "eval: {} not found; is {} a directory written by `nabla train`?", config_path,
-                *directory);
-    TrainingConfig config = config_from_json(nlohmann::json::parse(io::read_file(config_path), nullptr, false), config_path);
+    auto [config, model] = load_trained_model(*directory, "eval");
     if (!data_directory->empty()) config.data = *data_directory;
-    nn::ModulePtr model = models::make_model(config.model);
-    model->load_state_dict(load_safetensors((fs::path(*directory) / "model.safetensors").string()));
     auto test = data::fashion_mnist(data::Split::test, config.data);
     data::DataLoader loader(test, {.batch_size = 500, .shuffle = false});
     auto optimizer = std::make_shared<optim::SGD>(model->parameters(), optim::SGDOptions{});

@@ -1,9 +1,12 @@
 #include "cli/training_setup.h"
 
 #include <cmath>
+#include <filesystem>
 
 #include "cli/commands.h"
 #include "nabla/data/dataset.h"
+#include "nabla/io/file.h"
+#include "nabla/io/safetensors.h"
 #include "nabla/models/zoo.h"
 #include "nabla/nabla.h"
 
@@ -127,6 +130,21 @@ TrainingSetup make_setup(const TrainingConfig& c) {
   setup.trainer = std::make_unique<train::Trainer>(setup.model, setup.optimizer, loss, options);
   if (setup.scheduler) setup.trainer->set_scheduler(setup.scheduler, per_batch);
   return setup;
+}
+
+TrainedModel load_trained_model(const std::string& directory, const std::string& command) {
+  namespace fs = std::filesystem;
+  const std::string config_path = (fs::path(directory) / "config.json").string();
+  const std::string weights_path = (fs::path(directory) / "model.safetensors").string();
+  NABLA_CHECK(fs::exists(config_path), "{}: {} not found; is {} a directory written by `nabla train`?", command,
+              config_path, directory);
+  NABLA_CHECK(fs::exists(weights_path), "{}: {} not found; did the run in {} finish?", command, weights_path, directory);
+  TrainedModel trained;
+  trained.config = config_from_json(nlohmann::json::parse(io::read_file(config_path), nullptr, false), config_path);
+  trained.model = models::make_model(trained.config.model);
+  trained.model->load_state_dict(load_safetensors(weights_path));
+  trained.model->eval();
+  return trained;
 }
 
 }  // namespace nabla::cli

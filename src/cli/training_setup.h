@@ -1,6 +1,7 @@
 #pragma once
-// What `nabla train` and `nabla eval` share: the run's configuration (saved as config.json beside the
-// weights) and the objects it builds: model, optimizer, scheduler, loaders, trainer.
+// What `nabla train`, `nabla eval` and `nabla predict` share: the run's configuration (saved as config.json
+// beside the weights), the objects it builds (model, optimizer, scheduler, loaders, trainer), and the
+// trained model rebuilt from a run's directory.
 #include <CLI/CLI.hpp>
 
 #include <memory>
@@ -49,5 +50,13 @@ struct TrainingSetup {
   std::unique_ptr<train::Trainer> trainer;
 };
 TrainingSetup make_setup(const TrainingConfig& config);
+
+struct TrainedModel {
+  TrainingConfig config;
+  nn::ModulePtr model;  // in eval mode
+};
+// Rebuilds the model of a directory written by `nabla train --out` from its config.json and loads its
+// model.safetensors. Errors start with `command` ("eval", "predict") and name the missing or bad file.
+TrainedModel load_trained_model(const std::string& directory, const std::string& command);
 
 }  // namespace nabla::cli
