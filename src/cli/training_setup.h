@@ -19,7 +19,7 @@ namespace nabla::cli {
 
 struct TrainingConfig {
   std::string model = "lenet";
-  int64_t epochs = 12;
+  int64_t epochs = 20;
   int64_t batch_size = 128;
   double lr = 0;  // 0: the optimizer's default for this job
   std::string optimizer = "adam";
