@@ -3,6 +3,8 @@
 // computed by hand or by PyTorch 2.15; and checks that the fast CPU paths are selected where they should be.
 #include <gtest/gtest.h>
 
+#include "tests/common/expect_error.h"
+
 #include <cmath>
 #include <limits>
 #include <string>
@@ -35,17 +37,7 @@ void expect_near_all(const Tensor& actual, const std::vector<double>& expected, 
   expect_near_all(actual.to_vector(), expected, tolerance);
 }
 
-template <typename Statement>
-void expect_error(Statement&& statement, const std::vector<std::string>& parts) {
-  try {
-    statement();
-    FAIL() << "expected a nabla::Error";
-  } catch (const Error& error) {
-    std::string message = error.what();
-    EXPECT_EQ(message.find('\n'), std::string::npos) << message;
-    for (const std::string& part : parts) EXPECT_NE(message.find(part), std::string::npos) << message << "\nmissing: " << part;
-  }
-}
+using ::nabla::testing::expect_error;
 
 Tensor ints(std::initializer_list<double> values) { return tensor(values, {.dtype = DType::i64}); }
 Tensor bools(std::initializer_list<double> values) { return tensor(values, {.dtype = DType::boolean}); }

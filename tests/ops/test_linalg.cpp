@@ -4,6 +4,8 @@
 // the sign choices of Q, U, V come from the same Householder/divide-and-conquer routines).
 #include <gtest/gtest.h>
 
+#include "tests/common/expect_error.h"
+
 #include <cmath>
 #include <limits>
 #include <string>
@@ -14,20 +16,7 @@ using namespace nabla;
 
 namespace {
 
-// Runs `statement`, expecting a one-line nabla::Error whose message contains every one of `parts`.
-template <typename Statement>
-void expect_error(Statement&& statement, const std::vector<std::string>& parts) {
-  try {
-    statement();
-    FAIL() << "expected a nabla::Error";
-  } catch (const Error& error) {
-    std::string message = error.what();
-    EXPECT_EQ(message.find('\n'), std::string::npos) << message;
-    for (const std::string& part : parts) {
-      EXPECT_NE(message.find(part), std::string::npos) << message << "\nmissing: " << part;
-    }
-  }
-}
+using ::nabla::testing::expect_error;
 
 void expect_near(const Tensor& actual, const std::vector<double>& expected, double tolerance) {
   std::vector<double> values = actual.to_vector();

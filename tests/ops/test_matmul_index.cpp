@@ -2,6 +2,8 @@
 // reference kernel) and for index_select, gather, index_add and scatter_add.
 #include <gtest/gtest.h>
 
+#include "tests/common/expect_error.h"
+
 #include <algorithm>
 #include <cmath>
 #include <string>
@@ -19,20 +21,7 @@ void expect_values(const Tensor& actual, const std::vector<double>& expected) {
   EXPECT_EQ(actual.to_vector(), expected) << actual.describe();
 }
 
-// Runs `statement`, expecting a one-line nabla::Error whose message contains every one of `parts`.
-template <typename Statement>
-void expect_error(Statement&& statement, const std::vector<std::string>& parts) {
-  try {
-    statement();
-    FAIL() << "expected a nabla::Error";
-  } catch (const Error& error) {
-    std::string message = error.what();
-    EXPECT_EQ(message.find('\n'), std::string::npos) << message;
-    for (const std::string& part : parts) {
-      EXPECT_NE(message.find(part), std::string::npos) << message << "\nmissing: " << part;
-    }
-  }
-}
+using ::nabla::testing::expect_error;
 
 Tensor indices(std::initializer_list<double> values, DType dtype = DType::i64) { return tensor(values, {.dtype = dtype}); }
 

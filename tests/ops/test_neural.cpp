@@ -3,6 +3,8 @@
 // the selection of the fast CPU kernels for softmax, log_softmax, cross_entropy and layer_norm.
 #include <gtest/gtest.h>
 
+#include "tests/common/expect_error.h"
+
 #include <cmath>
 #include <limits>
 #include <set>
@@ -31,18 +33,7 @@ void expect_close(const Tensor& actual, const Tensor& expected, double tolerance
   expect_near_all(actual, expected.to_vector(), tolerance);
 }
 
-// Runs `statement`, expecting a one-line nabla::Error whose message contains every one of `parts`.
-template <typename Statement>
-void expect_error(Statement&& statement, const std::vector<std::string>& parts) {
-  try {
-    statement();
-    FAIL() << "expected a nabla::Error";
-  } catch (const Error& error) {
-    std::string message = error.what();
-    EXPECT_EQ(message.find('\n'), std::string::npos) << message;
-    for (const std::string& part : parts) EXPECT_NE(message.find(part), std::string::npos) << message << "\nmissing: " << part;
-  }
-}
+using ::nabla::testing::expect_error;
 
 Tensor labels(std::initializer_list<double> values) { return tensor(values, {.dtype = DType::i64}); }
 

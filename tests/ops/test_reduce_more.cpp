@@ -3,6 +3,8 @@
 // max kernels: that they are selected where they should be and do not depend on the thread count.
 #include <gtest/gtest.h>
 
+#include "tests/common/expect_error.h"
+
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -35,20 +37,7 @@ void expect_near_all(const Tensor& actual, const std::vector<double>& expected, 
   }
 }
 
-// Runs `statement`, expecting a one-line nabla::Error whose message contains every one of `parts`.
-template <typename Statement>
-void expect_error(Statement&& statement, const std::vector<std::string>& parts) {
-  try {
-    statement();
-    FAIL() << "expected a nabla::Error";
-  } catch (const Error& error) {
-    std::string message = error.what();
-    EXPECT_EQ(message.find('\n'), std::string::npos) << message;
-    for (const std::string& part : parts) {
-      EXPECT_NE(message.find(part), std::string::npos) << message << "\nmissing: " << part;
-    }
-  }
-}
+using ::nabla::testing::expect_error;
 
 Tensor f64(std::initializer_list<std::initializer_list<double>> rows) { return tensor(rows, {.dtype = DType::f64}); }
 Tensor ints(std::initializer_list<double> values, DType dtype = DType::i64) { return tensor(values, {.dtype = dtype}); }

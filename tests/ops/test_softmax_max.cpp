@@ -2,6 +2,8 @@
 // examples computed by hand.
 #include <gtest/gtest.h>
 
+#include "tests/common/expect_error.h"
+
 #include <cmath>
 #include <limits>
 #include <string>
@@ -21,18 +23,7 @@ void expect_near_all(const Tensor& actual, const std::vector<double>& expected, 
   for (size_t i = 0; i < values.size(); ++i) EXPECT_NEAR(values[i], expected[i], tolerance) << "element " << i;
 }
 
-// Runs `statement`, expecting a nabla::Error whose message contains every one of `parts`.
-template <typename Statement>
-void expect_error(Statement&& statement, const std::vector<std::string>& parts) {
-  try {
-    statement();
-    FAIL() << "expected a nabla::Error";
-  } catch (const Error& error) {
-    std::string message = error.what();
-    EXPECT_EQ(message.find('\n'), std::string::npos) << message;
-    for (const std::string& part : parts) EXPECT_NE(message.find(part), std::string::npos) << message << "\nmissing: " << part;
-  }
-}
+using ::nabla::testing::expect_error;
 
 }  // namespace
 
