@@ -4,6 +4,8 @@
 // be selected where they should be.
 #include <gtest/gtest.h>
 
+#include "tests/common/expect_error.h"
+
 #include <cmath>
 #include <limits>
 #include <string>
@@ -37,18 +39,7 @@ void expect_close(const Tensor& a, const Tensor& b, double tolerance = 1e-9) {
   expect_near_all(a, b.to_vector(), tolerance);
 }
 
-// Runs `statement`, expecting a one-line nabla::Error whose message contains every one of `parts`.
-template <typename Statement>
-void expect_error(Statement&& statement, const std::vector<std::string>& parts) {
-  try {
-    statement();
-    FAIL() << "expected a nabla::Error";
-  } catch (const Error& error) {
-    std::string message = error.what();
-    EXPECT_EQ(message.find('\n'), std::string::npos) << message;
-    for (const std::string& part : parts) EXPECT_NE(message.find(part), std::string::npos) << message << "\nmissing: " << part;
-  }
-}
+using ::nabla::testing::expect_error;
 
 double dot(const Tensor& a, const Tensor& b) { return sum(a * b).item(); }
 
@@ -195,6 +186,16 @@ TEST(MaxPool2d, TiesGiveTheFirstIndexAndNaNWins) {
       F::max_pool2d_with_indices(tensor({1, nan, 3, nan}).reshape({1, 1, 1, 4}), {.kernel_size = {1, 4}});
   EXPECT_TRUE(std::isnan(nan_values.item()));
   EXPECT_EQ(nan_indices.item(), 3);  // PyTorch keeps the last NaN of the window
+  // The same through the fast kernel's interior path: a row of windows, float32 and contiguous.
+  Tensor row = tensor({5, 5, 1, nan, nan, 2, -1, 7}).reshape({1, 1, 1, 8});
+  auto [row_values, row_indices] = F::max_pool2d_with_indices(row, {.kernel_size = {1, 2}});
+  // (5, 5): the first; (1, NaN): the NaN; (NaN, 2): the NaN stays; (-1, 7): 7 — as PyTorch.
+  EXPECT_EQ(row_indices.to_vector(), (std::vector<double>{0, 3, 4, 7}));
+  std::vector<double> got = row_values.to_vector();
+  EXPECT_EQ(got[0], 5);
+  EXPECT_TRUE(std::isnan(got[1]));
+  EXPECT_TRUE(std::isnan(got[2]));
+  EXPECT_EQ(got[3], 7);
 }
 
 TEST(MaxPool2d, GradientGoesToTheMaximumAndAccumulatesOverlaps) {

@@ -153,6 +153,9 @@ NABLA_REFERENCE_CASES(conv_pool) {
       {"max_pool_overlap_indices", {{3, 5, 13, 11}}, max_indices(overlap)},
       {"max_pool_dilated_indices", {{2, 3, 9, 7}}, max_indices(dilated)},
       {"max_pool_size1", {{1, 1, 1, 1}}, max_values({.kernel_size = 1})},
+      // a row of 151 outputs: padded edges around interior runs of several chunks
+      {"max_pool_wide_rows_indices", {{2, 3, 5, 301}}, max_indices(overlap)},
+      {"max_pool_wide_rows_dilated", {{2, 3, 9, 257}}, max_values({.kernel_size = 3, .stride = 1, .padding = 1, .dilation = 2})},
       {"max_pool_beyond_l2", {{4, 16, 128, 128}}, max_values(two)},
       {"max_pool_unbatched", {{6, 28, 28}}, max_values(two)},
       {"avg_pool_lenet1_b8", {{8, 6, 28, 28}}, average(two)},

@@ -4,9 +4,10 @@
 //
 // Each (direction, dims, attributes, tensor strides) gets a plan once — the primitive, created with
 // format `any` so oneDNN picks its preferred (blocked) layouts (two measured exceptions: see Layout),
-// plus the reorders that convert at the edges — kept in an LRU cache and reused every step. Weights are reordered once per (storage, version)
-// (onednn.h). Activations are converted to and from nabla's NCHW at every call; keeping them blocked
-// between layers is a later optimisation (DESIGN.md), which would drop those edge reorders.
+// plus the reorders that convert at the edges — kept in an LRU cache and reused every step. Weights are
+// reordered once per (storage, version) (onednn.h). Activations are converted to and from nabla's NCHW
+// at every call; keeping them blocked between layers is a later optimisation (DESIGN.md) that would drop
+// those edge reorders (measured: they cost 5–15 % on 3×3 layers, up to half the time of 1×1 layers).
 //
 // The fast path applies to float32 tensors oneDNN can address (no broadcast or negative strides) with
 // non-empty shapes; anything else, or a configuration oneDNN refuses, runs the reference kernel.
@@ -59,8 +60,9 @@ std::optional<ConvKey> make_key(Direction direction, const ConvTensors& t, const
     key.stride[axis] = attrs.stride[axis];
     key.dilation[axis] = attrs.dilation[axis];
     key.padding_left[axis] = attrs.padding[axis];
-    // oneDNN wants output = ⌊(image + left + right − extent) / stride⌋ + 1: right = left, unless the output
-    // is larger than that (conv_transpose2d's output_padding ≥ stride), then the right padding it needs.
+    // oneDNN wants output = ⌊(image + left + right − extent) / stride⌋ + 1: right = left, unless the sizes
+    // disagree with that (output_padding ≥ stride in conv_transpose2d and its weight gradient), then the
+    // right padding that makes them agree.
     const int64_t extent = attrs.dilation[axis] * (key.kernel[axis] - 1) + 1;
     int64_t right = attrs.padding[axis];
     if ((key.image[axis] + 2 * right - extent) / attrs.stride[axis] + 1 != key.output[axis]) {

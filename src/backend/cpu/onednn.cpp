@@ -1,6 +1,9 @@
 #include "backend/cpu/onednn.h"
 
+#include <algorithm>
 #include <atomic>
+#include <iterator>
+#include <unordered_map>
 #include <vector>
 
 namespace nabla::cpu::onednn {
@@ -18,16 +21,29 @@ struct WeightEntry {
   dnnl::memory::desc user, inner;
   std::shared_ptr<Buffer> buffer;
   dnnl::memory memory;
+  uint64_t last_used = 0;
 };
 
-// Few entries are live at once (a model's conv weights, in one or two layouts each); dead or stale
-// ones are dropped as new ones come, and the oldest beyond the capacity.
+// Few entries are live at once (a model's conv weights, in one or two layouts each). Entries of freed
+// weights are dropped at every miss, and beyond the capacity the least recently used.
 constexpr size_t weight_capacity = 256;
 
 std::mutex weight_mutex;
-std::list<WeightEntry>& weight_entries() {
-  static std::list<WeightEntry> entries;
+uint64_t weight_clock = 0;
+// By the address of the weight's storage: a lookup touches only that weight's entries.
+std::unordered_multimap<const Storage*, WeightEntry>& weight_entries() {
+  static std::unordered_multimap<const Storage*, WeightEntry> entries;
   return entries;
+}
+
+void prune_weights(std::unordered_multimap<const Storage*, WeightEntry>& entries) {
+  for (auto it = entries.begin(); it != entries.end();) it = it->second.owner.expired() ? entries.erase(it) : std::next(it);
+  while (entries.size() >= weight_capacity) {
+    auto oldest = std::min_element(entries.begin(), entries.end(), [](const auto& a, const auto& b) {
+      return a.second.last_used < b.second.last_used;
+    });
+    entries.erase(oldest);
+  }
 }
 
 }  // namespace
@@ -153,33 +169,32 @@ CachedWeight cached_weight(const Tensor& weight, const Edge& edge) {
   if (edge.same()) return {wrap(weight, edge.user), nullptr};
   const Storage* storage = weight.storage().get();
   std::lock_guard<std::mutex> lock(weight_mutex);
-  std::list<WeightEntry>& entries = weight_entries();
-  for (auto it = entries.begin(); it != entries.end();) {
-    std::shared_ptr<Storage> owner = it->owner.lock();
-    if (!owner) {  // the weight was freed: its reorder is of no more use
-      it = entries.erase(it);
-      continue;
+  auto& entries = weight_entries();
+  auto [it, end] = entries.equal_range(storage);
+  while (it != end) {
+    WeightEntry& entry = it->second;
+    // A dead owner at this address is a freed weight whose storage's memory was reused.
+    const bool current = entry.owner.lock().get() == storage;
+    const bool same_view = entry.offset == weight.offset() && entry.user == edge.user && entry.inner == edge.inner;
+    if (current && same_view && entry.version == weight.version()) {
+      ++weight_hits;
+      entry.last_used = ++weight_clock;
+      return {entry.memory, entry.buffer};
     }
-    if (owner.get() == storage && it->offset == weight.offset() && it->user == edge.user && it->inner == edge.inner) {
-      if (it->version == weight.version()) {
-        ++weight_hits;
-        entries.splice(entries.begin(), entries, it);
-        return {entries.front().memory, entries.front().buffer};
-      }
-      it = entries.erase(it);  // an older version of this weight
-      continue;
-    }
-    ++it;
+    // Freed, or an older version of this weight: of no more use.
+    it = (!current || same_view) ? entries.erase(it) : std::next(it);
   }
   ++weight_misses;
   WeightEntry entry{weight.storage(), weight.offset(), weight.version(), edge.user, edge.inner,
-                    std::make_shared<Buffer>(), {}};
+                    std::make_shared<Buffer>(), {}, ++weight_clock};
   entry.memory = temporary(edge.inner, *entry.buffer);
   dnnl::memory user = wrap(weight, edge.user);
   edge.convert.execute(stream(), user, entry.memory);
-  entries.push_front(std::move(entry));
-  if (entries.size() > weight_capacity) entries.pop_back();
-  return {entries.front().memory, entries.front().buffer};
+  CachedWeight result{entry.memory, entry.buffer};
+  // Misses are rare (once per weight and version): a good time to return freed weights' copies.
+  prune_weights(entries);
+  entries.emplace(storage, std::move(entry));
+  return result;
 }
 
 void clear_weight_cache() {

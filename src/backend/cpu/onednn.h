@@ -104,19 +104,50 @@ struct CacheStats {
 CacheStats cache_stats();
 void count_primitive(bool hit);
 
-// A bounded map from plan keys (plain structs compared bytewise: zero-initialise them) to plans,
-// evicting the least recently used. Thread-safe; plans are shared so an evicted one stays alive while used.
+// A bounded map from plan keys (structs of int64 only, compared bytewise: no padding bytes) to plans,
+// evicting the least recently used. Thread-safe; plans are shared, so an evicted one stays alive while in
+// use. A kernel's selector and the kernel itself ask for the same key back to back: the last key each
+// thread asked for is answered without the lock.
 template <typename Key, typename Plan>
 class PlanCache {
+  static_assert(sizeof(Key) % sizeof(int64_t) == 0, "plan keys hold int64 fields only");
+
  public:
   explicit PlanCache(size_t capacity) : capacity_(capacity) {}
 
   template <typename Make>
   std::shared_ptr<const Plan> get(const Key& key, Make&& make) {
-    const std::string bytes(reinterpret_cast<const char*>(&key), sizeof(Key));
+    thread_local Key last_key{};
+    thread_local std::shared_ptr<const Plan> last_plan;
+    if (last_plan && same(last_key, key)) {
+      count_primitive(true);
+      return last_plan;
+    }
+    last_plan = find_or_make(key, make);
+    last_key = key;
+    return last_plan;
+  }
+
+ private:
+  struct Hash {
+    size_t operator()(const Key& key) const {
+      const auto* words = reinterpret_cast<const int64_t*>(&key);
+      uint64_t hash = 1469598103934665603ull;
+      for (size_t i = 0; i < sizeof(Key) / sizeof(int64_t); ++i) hash = (hash ^ static_cast<uint64_t>(words[i])) * 1099511628211ull;
+      return static_cast<size_t>(hash);
+    }
+  };
+  static bool same(const Key& a, const Key& b) { return std::memcmp(&a, &b, sizeof(Key)) == 0; }
+  struct Equal {
+    bool operator()(const Key& a, const Key& b) const { return same(a, b); }
+  };
+  using Entry = std::pair<Key, std::shared_ptr<const Plan>>;
+
+  template <typename Make>
+  std::shared_ptr<const Plan> find_or_make(const Key& key, Make& make) {
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      auto found = index_.find(bytes);
+      auto found = index_.find(key);
       if (found != index_.end()) {
         order_.splice(order_.begin(), order_, found->second);
         count_primitive(true);
@@ -126,9 +157,9 @@ class PlanCache {
     count_primitive(false);
     auto plan = std::make_shared<const Plan>(make());  // created outside the lock: it can take a while
     std::lock_guard<std::mutex> lock(mutex_);
-    if (index_.count(bytes)) return plan;
-    order_.emplace_front(bytes, plan);
-    index_[bytes] = order_.begin();
+    if (index_.count(key)) return plan;
+    order_.emplace_front(key, plan);
+    index_[key] = order_.begin();
     if (order_.size() > capacity_) {
       index_.erase(order_.back().first);
       order_.pop_back();
@@ -136,12 +167,10 @@ class PlanCache {
     return plan;
   }
 
- private:
-  using Entry = std::pair<std::string, std::shared_ptr<const Plan>>;
   size_t capacity_;
   std::mutex mutex_;
   std::list<Entry> order_;
-  std::unordered_map<std::string, typename std::list<Entry>::iterator> index_;
+  std::unordered_map<Key, typename std::list<Entry>::iterator, Hash, Equal> index_;
 };
 
 }  // namespace nabla::cpu::onednn
