@@ -36,6 +36,15 @@ void for_each_reduced(const ReductionPlan& plan, int64_t base, Visit&& visit) {
                      [&](const std::array<int64_t, 1>& offset) { visit(offset[0], position++); });
 }
 
+// wrap_dim for an op's input, with the input's dtype and shape added to the error message.
+inline int64_t wrap_input_dim(const Tensor& x, int64_t dim, const char* op) {
+  try {
+    return wrap_dim(dim, x.dim(), op);
+  } catch (const Error& error) {
+    throw Error(fmt::format("{}; input is {}", error.what(), x.describe()));
+  }
+}
+
 // Unsqueezes a reduced result (keepdim=false) back to the input's rank so it broadcasts against it.
 Tensor unsqueeze_reduced(const Tensor& reduced, const Shape& input_shape, const std::vector<int64_t>& dims, bool keepdim);
 

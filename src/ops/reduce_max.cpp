@@ -12,15 +12,6 @@
 namespace nabla::ops {
 namespace {
 
-// wrap_dim, with the input's dtype and shape added to the message.
-int64_t wrap_input_dim(const Tensor& x, int64_t dim, const char* op) {
-  try {
-    return wrap_dim(dim, x.dim(), op);
-  } catch (const Error& error) {
-    throw Error(fmt::format("{}; input is {}", error.what(), x.describe()));
-  }
-}
-
 // The single reduced dim as normalize_dims gives it: empty for a 0-dim input (nothing is reduced).
 std::vector<int64_t> max_dims(const Tensor& x, int64_t dim, const char* op) {
   wrap_input_dim(x, dim, op);

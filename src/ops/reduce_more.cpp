@@ -16,15 +16,6 @@
 namespace nabla::ops {
 namespace {
 
-// wrap_dim, with the input's dtype and shape added to the message.
-int64_t wrap_input_dim(const Tensor& x, int64_t dim, const char* op) {
-  try {
-    return wrap_dim(dim, x.dim(), op);
-  } catch (const Error& error) {
-    throw Error(fmt::format("{}; input is {}", error.what(), x.describe()));
-  }
-}
-
 // The reduced dims, wrapped and sorted (empty attribute: every dim), each checked against the input.
 std::vector<int64_t> input_dims(const Tensor& x, const std::vector<int64_t>& dims, const char* op) {
   for (int64_t dim : dims) wrap_input_dim(x, dim, op);

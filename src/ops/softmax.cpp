@@ -11,15 +11,6 @@
 namespace nabla::ops {
 namespace {
 
-// wrap_dim, with the input's dtype and shape added to the message.
-int64_t wrap_input_dim(const Tensor& x, int64_t dim, const char* op) {
-  try {
-    return wrap_dim(dim, x.dim(), op);
-  } catch (const Error& error) {
-    throw Error(fmt::format("{}; input is {}", error.what(), x.describe()));
-  }
-}
-
 // log Σ exp(x) over the elements that reduce into one output. The max is taken out first so exp never
 // overflows; an infinite max is not taken out (inf − inf would be NaN), as in PyTorch. No elements: −inf.
 double log_sum_exp(const ReductionPlan& plan, const Tensor& x, int64_t base) {

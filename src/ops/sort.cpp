@@ -18,14 +18,6 @@
 namespace nabla::ops {
 namespace {
 
-int64_t wrap_input_dim(const Tensor& x, int64_t dim, const char* op) {
-  try {
-    return wrap_dim(dim, x.dim(), op);
-  } catch (const Error& error) {
-    throw Error(fmt::format("{}; input is {}", error.what(), x.describe()));
-  }
-}
-
 // Whether a comes strictly before b: ascending with NaN largest, or descending with NaN first.
 template <typename Key>
 bool precedes(Key a, Key b, bool descending) {
