@@ -2,6 +2,7 @@
 
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -17,45 +18,12 @@ std::string gnuplot_string(const std::string& text) {
   return result + "'";
 }
 
-}  // namespace
-
-void run_gnuplot(const std::string& script, const std::string& what) {
-  std::FILE* pipe = ::popen("gnuplot 2>&1", "w");
-  NABLA_CHECK(pipe, "plot: can't start gnuplot for {}; install it with apt-get install gnuplot-nox", what);
-  std::fwrite(script.data(), 1, script.size(), pipe);
-  int status = ::pclose(pipe);
-  NABLA_CHECK(status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0,
-              "plot: gnuplot failed while drawing {} (exit status {}){}", what, WIFEXITED(status) ? WEXITSTATUS(status) : -1,
-              WIFEXITED(status) && WEXITSTATUS(status) == 127 ? "; install it with apt-get install gnuplot-nox" : "");
-}
-
-void line_png(const std::string& path, const std::vector<Panel>& panels, int panel_width, int height) {
-  NABLA_CHECK(!panels.empty(), "plot: nothing to draw in {}", path);
+// Points an image terminal at a temporary file, runs `body`, and renames the file onto `path`.
+void render(const std::string& path, int width, int height, const std::string& body) {
   std::string temporary = path + ".tmp.png";
-  std::string script = fmt::format("set terminal pngcairo size {},{} noenhanced font ',10'\nset output {}\n",
-                                   panel_width * static_cast<int>(panels.size()), height, gnuplot_string(temporary));
-  if (panels.size() > 1) script += fmt::format("set multiplot layout 1,{}\n", panels.size());
-  int block = 0;
-  for (const Panel& panel : panels) {
-    script += fmt::format("set title {}\nset xlabel {}\nset ylabel {}\nset grid\n", gnuplot_string(panel.title),
-                          gnuplot_string(panel.x_label), gnuplot_string(panel.y_label));
-    script += panel.log_y ? "set logscale y\n" : "unset logscale y\n";
-    std::vector<std::string> plots;
-    for (const Series& series : panel.series) {
-      NABLA_CHECK(series.x.size() == series.y.size(), "plot: series '{}' has {} x values and {} y values", series.title,
-                  series.x.size(), series.y.size());
-      std::string name = fmt::format("$data{}", block++);
-      script += name + " << EOD\n";
-      for (size_t i = 0; i < series.x.size(); ++i) {
-        if (std::isfinite(series.x[i]) && std::isfinite(series.y[i])) script += fmt::format("{} {}\n", series.x[i], series.y[i]);
-      }
-      script += "EOD\n";
-      plots.push_back(fmt::format("{} using 1:2 with linespoints title {}", name, gnuplot_string(series.title)));
-    }
-    script += "plot " + fmt::format("{}", fmt::join(plots, ", ")) + "\n";
-  }
-  if (panels.size() > 1) script += "unset multiplot\n";
-  script += "set output\n";
+  std::string script = fmt::format("set terminal pngcairo size {},{} noenhanced font ',10'\nset output {}\n", width,
+                                   height, gnuplot_string(temporary)) +
+                       body + "set output\n";
   try {
     run_gnuplot(script, path);
   } catch (...) {
@@ -63,6 +31,203 @@ void line_png(const std::string& path, const std::vector<Panel>& panels, int pan
     throw;
   }
   std::filesystem::rename(temporary, path);
+}
+
+// A named inline data block of (x, y) rows; points that are not finite are left out.
+std::string xy_block(const std::string& name, const Series& series) {
+  NABLA_CHECK(series.x.size() == series.y.size(), "plot: series '{}' has {} x values and {} y values", series.title,
+              series.x.size(), series.y.size());
+  std::string block = name + " << EOD\n";
+  for (size_t i = 0; i < series.x.size(); ++i) {
+    if (std::isfinite(series.x[i]) && std::isfinite(series.y[i])) block += fmt::format("{} {}\n", series.x[i], series.y[i]);
+  }
+  return block + "EOD\n";
+}
+
+std::string labels(const std::string& title, const std::string& x_label, const std::string& y_label) {
+  return fmt::format("set title {}\nset xlabel {}\nset ylabel {}\n", gnuplot_string(title), gnuplot_string(x_label),
+                     gnuplot_string(y_label));
+}
+
+void panels_png(const std::string& path, const std::vector<Panel>& panels, int panel_width, int height,
+                const std::string& style) {
+  NABLA_CHECK(!panels.empty(), "plot: nothing to draw in {}", path);
+  std::string script;
+  if (panels.size() > 1) script += fmt::format("set multiplot layout 1,{}\n", panels.size());
+  int block = 0;
+  for (const Panel& panel : panels) {
+    script += labels(panel.title, panel.x_label, panel.y_label) + "set grid\n";
+    script += panel.log_y ? "set logscale y\n" : "unset logscale y\n";
+    std::vector<std::string> plots;
+    for (const Series& series : panel.series) {
+      std::string name = fmt::format("$data{}", block++);
+      script += xy_block(name, series);
+      plots.push_back(fmt::format("{} using 1:2 with {} title {}", name, style, gnuplot_string(series.title)));
+    }
+    NABLA_CHECK(!plots.empty(), "plot: panel '{}' of {} has no series", panel.title, path);
+    script += "plot " + fmt::format("{}", fmt::join(plots, ", ")) + "\n";
+  }
+  if (panels.size() > 1) script += "unset multiplot\n";
+  render(path, panel_width * static_cast<int>(panels.size()), height, script);
+}
+
+void check_grid(const Grid& grid, const std::string& path) {
+  NABLA_CHECK(grid.x.size() >= 2 && grid.y.size() >= 2, "plot: the grid of {} needs at least 2×2 points, got {}×{}",
+              path, grid.x.size(), grid.y.size());
+  NABLA_CHECK(grid.values.size() == grid.y.size(), "plot: the grid of {} has {} y values but {} rows of values", path,
+              grid.y.size(), grid.values.size());
+  for (const std::vector<double>& row : grid.values) {
+    NABLA_CHECK(row.size() == grid.x.size(), "plot: the grid of {} has {} x values but a row of {} values", path,
+                grid.x.size(), row.size());
+  }
+}
+
+// Rows of "x y value", one blank line between rows of the grid: gnuplot's grid data.
+std::string grid_block(const std::string& name, const Grid& grid) {
+  std::string block = name + " << EOD\n";
+  for (size_t i = 0; i < grid.y.size(); ++i) {
+    for (size_t j = 0; j < grid.x.size(); ++j) block += fmt::format("{} {} {}\n", grid.x[j], grid.y[i], grid.values[i][j]);
+    block += "\n";
+  }
+  return block + "EOD\n";
+}
+
+// Contour levels at the (k / (count + 1))² quantiles of the values: on a bowl the area below a level grows
+// with the level, so these give rings about evenly spaced in distance, dense near the minimum.
+std::vector<double> contour_levels(const Grid& grid, int count) {
+  std::vector<double> values;
+  for (const std::vector<double>& row : grid.values) {
+    for (double value : row) {
+      if (std::isfinite(value)) values.push_back(value);
+    }
+  }
+  std::sort(values.begin(), values.end());
+  std::vector<double> levels;
+  if (values.empty()) return levels;
+  for (int k = 1; k <= count; ++k) {
+    double quantile = std::pow(static_cast<double>(k) / (count + 1), 2);
+    double level = values[static_cast<size_t>(quantile * static_cast<double>(values.size() - 1))];
+    if (levels.empty() || level > levels.back()) levels.push_back(level);
+  }
+  return levels;
+}
+
+}  // namespace
+
+void run_gnuplot(const std::string& script, const std::string& what) {
+  std::FILE* pipe = ::popen("gnuplot 2>&1", "w");
+  if (!pipe) throw GnuplotFailed(fmt::format("plot: can't start gnuplot for {}; install it with apt-get install gnuplot-nox", what));
+  std::fwrite(script.data(), 1, script.size(), pipe);
+  int status = ::pclose(pipe);
+  if (status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0) return;
+  throw GnuplotFailed(fmt::format("plot: gnuplot failed while drawing {} (exit status {}){}", what,
+                                  WIFEXITED(status) ? WEXITSTATUS(status) : -1,
+                                  WIFEXITED(status) && WEXITSTATUS(status) == 127
+                                      ? "; install it with apt-get install gnuplot-nox" : ""));
+}
+
+void line_png(const std::string& path, const std::vector<Panel>& panels, int panel_width, int height) {
+  panels_png(path, panels, panel_width, height, "linespoints");
+}
+
+void scatter_png(const std::string& path, const std::vector<Panel>& panels, int panel_width, int height) {
+  panels_png(path, panels, panel_width, height, "points pointtype 7 pointsize 0.6");
+}
+
+void histogram_png(const std::string& path, const std::string& title, const std::string& x_label,
+                   const std::vector<Series>& samples, int bins) {
+  NABLA_CHECK(bins > 0, "plot: the histogram {} needs a positive number of bins, got {}", path, bins);
+  double low = INFINITY, high = -INFINITY;
+  for (const Series& series : samples) {
+    for (double value : series.x) {
+      if (std::isfinite(value)) low = std::min(low, value), high = std::max(high, value);
+    }
+  }
+  NABLA_CHECK(low <= high, "plot: the histogram {} has no finite samples", path);
+  if (high == low) high = low + 1;  // one distinct value: one bin of width 1/bins around it
+  const double width = (high - low) / bins;
+  std::string script = labels(title, x_label, "count") + "set grid\nset style fill transparent solid 0.45 noborder\n" +
+                       fmt::format("set boxwidth {} absolute\n", width);
+  std::vector<std::string> plots;
+  for (size_t s = 0; s < samples.size(); ++s) {
+    std::vector<double> counts(static_cast<size_t>(bins), 0.0);
+    for (double value : samples[s].x) {
+      if (!std::isfinite(value)) continue;
+      auto bin = static_cast<size_t>(std::min<double>(std::floor((value - low) / width), bins - 1));
+      counts[bin] += 1;
+    }
+    Series bars{samples[s].title, {}, counts};
+    for (int b = 0; b < bins; ++b) bars.x.push_back(low + (b + 0.5) * width);
+    std::string name = fmt::format("$histogram{}", s);
+    script += xy_block(name, bars);
+    plots.push_back(fmt::format("{} using 1:2 with boxes title {}", name, gnuplot_string(samples[s].title)));
+  }
+  NABLA_CHECK(!plots.empty(), "plot: nothing to draw in {}", path);
+  render(path, 640, 480, script + "plot " + fmt::format("{}", fmt::join(plots, ", ")) + "\n");
+}
+
+void contour_png(const std::string& path, const std::string& title, const Grid& surface,
+                 const std::vector<Series>& trajectories) {
+  check_grid(surface, path);
+  std::vector<double> levels = contour_levels(surface, 12);
+  NABLA_CHECK(!levels.empty(), "plot: the surface of {} has no finite values", path);
+  // gnuplot computes the contour lines into a table; they are then drawn in 2-D under the trajectories.
+  std::string script = grid_block("$surface", surface) +
+                       fmt::format("set contour base\nunset surface\nset cntrparam levels discrete {}\n",
+                                   fmt::join(levels, ",")) +
+                       "set table $contours\nsplot $surface using 1:2:3 with lines notitle\nunset table\nunset contour\n" +
+                       labels(title, "x", "y") +
+                       fmt::format("set xrange [{}:{}]\nset yrange [{}:{}]\nset size ratio -1\n", surface.x.front(),
+                                   surface.x.back(), surface.y.front(), surface.y.back());
+  std::vector<std::string> plots = {"$contours using 1:2 with lines linecolor rgb '#a0a0a0' title 'contour lines'"};
+  for (size_t t = 0; t < trajectories.size(); ++t) {
+    std::string name = fmt::format("$trajectory{}", t);
+    script += xy_block(name, trajectories[t]);
+    plots.push_back(fmt::format("{} using 1:2 with linespoints pointtype 7 pointsize 0.5 linewidth 1.5 title {}", name,
+                                gnuplot_string(trajectories[t].title)));
+  }
+  render(path, 640, 560, script + "plot " + fmt::format("{}", fmt::join(plots, ", ")) + "\n");
+}
+
+void heatmap_png(const std::string& path, const std::string& title, const Grid& values) {
+  check_grid(values, path);
+  std::string script = grid_block("$values", values) + labels(title, "x", "y") +
+                       "set palette defined (0 '#30123b', 0.25 '#4686fb', 0.5 '#1ae4b6', 0.75 '#faba39', 1 '#7a0403')\n"
+                       "plot $values using 1:2:3 with image notitle\n";
+  render(path, 640, 560, script);
+}
+
+void image_grid_png(const std::string& path, const std::string& title, const Tensor& images, int columns) {
+  NABLA_CHECK(images.dim() == 3 || (images.dim() == 4 && (images.size(1) == 1 || images.size(1) == 3)),
+              "plot: the image grid {} needs images [N, H, W] or [N, C, H, W] with C = 1 or 3, got {}", path,
+              images.shape());
+  NABLA_CHECK(columns > 0, "plot: the image grid {} needs a positive number of columns, got {}", path, columns);
+  const int64_t count = images.size(0), channels = images.dim() == 4 ? images.size(1) : 1;
+  const int64_t height = images.size(-2), width = images.size(-1);
+  NABLA_CHECK(count > 0, "plot: the image grid {} has no images", path);
+  const std::vector<double> pixels = images.to_vector();
+  const int64_t rows = (count + columns - 1) / columns;
+  // One line "column row red green blue" per pixel, 0–255; a 1-pixel white gap between images.
+  std::string script = "$pixels << EOD\n";
+  for (int64_t n = 0; n < count; ++n) {
+    const int64_t left = (n % columns) * (width + 1), top = (n / columns) * (height + 1);
+    for (int64_t y = 0; y < height; ++y) {
+      for (int64_t x = 0; x < width; ++x) {
+        int rgb[3];
+        for (int64_t c = 0; c < 3; ++c) {
+          double value = pixels[static_cast<size_t>(((n * channels + std::min(c, channels - 1)) * height + y) * width + x)];
+          rgb[c] = static_cast<int>(std::lround(255 * std::clamp(std::isfinite(value) ? value : 0.0, 0.0, 1.0)));
+        }
+        script += fmt::format("{} {} {} {} {}\n", left + x, -(top + y), rgb[0], rgb[1], rgb[2]);
+      }
+    }
+  }
+  const int64_t canvas_width = columns * (width + 1) - 1, canvas_height = rows * (height + 1) - 1;
+  const int64_t scale = std::max<int64_t>(1, 640 / std::max<int64_t>(canvas_width, 1));
+  script += fmt::format("set title {}\nunset border\nunset tics\nunset key\nset size ratio -1\n", gnuplot_string(title)) +
+            "set object 1 rectangle from screen 0,0 to screen 1,1 fillcolor rgb 'white' behind\n"
+            "plot $pixels using 1:2:3:4:5 with rgbimage\n";
+  render(path, static_cast<int>(canvas_width * scale + 80), static_cast<int>(canvas_height * scale + 100), script);
 }
 
 }  // namespace nabla::plot

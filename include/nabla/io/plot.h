@@ -1,8 +1,11 @@
 #pragma once
-// PNG plots through gnuplot: line charts in one or more panels side by side. The lab's richer plots
-// (contours, heatmaps, image grids) build on the same runner.
+// PNG plots through gnuplot: line and scatter charts in one or more panels side by side, histograms,
+// contour lines with trajectories drawn over them, heatmaps and grids of images (the lab draws with these).
 #include <string>
 #include <vector>
+
+#include "nabla/error.h"
+#include "nabla/tensor.h"
 
 namespace nabla::plot {
 
@@ -17,11 +20,31 @@ struct Panel {
   bool log_y = false;
 };
 
-// Writes `path` atomically (a temporary file renamed into place). Errors name the file, or say how to
+// A function sampled on a grid: values[i][j] is the value at (x[j], y[i]).
+struct Grid {
+  std::vector<double> x, y;
+  std::vector<std::vector<double>> values;
+};
+
+// Each writes `path` atomically (a temporary file renamed into place). Errors name the file, or say how to
 // install gnuplot when it is missing.
 void line_png(const std::string& path, const std::vector<Panel>& panels, int panel_width = 640, int height = 480);
+void scatter_png(const std::string& path, const std::vector<Panel>& panels, int panel_width = 640, int height = 480);
+// One histogram per series (its x values are the samples; y is unused), on shared bins, drawn see-through.
+void histogram_png(const std::string& path, const std::string& title, const std::string& x_label,
+                   const std::vector<Series>& samples, int bins);
+// Contour lines of `surface` (levels at quantiles of its values) with each trajectory drawn on top.
+void contour_png(const std::string& path, const std::string& title, const Grid& surface,
+                 const std::vector<Series>& trajectories);
+void heatmap_png(const std::string& path, const std::string& title, const Grid& values);
+// images [N, H, W] or [N, C, H, W] with C = 1 (gray) or 3 (RGB), values in [0, 1] (clamped), `columns` per row.
+void image_grid_png(const std::string& path, const std::string& title, const Tensor& images, int columns);
 
-// Runs a gnuplot script whose output is `set output '<path>'`; used by the plot functions.
+// Runs a gnuplot script whose output is `set output '<path>'`; used by the plot functions. Throws
+// GnuplotFailed when gnuplot is missing or refuses the script (bad arguments throw a plain nabla::Error).
 void run_gnuplot(const std::string& script, const std::string& what);
+struct GnuplotFailed : Error {
+  using Error::Error;
+};
 
 }  // namespace nabla::plot

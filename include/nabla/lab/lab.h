@@ -1,0 +1,137 @@
+#pragma once
+// The lab: one experiment per interview question (README's "Lab" section). An experiment
+// registers its id, title, question and answer, and a run(Context&) that trains, measures, draws and
+// asserts: every claim is a fact measured in this run. `nabla lab run QNN` runs one and writes
+// <out>/QNN/report.md, result.json and the PNGs; ctest runs each in quick mode.
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "nabla/error.h"
+#include "nabla/io/plot.h"
+#include "nabla/random.h"
+#include "nabla/tensor.h"
+
+namespace nabla::lab {
+
+// quick: seconds, for tests (claims count steps, evaluations, losses, norms); full: the reported numbers,
+// and the only budget in which claims about wall-clock time are made.
+enum class Budget { quick, full };
+std::string budget_name(Budget budget);
+
+struct Text {
+  std::string en, ko;  // ko may be empty until the Korean texts are written
+};
+
+using Grid = plot::Grid;
+
+class Context;
+
+struct Experiment {
+  std::string id;      // "Q09"
+  std::string title;   // "What is gradient descent?"
+  Text question;       // the interview question, in our words
+  Text answer;         // 2–6 sentences, our own words; correct where the common answer is wrong
+  std::string topic;   // capability group letters from the catalog, e.g. "C" or "B J"
+  std::function<void(Context&)> run;
+};
+
+// Used at namespace scope in each experiment's file: static const bool registered = register_experiment({...});
+// A second experiment with the same id is an error when the list is first read.
+bool register_experiment(Experiment experiment);
+const std::vector<Experiment>& experiments();  // sorted by id
+const Experiment& find_experiment(const std::string& id);  // error listing the known ids when missing
+
+struct RunOptions {
+  Budget budget = Budget::quick;
+  uint64_t seed = 0;
+  std::map<std::string, std::string> settings;  // --set key=value
+  std::filesystem::path out = "runs/lab";       // the experiment writes out/QNN/
+  bool verbose = true;                          // print notes and every claim (else failures only)
+};
+
+class Context {
+ public:
+  Context(const Experiment& experiment, const RunOptions& options);
+
+  bool quick() const { return budget_ == Budget::quick; }
+  bool full() const { return budget_ == Budget::full; }
+  Budget budget() const { return budget_; }
+  uint64_t seed() const { return seed_; }
+  Generator& generator() { return generator_; }  // Philox seeded with seed()
+
+  // Named knobs, set from the command line with --set name=value. Negative tests use them to break an
+  // experiment's premise and check that its claim then fails. A value that is not a number is an error.
+  double parameter(const std::string& name, double fallback);
+  std::string option(const std::string& name, const std::string& fallback);
+
+  void note(const std::string& text);  // a line of evidence: printed and in the report
+  void figure(const std::string& name, double value, const std::string& unit = "");  // a key figure
+  void table(const std::string& title, std::vector<std::string> header, std::vector<std::vector<std::string>> rows);
+  // Records a measured fact and whether it holds; prints PASS/FAIL with the evidence. Returns condition.
+  bool claim(const std::string& name, bool condition, const std::string& evidence);
+
+  // Plots: each writes <directory>/<file> (a .png name) and embeds it in the report. A plot that cannot be
+  // drawn (gnuplot missing) is a warning and a line in the report, never a failed experiment.
+  void line_plot(const std::string& file, const plot::Panel& panel);
+  void scatter_plot(const std::string& file, const plot::Panel& panel);
+  void histogram(const std::string& file, const std::string& title, const std::string& x_label,
+                 const std::vector<plot::Series>& samples /* x holds the samples, y is unused */, int bins);
+  void contour_plot(const std::string& file, const std::string& title, const Grid& surface,
+                    const std::vector<plot::Series>& trajectories);
+  void heatmap(const std::string& file, const std::string& title, const Grid& values);
+  void image_grid(const std::string& file, const std::string& title, const Tensor& images /*[N,H,W] or [N,C,H,W]*/,
+                  int columns);
+
+  const std::filesystem::path& directory() const { return directory_; }
+
+  // For the runner: everything recorded so far, as result.json holds it; and the knobs read.
+  const nlohmann::json& record() const { return record_; }
+  const std::set<std::string>& knobs_read() const { return knobs_read_; }
+  int failed_claims() const { return failed_claims_; }
+
+ private:
+  void draw(const std::string& file, const std::string& title, const std::function<void(const std::string&)>& painter);
+  const std::string* setting(const std::string& name);
+
+  Budget budget_;
+  uint64_t seed_;
+  Generator generator_;
+  std::map<std::string, std::string> settings_;
+  std::set<std::string> knobs_read_;
+  std::filesystem::path directory_;
+  bool verbose_;
+  int failed_claims_ = 0;
+  nlohmann::json record_;
+};
+
+// ---- the runner (src/lab/runner.cpp)
+struct RunResult {
+  std::string status;  // "pass", "fail" (a claim failed) or "error" (the experiment threw)
+  int passed = 0, failed = 0;
+  std::string message;  // the error, for "error"
+};
+// Runs one experiment, writes out/QNN/result.json and report.md. Bad knobs throw KnobError and write
+// nothing: a --set value that is not a number, or a --set key the experiment never read (found after the
+// run; the message names the knobs it does read).
+RunResult run_experiment(const Experiment& experiment, const RunOptions& options);
+
+struct KnobError : Error {
+  using Error::Error;
+};
+
+// ---- reports (src/lab/report.cpp): result.json → markdown and HTML
+// The report of one experiment; figures are linked as `image_prefix` + file.
+std::string markdown_report(const nlohmann::json& result, const std::string& image_prefix = "");
+// Writes out/index.md and out/index.html: every registered experiment, with its last result if any.
+void write_index(const std::filesystem::path& out);
+// The last result of an experiment under `out`, or null when it has not run (or the file is unreadable).
+nlohmann::json read_result(const std::filesystem::path& out, const std::string& id);
+
+}  // namespace nabla::lab

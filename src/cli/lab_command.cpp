@@ -1,0 +1,136 @@
+// `nabla lab list | run | report`: the lab's experiments (src/lab/), one per interview question.
+#include <cstdio>
+
+#include "cli/commands.h"
+#include "nabla/lab/lab.h"
+#include "nabla/train/progress.h"
+
+namespace nabla::cli {
+namespace {
+
+struct LabOptions {
+  std::vector<std::string> ids;
+  bool all = false, full = false, quick = false, ids_only = false;
+  uint64_t seed = 0;
+  std::vector<std::string> settings;  // key=value
+  std::string out = "runs/lab";
+};
+
+int bad_arguments(const std::string& message) {
+  std::fprintf(stderr, "nabla: error: %s\n", message.c_str());
+  return 2;
+}
+
+int list_experiments(const LabOptions& options) {
+  for (const lab::Experiment& experiment : lab::experiments()) {
+    if (options.ids_only) {
+      fmt::print("{}\n", experiment.id);
+      continue;
+    }
+    nlohmann::json result = lab::read_result(options.out, experiment.id);
+    std::string status = result.is_null() ? "-" : result.value("status", "?");
+    std::string run = result.is_null() ? "" : result.value("budget", "") + " " + result.value("date", "");
+    fmt::print("{:<4} {:<6} {:<27} {}\n", experiment.id, status, run, experiment.title);
+  }
+  return 0;
+}
+
+// One or a few experiments, with every note and claim printed.
+int run_named(const std::vector<const lab::Experiment*>& chosen, const lab::RunOptions& run_options) {
+  int status = 0;
+  for (const lab::Experiment* experiment : chosen) {
+    fmt::print("{} · {} ({} budget, seed {})\n", experiment->id, experiment->title, lab::budget_name(run_options.budget),
+               run_options.seed);
+    std::fflush(stdout);
+    lab::RunResult result;
+    try {
+      result = lab::run_experiment(*experiment, run_options);
+    } catch (const lab::KnobError& error) {
+      return bad_arguments(error.what());
+    }
+    if (result.status == "error") std::fprintf(stderr, "nabla: error: lab %s: %s\n", experiment->id.c_str(), result.message.c_str());
+    fmt::print("{}: {} ({} claims hold, {} fail); report: {}\n", experiment->id, result.status, result.passed, result.failed,
+               (run_options.out / experiment->id / "report.md").string());
+    if (result.status != "pass") status = 1;
+  }
+  return status;
+}
+
+// Every experiment, quietly (failures only), under a progress bar; then the index.
+int run_all(lab::RunOptions run_options) {
+  run_options.verbose = false;
+  const std::vector<lab::Experiment>& all = lab::experiments();
+  train::ProgressBar progress("lab", static_cast<int64_t>(all.size()), "experiments");
+  int failures = 0;
+  for (const lab::Experiment& experiment : all) {
+    lab::RunResult result = lab::run_experiment(experiment, run_options);
+    if (result.status != "pass") ++failures;
+    if (result.status == "error") std::fprintf(stderr, "nabla: error: lab %s: %s\n", experiment.id.c_str(), result.message.c_str());
+    fmt::print("{:<4} {:<5} {} of {} claims hold  {}\n", experiment.id, result.status, result.passed,
+               result.passed + result.failed, experiment.title);
+    std::fflush(stdout);
+    progress.advance(1, fmt::format("{} {}", experiment.id, result.status));
+  }
+  progress.finish(fmt::format("{} of {} pass", all.size() - failures, all.size()));
+  lab::write_index(run_options.out);
+  fmt::print("index: {}\n", (run_options.out / "index.html").string());
+  return failures == 0 ? 0 : 1;
+}
+
+int run_experiments(const LabOptions& options) {
+  if (options.all == !options.ids.empty()) return bad_arguments("lab: name experiments (e.g. `nabla lab run Q09`) or give --all");
+  if (options.all && !options.settings.empty()) return bad_arguments("lab: --set applies to named experiments, not --all");
+  lab::RunOptions run_options{.budget = options.full ? lab::Budget::full : lab::Budget::quick, .seed = options.seed,
+                              .out = options.out};
+  for (const std::string& setting : options.settings) {
+    size_t equals = setting.find('=');
+    if (equals == std::string::npos || equals == 0) return bad_arguments("lab: --set wants key=value, got '" + setting + "'");
+    run_options.settings[setting.substr(0, equals)] = setting.substr(equals + 1);
+  }
+  if (options.all) return run_all(run_options);
+  std::vector<const lab::Experiment*> chosen;
+  for (const std::string& id : options.ids) {
+    try {
+      chosen.push_back(&lab::find_experiment(id));
+    } catch (const Error& error) {
+      return bad_arguments(error.what());
+    }
+  }
+  return run_named(chosen, run_options);
+}
+
+}  // namespace
+
+Runner add_lab_command(CLI::App& app) {
+  auto options = std::make_shared<LabOptions>();
+  CLI::App* lab = app.add_subcommand("lab", "The lab: one experiment per interview question, measured and asserted");
+  lab->require_subcommand(1);
+  const std::string out_help = "Where results live (default: runs/lab)";
+
+  CLI::App* list = lab->add_subcommand("list", "List the experiments with the status of their last run");
+  list->add_flag("--ids", options->ids_only, "Print the ids only");
+  list->add_option("--out", options->out, out_help);
+
+  CLI::App* run = lab->add_subcommand("run", "Run experiments; exits 1 if a claim fails");
+  run->add_option("ids", options->ids, "Experiment ids, e.g. Q09");
+  run->add_flag("--all", options->all, "Run every experiment (with a progress bar) and write the index");
+  CLI::Option* full = run->add_flag("--full", options->full, "The full budget: the reported numbers, and time claims");
+  run->add_flag("--quick", options->quick, "The quick budget (the default), as ctest runs it")->excludes(full);
+  run->add_option("--seed", options->seed, "Random seed")->capture_default_str();
+  run->add_option("--set", options->settings, "Set an experiment's knob: --set name=value (repeatable)");
+  run->add_option("--out", options->out, out_help);
+
+  CLI::App* report = lab->add_subcommand("report", "Write index.html and index.md of every experiment's last run");
+  report->add_option("--out", options->out, out_help);
+
+  return [lab, list, run, options] {
+    if (!lab->parsed()) return -1;
+    if (list->parsed()) return list_experiments(*options);
+    if (run->parsed()) return run_experiments(*options);
+    lab::write_index(options->out);  // `lab report`, the one subcommand left
+    fmt::print("wrote {}/index.html and {}/index.md\n", options->out, options->out);
+    return 0;
+  };
+}
+
+}  // namespace nabla::cli

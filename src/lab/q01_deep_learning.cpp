@@ -1,0 +1,99 @@
+// Q01: deep learning learns its features from raw data. A multilayer perceptron on raw Fashion-MNIST
+// pixels (no hand-made features, no convolutions), trained with Adam; accuracy on the 10 000 test images.
+//   x [B, 1, 28, 28] → flatten [B, 784] → Linear 256 → ReLU → Linear 128 → ReLU → Linear 10 (logits)
+#include <cmath>
+
+#include "nabla/data/dataset.h"
+#include "nabla/lab/lab.h"
+#include "nabla/models/zoo.h"
+#include "nabla/nabla.h"
+#include "nabla/optim/optimizer.h"
+#include "nabla/train/trainer.h"
+
+namespace nabla::lab {
+namespace {
+
+// The first `count` examples of a random order of the training set; with shuffled labels, the targets are
+// permuted among the examples, so the images no longer say anything about their labels.
+std::shared_ptr<data::TensorDataset> training_subset(int64_t count, bool shuffle_labels, Generator& generator) {
+  auto all = data::fashion_mnist(data::Split::train);
+  count = std::min(count, all->size());
+  Tensor chosen = randperm(all->size(), {.dtype = DType::i64}, &generator).narrow(0, 0, count);
+  Tensor targets = index_select(all->targets(), 0, chosen);
+  if (shuffle_labels) targets = index_select(targets, 0, randperm(count, {.dtype = DType::i64}, &generator));
+  return std::make_shared<data::TensorDataset>(index_select(all->inputs(), 0, chosen), targets, all->class_names());
+}
+
+void run(Context& ctx) {
+  const auto train_examples = static_cast<int64_t>(ctx.parameter("train_examples", ctx.quick() ? 12000 : 60000));
+  const auto epochs = static_cast<int64_t>(ctx.parameter("epochs", ctx.quick() ? 2 : 15));
+  const bool shuffle_labels = ctx.parameter("shuffle_labels", 0) != 0;
+  // Quick mode trains on a fifth of the data for two epochs: 80.6–83.6 % over six seeds, so it claims 75 %
+  // with room for noise. The full run (all 60 000 images, 15 epochs) claims the catalog's 85 %.
+  const double threshold = ctx.quick() ? 0.75 : 0.85;
+
+  auto train_set = training_subset(train_examples, shuffle_labels, ctx.generator());
+  auto test_set = data::fashion_mnist(data::Split::test);
+  data::DataLoader train_loader(train_set, {.batch_size = 128, .shuffle = true, .seed = ctx.seed()});
+  data::DataLoader test_loader(test_set, {.batch_size = 1000, .shuffle = false});
+  nn::ModulePtr model = models::mlp({.hidden = {256, 128}});
+  auto optimizer = std::make_shared<optim::Adam>(model->parameters(), optim::AdamOptions{.lr = 2e-3});
+  train::Trainer trainer(model, optimizer, [](const Tensor& output, const Tensor& target) { return cross_entropy(output, target); },
+                         {.epochs = epochs, .progress = false});
+  ctx.note(fmt::format("{} training images{} of 60 000, {} epochs of Adam (lr 2e-3, batches of 128); test set: {} images",
+                       train_set->size(), shuffle_labels ? " with SHUFFLED labels" : "", epochs, test_set->size()));
+
+  const double before = trainer.evaluate(test_loader).accuracy;
+  const std::vector<train::EpochMetrics>& history = trainer.fit(train_loader, &test_loader);
+  const train::Evaluation after = trainer.evaluate(test_loader);
+
+  std::vector<std::vector<std::string>> rows;
+  plot::Panel curves{"Accuracy per epoch", "epoch", "accuracy", {{"train", {0}, {NAN}}, {"test", {0}, {before}}}};
+  for (const train::EpochMetrics& epoch : history) {
+    rows.push_back({std::to_string(epoch.epoch), fmt::format("{:.4f}", epoch.train_loss),
+                    fmt::format("{:.2f} %", 100 * epoch.train_accuracy), fmt::format("{:.2f} %", 100 * epoch.validation_accuracy),
+                    fmt::format("{:.0f}", epoch.samples_per_second)});
+    curves.series[0].x.push_back(static_cast<double>(epoch.epoch));
+    curves.series[0].y.push_back(epoch.train_accuracy);
+    curves.series[1].x.push_back(static_cast<double>(epoch.epoch));
+    curves.series[1].y.push_back(epoch.validation_accuracy);
+  }
+  ctx.table("Training", {"epoch", "train loss", "train accuracy", "test accuracy", "images/s"}, rows);
+  std::vector<std::vector<std::string>> per_class;
+  for (int64_t c = 0; c < 10; ++c) {
+    per_class.push_back({data::fashion_mnist_classes[static_cast<size_t>(c)], fmt::format("{:.1f} %", 100 * after.confusion.recall(c)),
+                         fmt::format("{:.1f} %", 100 * after.confusion.precision(c))});
+  }
+  ctx.table("Per class on the test set", {"class", "recall", "precision"}, per_class);
+  ctx.line_plot("accuracy.png", curves);
+  ctx.image_grid("test_images.png", "The first 32 test images (raw pixels are the only input)",
+                 test_set->inputs().narrow(0, 0, 32).to(DType::f32) / 255.0, 8);
+
+  ctx.figure("test accuracy", after.accuracy);
+  ctx.figure("test accuracy before training", before);
+  ctx.figure("training images", static_cast<double>(train_set->size()));
+  ctx.claim("an untrained network is at chance", before < 0.2,
+            fmt::format("test accuracy before training {:.2f} % (chance: 10 %)", 100 * before));
+  ctx.claim(fmt::format("test accuracy > {:.0f} % ({} budget)", 100 * threshold, budget_name(ctx.budget())),
+            after.accuracy > threshold,
+            fmt::format("{:.2f} % on {} test images after {} epochs on {} training images", 100 * after.accuracy,
+                        after.examples, epochs, train_set->size()));
+}
+
+const bool registered = register_experiment({
+    .id = "Q01",
+    .title = "What is deep learning?",
+    .question = {"What is deep learning?", ""},
+    .answer = {"Deep learning fits a composition of many simple, differentiable layers to data by gradient descent, "
+               "so the model learns its own intermediate features instead of using hand-designed ones. Here a "
+               "three-layer perceptron sees nothing but the 784 raw pixel values of each image, starts at chance, "
+               "and after a few passes over the training set classifies most unseen test images correctly. "
+               "\"Deep\" means several learned stages; what makes it work is the data, the gradient, and enough "
+               "capacity, not any knowledge of clothing built into the model.",
+               ""},
+    .topic = "A B C D",
+    .run = run,
+});
+
+}  // namespace
+}  // namespace nabla::lab

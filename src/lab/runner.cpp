@@ -1,0 +1,73 @@
+// Runs one experiment and writes what it measured: result.json (the record every report is built from)
+// and report.md beside its plots.
+#include <chrono>
+#include <ctime>
+
+#include "nabla/io/file.h"
+#include "nabla/lab/lab.h"
+#include "nabla/random.h"
+
+namespace nabla::lab {
+namespace {
+
+std::string utc_now() {
+  std::time_t now = std::time(nullptr);
+  std::tm parts{};
+  gmtime_r(&now, &parts);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &parts);
+  return text;
+}
+
+// A --set key that the experiment never read would silently change nothing: refuse it.
+void check_settings_were_read(const Experiment& experiment, const RunOptions& options, const Context& context) {
+  for (const auto& [key, value] : options.settings) {
+    if (context.knobs_read().count(key)) continue;
+    std::string known = context.knobs_read().empty() ? "none" : fmt::format("{}", fmt::join(context.knobs_read(), ", "));
+    throw KnobError(fmt::format("lab {}: --set {} names no knob of this experiment; its knobs: {}", experiment.id, key, known));
+  }
+}
+
+}  // namespace
+
+RunResult run_experiment(const Experiment& experiment, const RunOptions& options) {
+  Context context(experiment, options);
+  manual_seed(options.seed);  // modules initialise from the default generator
+  RunResult result;
+  auto start = std::chrono::steady_clock::now();
+  try {
+    experiment.run(context);
+  } catch (const KnobError&) {
+    throw;  // a bad argument, not a result
+  } catch (const std::exception& error) {
+    result.status = "error";
+    result.message = error.what();
+  }
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (result.status.empty()) check_settings_were_read(experiment, options, context);
+
+  nlohmann::json record = context.record();
+  result.failed = context.failed_claims();
+  result.passed = static_cast<int>(record["claims"].size()) - result.failed;
+  if (result.status.empty() && record["claims"].empty()) {
+    result.status = "error";
+    result.message = experiment.id + " made no claims; an experiment must assert what it measured";
+  }
+  if (result.status.empty()) result.status = result.failed == 0 ? "pass" : "fail";
+  record["status"] = result.status;
+  if (!result.message.empty()) record["error"] = result.message;
+  record["date"] = utc_now();
+  record["seconds"] = seconds;
+  io::write_file_atomic((context.directory() / "result.json").string(), record.dump(2) + "\n");
+  io::write_file_atomic((context.directory() / "report.md").string(), markdown_report(record));
+  return result;
+}
+
+nlohmann::json read_result(const std::filesystem::path& out, const std::string& id) {
+  std::filesystem::path path = out / id / "result.json";
+  if (!std::filesystem::exists(path)) return nullptr;
+  nlohmann::json result = nlohmann::json::parse(io::read_file(path.string()), nullptr, false);
+  return result.is_object() ? result : nlohmann::json(nullptr);
+}
+
+}  // namespace nabla::lab

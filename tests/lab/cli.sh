@@ -1,0 +1,38 @@
+#!/bin/sh
+# `nabla lab` on the command line: list, run with knobs, bad ids and knobs (exit 2, one line naming the
+# problem), and the report's index with relative image links. Usage: cli.sh NABLA OUT_DIR
+nabla=$1
+out=$2
+rm -rf "$out"
+failures=0
+check() {  # check DESCRIPTION EXPECTED_STATUS PATTERN COMMAND…: the status and a line of output must match
+  description=$1 expected=$2 pattern=$3
+  shift 3
+  output=$("$@" 2>&1)
+  status=$?
+  if [ "$status" -ne "$expected" ] || ! printf '%s\n' "$output" | grep -qE -- "$pattern"; then
+    echo "FAILED: $description: exit $status (expected $expected), output:"
+    printf '%s\n' "$output"
+    failures=$((failures + 1))
+  else
+    echo "ok: $description"
+  fi
+}
+check "list names Q09" 0 "^Q09 +- " "$nabla" lab list --out "$out"
+check "list --ids" 0 "^Q09$" "$nabla" lab list --ids
+check "unknown experiment" 2 "no experiment Q99; the lab has .*Q09" "$nabla" lab run Q99 --out "$out"
+check "a knob the experiment never reads" 2 "--set nonsense names no knob of this experiment; its knobs: .*lr_factor" \
+  "$nabla" lab run Q09 --set nonsense=1 --out "$out"
+check "a knob that is not a number" 2 "--set lr_factor=fast is not a number" "$nabla" lab run Q09 --set lr_factor=fast --out "$out"
+check "--set without =" 2 "--set wants key=value" "$nabla" lab run Q09 --set lr_factor --out "$out"
+check "--full and --quick together" 2 "excludes" "$nabla" lab run Q09 --full --quick --out "$out"
+check "no experiment named" 2 "give --all" "$nabla" lab run --out "$out"
+check "run Q09 prints its claims" 0 "PASS converges to A⁻¹b:" "$nabla" lab run q09 --seed 3 --out "$out"
+check "list shows the last status" 0 "^Q09 +pass +quick " "$nabla" lab list --out "$out"
+check "result.json records seed and knobs" 0 '"seed": 3' cat "$out/Q09/result.json"
+check "report.md has the question and claims" 0 "^\| PASS \| converges to A⁻¹b \|" cat "$out/Q09/report.md"
+check "report writes the index" 0 "index.html" "$nabla" lab report --out "$out"
+check "index.html links the figure relatively" 0 '<img src="Q09/trajectories.png"' cat "$out/index.html"
+check "index.md embeds the figure relatively" 0 '\]\(Q09/trajectories.png\)' cat "$out/index.md"
+check "the figure is a PNG" 0 "PNG" head -c 4 "$out/Q09/trajectories.png"
+[ "$failures" -eq 0 ] || { echo "$failures checks failed"; exit 1; }
