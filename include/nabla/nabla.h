@@ -4,6 +4,7 @@
 #include "nabla/analysis/hessian.h"
 #include "nabla/analysis/landscape.h"
 #include "nabla/analysis/parameter_vector.h"
+#include "nabla/analysis/probes.h"
 #include "nabla/autograd.h"
 #include "nabla/dtype.h"
 #include "nabla/error.h"
