@@ -1,6 +1,12 @@
 #pragma once
 // Everything a user of nabla needs: #include "nabla/nabla.h".
 #include "nabla/allocator.h"
+#include "nabla/analysis/hessian.h"
+#include "nabla/analysis/kmeans.h"
+#include "nabla/analysis/landscape.h"
+#include "nabla/analysis/parameter_vector.h"
+#include "nabla/analysis/pca.h"
+#include "nabla/analysis/probes.h"
 #include "nabla/autograd.h"
 #include "nabla/dtype.h"
 #include "nabla/error.h"

@@ -1,0 +1,168 @@
+// Hessian-vector products against finite differences of gradients, and Hessian eigenvalues against eigh
+// of known matrices.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "nabla/analysis/hessian.h"
+#include "nabla/autograd.h"
+#include "nabla/factory.h"
+#include "nabla/linalg.h"
+#include "nabla/ops.h"
+#include "tests/common/expect_error.h"
+
+namespace nabla::analysis {
+namespace {
+
+constexpr TensorOptions f64{.dtype = DType::f64};
+
+// A random symmetric matrix with the given eigenvalues: Q·diag(values)·Qᵀ, Q orthogonal.
+Tensor symmetric_with_eigenvalues(const std::vector<double>& values, Generator& generator) {
+  const int64_t n = static_cast<int64_t>(values.size());
+  Tensor q = linalg::qr(randn({n, n}, f64, &generator)).first;
+  Tensor diagonal = from_vector(values, {n}, f64);
+  return matmul(q * diagonal, q.t());
+}
+
+// ½ θᵀ A θ with θ split over two parameters, [2, 2] and [n − 4]: its Hessian is A.
+struct Quadratic {
+  Tensor matrix;
+  std::vector<Tensor> params;
+  LossFunction loss;
+};
+Quadratic quadratic(const Tensor& matrix, Generator& generator) {
+  const int64_t n = matrix.size(0);
+  Quadratic q{matrix, {randn({2, 2}, f64, &generator).requires_grad_(), randn({n - 4}, f64, &generator).requires_grad_()},
+              {}};
+  q.loss = [matrix, params = q.params] {
+    Tensor theta = cat({params[0].flatten(), params[1]});
+    return sum(theta * matmul(matrix, theta)) * 0.5;
+  };
+  return q;
+}
+
+std::vector<double> descending_eigenvalues(const Tensor& matrix) {
+  std::vector<double> values = linalg::eigh(matrix).first.to_vector();
+  std::sort(values.rbegin(), values.rend());
+  return values;
+}
+
+TEST(Hessian, VectorProductMatchesFiniteDifferencesOfGradients) {
+  Generator generator(7);
+  Tensor inputs = randn({5, 4}, f64, &generator), targets = randn({5, 2}, f64, &generator);
+  std::vector<Tensor> params = {randn({3, 4}, f64, &generator).requires_grad_(),
+                                randn({3}, f64, &generator).requires_grad_(),
+                                randn({2, 3}, f64, &generator).requires_grad_(),
+                                randn({4}, f64, &generator).requires_grad_()};  // unused by the loss
+  LossFunction loss = [&] {
+    Tensor hidden = tanh(matmul(inputs, params[0].t()) + params[1]);
+    return mean(pow(matmul(hidden, params[2].t()) - targets, 2.0));
+  };
+  ParameterVector direction = parameter_randn(params, DType::f64, generator);
+  ParameterVector product = hessian_vector_product(loss, params, direction);
+
+  // (g(θ + εv) − g(θ − εv)) / 2ε, for the three parameters the loss uses.
+  const double epsilon = 1e-5;
+  auto gradient_at = [&](double step) {
+    ParameterSnapshot snapshot(params);
+    parameter_assign(params, parameter_axpy(snapshot.values(), step, direction));
+    Tensor value = loss();
+    return autograd::grad({value}, {params[0], params[1], params[2]});
+  };
+  std::vector<Tensor> plus = gradient_at(epsilon), minus = gradient_at(-epsilon);
+  for (size_t i = 0; i < 3; ++i) {
+    std::vector<double> expected = ((plus[i] - minus[i]) / (2 * epsilon)).to_vector(), got = product[i].to_vector();
+    ASSERT_EQ(got.size(), expected.size());
+    for (size_t e = 0; e < got.size(); ++e) EXPECT_NEAR(got[e], expected[e], 1e-7) << "parameter " << i;
+  }
+  for (double value : product[3].to_vector()) EXPECT_EQ(value, 0.0);
+  EXPECT_GT(parameter_norm(product), 0.1);  // not trivially zero
+}
+
+TEST(Hessian, LanczosFindsTheTopEigenvaluesOfAQuadraticForm) {
+  Generator generator(1);
+  Tensor matrix = randn({7, 7}, f64, &generator);
+  matrix = matrix + matrix.t();
+  Quadratic q = quadratic(matrix, generator);
+  std::vector<double> expected = descending_eigenvalues(matrix);
+  HessianEigenpairs pairs = hessian_eigenpairs_lanczos(q.loss, q.params, 3, 7, generator);
+  ASSERT_EQ(pairs.values.size(), 3u);
+  EXPECT_EQ(pairs.products, 7);
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_NEAR(pairs.values[i], expected[i], 1e-9);
+    // H·u = λ·u, for a unit u.
+    EXPECT_NEAR(parameter_norm(pairs.vectors[i]), 1.0, 1e-9);
+    ParameterVector residual = parameter_axpy(hessian_vector_product(q.loss, q.params, pairs.vectors[i]),
+                                              -pairs.values[i], pairs.vectors[i]);
+    EXPECT_LT(parameter_norm(residual), 1e-8);
+  }
+  // Another random start, the same spectrum.
+  EXPECT_NEAR(top_hessian_eigenvalues(q.loss, q.params, 1, 7, generator)[0], expected[0], 1e-9);
+}
+
+TEST(Hessian, SaddleOfXSquaredMinusYSquared) {
+  std::vector<Tensor> params = {tensor({0.3}, f64).requires_grad_(), tensor({-1.2}, f64).requires_grad_()};
+  LossFunction loss = [&] { return sum(params[0] * params[0] - params[1] * params[1]); };
+  Generator generator(3);
+  std::vector<double> values = top_hessian_eigenvalues(loss, params, 2, 10, generator);
+  ASSERT_EQ(values.size(), 2u);
+  EXPECT_NEAR(values[0], 2.0, 1e-12);
+  EXPECT_NEAR(values[1], -2.0, 1e-12);
+}
+
+TEST(Hessian, LanczosRestartsToFindRepeatedEigenvalues) {
+  // Only two distinct eigenvalues: the first Krylov space closes after two steps.
+  Generator generator(5);
+  Tensor matrix = symmetric_with_eigenvalues({3, 3, 3, 1, 1, -2}, generator);
+  Quadratic q = quadratic(matrix, generator);
+  std::vector<double> values = top_hessian_eigenvalues(q.loss, q.params, 6, 6, generator);
+  std::vector<double> expected = {3, 3, 3, 1, 1, -2};
+  for (size_t i = 0; i < expected.size(); ++i) EXPECT_NEAR(values[i], expected[i], 1e-9);
+}
+
+TEST(Hessian, PowerIterationWithDeflationFindsTheLargestMagnitudes) {
+  Generator generator(11);
+  Tensor matrix = symmetric_with_eigenvalues({5, -3, 1, 0.5, 0.25}, generator);
+  Quadratic q = quadratic(matrix, generator);
+  HessianEigenpairs pairs = hessian_eigenpairs_power(q.loss, q.params, 2, 500, generator, 1e-12);
+  ASSERT_EQ(pairs.values.size(), 2u);
+  EXPECT_NEAR(pairs.values[0], 5.0, 1e-8);
+  EXPECT_NEAR(pairs.values[1], -3.0, 1e-8);
+  EXPECT_LT(pairs.products, 1000);  // stopped by the tolerance, not the iteration cap
+}
+
+TEST(Hessian, Float32ParametersAgreeWithFloat64) {
+  Generator generator(2);
+  Tensor inputs = randn({16, 3}, f64, &generator), targets = randn({16, 1}, f64, &generator);
+  Tensor weight = randn({4, 3}, f64, &generator), head = randn({1, 4}, f64, &generator);
+  auto top_eigenvalue = [&](DType dtype) {
+    std::vector<Tensor> params = {weight.to(dtype).requires_grad_(), head.to(dtype).requires_grad_()};
+    Tensor x = inputs.to(dtype), y = targets.to(dtype);
+    LossFunction loss = [&] { return mean(pow(matmul(tanh(matmul(x, params[0].t())), params[1].t()) - y, 2.0)); };
+    Generator start(9);
+    return top_hessian_eigenvalues(loss, params, 1, 16, start)[0];
+  };
+  const double exact = top_eigenvalue(DType::f64);
+  EXPECT_GT(std::abs(exact), 1e-2);
+  EXPECT_NEAR(top_eigenvalue(DType::f32), exact, 1e-4 * std::abs(exact));
+}
+
+TEST(Hessian, BadInputIsNamed) {
+  Tensor frozen = tensor({1.0, 2.0}, f64);
+  Tensor trained = tensor({1.0, 2.0}, f64).requires_grad_();
+  Generator generator(0);
+  testing::expect_error([&] { hessian_vector_product([&] { return sum(frozen * frozen); }, {frozen}, {frozen}); },
+                        {"HessianOperator", "parameter 0 does not require grad"});
+  testing::expect_error([&] { hessian_vector_product([&] { return trained * 2.0; }, {trained}, {trained}); },
+                        {"HessianOperator", "single value"});
+  testing::expect_error([&] { hessian_vector_product([&] { return sum(trained * trained); }, {trained},
+                                                     {tensor({1.0}, f64)}); },
+                        {"HessianOperator::apply", "tensor 0"});
+  testing::expect_error([&] { top_hessian_eigenvalues([&] { return sum(trained * trained); }, {trained}, 3, 5,
+                                                      generator); },
+                        {"hessian_eigenpairs_lanczos", "3 eigenvalues", "2×2"});
+}
+
+}  // namespace
+}  // namespace nabla::analysis
