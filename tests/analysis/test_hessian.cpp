@@ -48,6 +48,31 @@ std::vector<double> descending_eigenvalues(const Tensor& matrix) {
   return values;
 }
 
+// H·v against (g(θ + εv) − g(θ − εv)) / 2ε, for a random v; `unused` parameters must get zeros.
+void expect_product_matches_finite_differences(const LossFunction& loss, const std::vector<Tensor>& params,
+                                               size_t unused, Generator& generator) {
+  ParameterVector direction = parameter_randn(params, DType::f64, generator);
+  ParameterVector product = hessian_vector_product(loss, params, direction);
+  const size_t used = params.size() - unused;
+  const std::vector<Tensor> used_params(params.begin(), params.begin() + used);
+  const double epsilon = 1e-5;
+  auto gradient_at = [&](double step) {
+    ParameterSnapshot snapshot(params);
+    parameter_assign(params, parameter_axpy(snapshot.values(), step, direction));
+    return autograd::grad({loss()}, used_params);
+  };
+  std::vector<Tensor> plus = gradient_at(epsilon), minus = gradient_at(-epsilon);
+  for (size_t i = 0; i < used; ++i) {
+    std::vector<double> expected = ((plus[i] - minus[i]) / (2 * epsilon)).to_vector(), got = product[i].to_vector();
+    ASSERT_EQ(got.size(), expected.size());
+    for (size_t e = 0; e < got.size(); ++e) EXPECT_NEAR(got[e], expected[e], 1e-7) << "parameter " << i;
+  }
+  for (size_t i = used; i < params.size(); ++i) {
+    for (double value : product[i].to_vector()) EXPECT_EQ(value, 0.0);
+  }
+  EXPECT_GT(parameter_norm(product), 0.01);  // not trivially zero
+}
+
 TEST(Hessian, VectorProductMatchesFiniteDifferencesOfGradients) {
   Generator generator(7);
   Tensor inputs = randn({5, 4}, f64, &generator), targets = randn({5, 2}, f64, &generator);
@@ -59,25 +84,20 @@ TEST(Hessian, VectorProductMatchesFiniteDifferencesOfGradients) {
     Tensor hidden = tanh(matmul(inputs, params[0].t()) + params[1]);
     return mean(pow(matmul(hidden, params[2].t()) - targets, 2.0));
   };
-  ParameterVector direction = parameter_randn(params, DType::f64, generator);
-  ParameterVector product = hessian_vector_product(loss, params, direction);
+  expect_product_matches_finite_differences(loss, params, 1, generator);
+}
 
-  // (g(θ + εv) − g(θ − εv)) / 2ε, for the three parameters the loss uses.
-  const double epsilon = 1e-5;
-  auto gradient_at = [&](double step) {
-    ParameterSnapshot snapshot(params);
-    parameter_assign(params, parameter_axpy(snapshot.values(), step, direction));
-    Tensor value = loss();
-    return autograd::grad({value}, {params[0], params[1], params[2]});
+TEST(Hessian, VectorProductThroughReluAndCrossEntropy) {
+  // The classifier case the lab measures: a ReLU network under cross-entropy.
+  Generator generator(8);
+  Tensor inputs = randn({6, 4}, f64, &generator), labels = tensor({0, 2, 1, 1, 0, 2}, {.dtype = DType::i64});
+  std::vector<Tensor> params = {randn({5, 4}, f64, &generator).requires_grad_(),
+                                randn({5}, f64, &generator).requires_grad_(),
+                                randn({3, 5}, f64, &generator).requires_grad_()};
+  LossFunction loss = [&] {
+    return cross_entropy(matmul(relu(matmul(inputs, params[0].t()) + params[1]), params[2].t()), labels);
   };
-  std::vector<Tensor> plus = gradient_at(epsilon), minus = gradient_at(-epsilon);
-  for (size_t i = 0; i < 3; ++i) {
-    std::vector<double> expected = ((plus[i] - minus[i]) / (2 * epsilon)).to_vector(), got = product[i].to_vector();
-    ASSERT_EQ(got.size(), expected.size());
-    for (size_t e = 0; e < got.size(); ++e) EXPECT_NEAR(got[e], expected[e], 1e-7) << "parameter " << i;
-  }
-  for (double value : product[3].to_vector()) EXPECT_EQ(value, 0.0);
-  EXPECT_GT(parameter_norm(product), 0.1);  // not trivially zero
+  expect_product_matches_finite_differences(loss, params, 0, generator);
 }
 
 TEST(Hessian, LanczosFindsTheTopEigenvaluesOfAQuadraticForm) {
