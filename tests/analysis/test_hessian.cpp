@@ -121,6 +121,33 @@ TEST(Hessian, LanczosFindsTheTopEigenvaluesOfAQuadraticForm) {
   EXPECT_NEAR(top_hessian_eigenvalues(q.loss, q.params, 1, 7, generator)[0], expected[0], 1e-9);
 }
 
+TEST(Hessian, LanczosAndPowerIterationAgreeWithTheDenseHessianOfANetwork) {
+  // A tanh network's Hessian (not a quadratic), built column by column from products with unit vectors.
+  Generator generator(12);
+  Tensor inputs = randn({8, 3}, f64, &generator), targets = randn({8, 1}, f64, &generator);
+  std::vector<Tensor> params = {randn({4, 3}, f64, &generator).requires_grad_(),
+                                randn({1, 4}, f64, &generator).requires_grad_()};
+  LossFunction loss = [&] { return mean(pow(matmul(tanh(matmul(inputs, params[0].t())), params[1].t()) - targets, 2.0)); };
+  const int64_t size = 16;
+  HessianOperator hessian(loss, params);
+  std::vector<Tensor> columns;
+  for (int64_t column = 0; column < size; ++column) {
+    std::vector<double> unit_values(size, 0.0);
+    unit_values[column] = 1.0;
+    Tensor unit = from_vector(unit_values, {size}, f64);
+    ParameterVector product = hessian.apply({unit.narrow(0, 0, 12).view({4, 3}), unit.narrow(0, 12, 4).view({1, 4})});
+    columns.push_back(cat({product[0].flatten(), product[1].flatten()}));
+  }
+  std::vector<double> expected = descending_eigenvalues(stack(columns, 1));
+  EXPECT_GT(expected[0] - expected[1], 1e-3);  // a simple top eigenvalue, so power iteration converges
+
+  std::vector<double> lanczos = top_hessian_eigenvalues(loss, params, 3, size, generator);
+  for (size_t i = 0; i < 3; ++i) EXPECT_NEAR(lanczos[i], expected[i], 1e-9 * std::abs(expected[0]));
+  HessianEigenpairs power = hessian_eigenpairs_power(loss, params, 1, 2000, generator, 1e-13);
+  const double largest_magnitude = std::max(std::abs(expected.front()), std::abs(expected.back()));
+  EXPECT_NEAR(std::abs(power.values[0]), largest_magnitude, 1e-6 * largest_magnitude);
+}
+
 TEST(Hessian, SaddleOfXSquaredMinusYSquared) {
   std::vector<Tensor> params = {tensor({0.3}, f64).requires_grad_(), tensor({-1.2}, f64).requires_grad_()};
   LossFunction loss = [&] { return sum(params[0] * params[0] - params[1] * params[1]); };
