@@ -73,6 +73,20 @@ void expect_product_matches_finite_differences(const LossFunction& loss, const s
   EXPECT_GT(parameter_norm(product), 0.01);  // not trivially zero
 }
 
+TEST(ParameterVector, FlattenRoundTripKeepsShapesAndDtypes) {
+  ParameterVector vector = {tensor({{1.0, 2.0, 3.0}, {4.0, 5.0, 6.0}}), tensor({7.0, 8.0}, f64)};
+  Tensor flat = parameter_flatten(vector);
+  EXPECT_EQ(flat.dtype(), DType::f64);
+  EXPECT_EQ(flat.to_vector(), (std::vector<double>{1, 2, 3, 4, 5, 6, 7, 8}));
+  ParameterVector back = parameter_unflatten(flat * 2.0, vector);
+  ASSERT_EQ(back.size(), 2u);
+  EXPECT_EQ(back[0].shape(), (Shape{2, 3}));
+  EXPECT_EQ(back[0].dtype(), DType::f32);
+  EXPECT_EQ(back[1].to_vector(), (std::vector<double>{14, 16}));
+  EXPECT_DOUBLE_EQ(parameter_dot(vector, back), 2 * 204.0);
+  testing::expect_error([&] { parameter_unflatten(zeros({7}), vector); }, {"parameter_unflatten", "8 elements"});
+}
+
 TEST(Hessian, VectorProductMatchesFiniteDifferencesOfGradients) {
   Generator generator(7);
   Tensor inputs = randn({5, 4}, f64, &generator), targets = randn({5, 2}, f64, &generator);

@@ -19,10 +19,12 @@ double parameter_dot(const ParameterVector& a, const ParameterVector& b);
 double parameter_norm(const ParameterVector& a);
 // a + scale·b, per tensor (out of place, no autograd history).
 ParameterVector parameter_axpy(const ParameterVector& a, double scale, const ParameterVector& b);
-ParameterVector parameter_scale(const ParameterVector& a, double scale);
 // Standard normal tensors shaped like `like`, in `dtype`.
 ParameterVector parameter_randn(const ParameterVector& like, DType dtype, Generator& generator);
-ParameterVector parameter_cast(const ParameterVector& a, DType dtype);
+// Every tensor flattened and joined into one float64 vector [Σ numel], and back into `like`'s shapes and
+// dtypes (the iterative solvers work on the flat form: one GEMV instead of a dot product per tensor).
+Tensor parameter_flatten(const ParameterVector& a);
+ParameterVector parameter_unflatten(const Tensor& flat, const ParameterVector& like);
 // Detached copies of the current values.
 ParameterVector parameter_clone(const ParameterVector& a);
 // Writes `values` into `params` in place (no autograd history; handles held elsewhere stay valid).
