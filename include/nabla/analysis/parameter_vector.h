@@ -1,7 +1,7 @@
 #pragma once
 // A vector in parameter space: one tensor per parameter, each of that parameter's shape (a Hessian-vector
 // product, a landscape direction, an eigenvector, a saved copy of the weights). The analysis tools share
-// these few operations on such vectors, done per tensor with no flattening.
+// these few operations on such vectors, done per tensor, plus a flat float64 form for the eigensolvers.
 #include <functional>
 #include <vector>
 
@@ -22,7 +22,7 @@ ParameterVector parameter_axpy(const ParameterVector& a, double scale, const Par
 // Standard normal tensors shaped like `like`, in `dtype`.
 ParameterVector parameter_randn(const ParameterVector& like, DType dtype, Generator& generator);
 // Every tensor flattened and joined into one float64 vector [Σ numel], and back into `like`'s shapes and
-// dtypes (the iterative solvers work on the flat form: one GEMV instead of a dot product per tensor).
+// dtypes (the Hessian eigensolvers work on the flat form).
 Tensor parameter_flatten(const ParameterVector& a);
 ParameterVector parameter_unflatten(const Tensor& flat, const ParameterVector& like);
 // Detached copies of the current values.
