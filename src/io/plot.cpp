@@ -2,6 +2,8 @@
 
 #include <sys/wait.h>
 
+#include <csignal>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -26,6 +28,11 @@ void render(const std::string& path, int width, int height, const std::string& b
                        body + "set output\n";
   try {
     run_gnuplot(script, path);
+    // gnuplot reading a pipe reports a bad script on its output but still exits with 0.
+    std::error_code error;
+    if (std::filesystem::file_size(temporary, error) == 0 || error) {
+      throw GnuplotFailed(fmt::format("plot: gnuplot drew nothing for {} (its messages are above)", path));
+    }
   } catch (...) {
     std::filesystem::remove(temporary);
     throw;
@@ -117,8 +124,14 @@ std::vector<double> contour_levels(const Grid& grid, int count) {
 void run_gnuplot(const std::string& script, const std::string& what) {
   std::FILE* pipe = ::popen("gnuplot 2>&1", "w");
   if (!pipe) throw GnuplotFailed(fmt::format("plot: can't start gnuplot for {}; install it with apt-get install gnuplot-nox", what));
+  // When gnuplot is missing the shell exits at once, and writing to its closed pipe raises SIGPIPE, which
+  // would end this process: ignore it while writing, and let the exit status tell.
+  struct sigaction ignore {}, previous {};
+  ignore.sa_handler = SIG_IGN;
+  ::sigaction(SIGPIPE, &ignore, &previous);
   std::fwrite(script.data(), 1, script.size(), pipe);
   int status = ::pclose(pipe);
+  ::sigaction(SIGPIPE, &previous, nullptr);
   if (status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0) return;
   throw GnuplotFailed(fmt::format("plot: gnuplot failed while drawing {} (exit status {}){}", what,
                                   WIFEXITED(status) ? WEXITSTATUS(status) : -1,
@@ -149,18 +162,18 @@ void histogram_png(const std::string& path, const std::string& title, const std:
   std::string script = labels(title, x_label, "count") + "set grid\nset style fill transparent solid 0.45 noborder\n" +
                        fmt::format("set boxwidth {} absolute\n", width);
   std::vector<std::string> plots;
-  for (size_t s = 0; s < samples.size(); ++s) {
+  for (size_t index = 0; index < samples.size(); ++index) {
     std::vector<double> counts(static_cast<size_t>(bins), 0.0);
-    for (double value : samples[s].x) {
+    for (double value : samples[index].x) {
       if (!std::isfinite(value)) continue;
       auto bin = static_cast<size_t>(std::min<double>(std::floor((value - low) / width), bins - 1));
       counts[bin] += 1;
     }
-    Series bars{samples[s].title, {}, counts};
+    Series bars{samples[index].title, {}, counts};
     for (int b = 0; b < bins; ++b) bars.x.push_back(low + (b + 0.5) * width);
-    std::string name = fmt::format("$histogram{}", s);
+    std::string name = fmt::format("$histogram{}", index);
     script += xy_block(name, bars);
-    plots.push_back(fmt::format("{} using 1:2 with boxes title {}", name, gnuplot_string(samples[s].title)));
+    plots.push_back(fmt::format("{} using 1:2 with boxes title {}", name, gnuplot_string(samples[index].title)));
   }
   NABLA_CHECK(!plots.empty(), "plot: nothing to draw in {}", path);
   render(path, 640, 480, script + "plot " + fmt::format("{}", fmt::join(plots, ", ")) + "\n");
@@ -222,6 +235,7 @@ void image_grid_png(const std::string& path, const std::string& title, const Ten
       }
     }
   }
+  script += "EOD\n";
   const int64_t canvas_width = columns * (width + 1) - 1, canvas_height = rows * (height + 1) - 1;
   const int64_t scale = std::max<int64_t>(1, 640 / std::max<int64_t>(canvas_width, 1));
   script += fmt::format("set title {}\nunset border\nunset tics\nunset key\nset size ratio -1\n", gnuplot_string(title)) +
