@@ -1,14 +1,13 @@
 // Plots: every kind writes a PNG (checked by its signature, since gnuplot reports a bad script but still
 // exits with 0), and bad arguments are one-line errors naming the file.
 #include <gtest/gtest.h>
-#include <unistd.h>
-
 #include <filesystem>
 
 #include "nabla/io/file.h"
 #include "nabla/io/plot.h"
 #include "nabla/nabla.h"
 #include "tests/common/expect_error.h"
+#include "tests/common/temporary_directory.h"
 
 namespace nabla {
 namespace {
@@ -16,22 +15,15 @@ namespace {
 namespace fs = std::filesystem;
 using testing::expect_error;
 
-class Plot : public ::testing::Test {
+class Plot : public testing::TemporaryDirectoryTest {
  protected:
-  void SetUp() override {
-    const char* test = ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    directory_ = fs::temp_directory_path() / fmt::format("nabla_plot_{}_{}", ::getpid(), test);
-    fs::create_directories(directory_);
-  }
-  void TearDown() override { fs::remove_all(directory_); }
-  std::string path(const std::string& name) const { return (directory_ / name).string(); }
+  Plot() : TemporaryDirectoryTest("plot") {}
   static void expect_png(const std::string& file) {
     std::string bytes = io::read_file(file);
     ASSERT_GT(bytes.size(), 8u) << file;
     EXPECT_EQ(bytes.substr(1, 3), "PNG") << file;
     EXPECT_FALSE(fs::exists(file + ".tmp.png"));
   }
-  fs::path directory_;
 };
 
 plot::Grid bowl() {
