@@ -2,6 +2,8 @@
 
 #include <sys/wait.h>
 
+#include <csignal>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -26,6 +28,11 @@ void render(const std::string& path, int width, int height, const std::string& b
                        body + "set output\n";
   try {
     run_gnuplot(script, path);
+    // gnuplot reading a pipe reports a bad script on its output but still exits with 0.
+    std::error_code error;
+    if (std::filesystem::file_size(temporary, error) == 0 || error) {
+      throw GnuplotFailed(fmt::format("plot: gnuplot drew nothing for {} (its messages are above)", path));
+    }
   } catch (...) {
     std::filesystem::remove(temporary);
     throw;
@@ -117,8 +124,14 @@ std::vector<double> contour_levels(const Grid& grid, int count) {
 void run_gnuplot(const std::string& script, const std::string& what) {
   std::FILE* pipe = ::popen("gnuplot 2>&1", "w");
   if (!pipe) throw GnuplotFailed(fmt::format("plot: can't start gnuplot for {}; install it with apt-get install gnuplot-nox", what));
+  // When gnuplot is missing the shell exits at once, and writing to its closed pipe raises SIGPIPE, which
+  // would end this process: ignore it while writing, and let the exit status tell.
+  struct sigaction ignore {}, previous {};
+  ignore.sa_handler = SIG_IGN;
+  ::sigaction(SIGPIPE, &ignore, &previous);
   std::fwrite(script.data(), 1, script.size(), pipe);
   int status = ::pclose(pipe);
+  ::sigaction(SIGPIPE, &previous, nullptr);
   if (status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0) return;
   throw GnuplotFailed(fmt::format("plot: gnuplot failed while drawing {} (exit status {}){}", what,
                                   WIFEXITED(status) ? WEXITSTATUS(status) : -1,
@@ -149,18 +162,18 @@ void histogram_png(const std::string& path, const std::string& title, const std:
   std::string script = labels(title, x_label, "count") + "set grid\nset style fill transparent solid 0.45 noborder\n" +
                        fmt::format("set boxwidth {} absolute\n", width);
   std::vector<std::string> plots;
-  for (size_t s = 0; s < samples.size(); ++s) {
+  for (size_t index = 0; index < samples.size(); ++index) {
     std::vector<double> counts(static_cast<size_t>(bins), 0.0);
-    for (double value : samples[s].x) {
+    for (double value : samples[index].x) {
       if (!std::isfinite(value)) continue;
       auto bin = static_cast<size_t>(std::min<double>(std::floor((value - low) / width), bins - 1));
       counts[bin] += 1;
     }
-    Series bars{samples[s].title, {}, counts};
+    Series bars{samples[index].title, {}, counts};
     for (int b = 0; b < bins; ++b) bars.x.push_back(low + (b + 0.5) * width);
-    std::string name = fmt::format("$histogram{}", s);
+    std::string name = fmt::format("$histogram{}", index);
     script += xy_block(name, bars);
-    plots.push_back(fmt::format("{} using 1:2 with boxes title {}", name, gnuplot_string(samples[s].title)));
+    plots.push_back(fmt::format("{} using 1:2 with boxes title {}", name, gnuplot_string(samples[index].title)));
   }
   NABLA_CHECK(!plots.empty(), "plot: nothing to draw in {}", path);
   render(path, 640, 480, script + "plot " + fmt::format("{}", fmt::join(plots, ", ")) + "\n");
@@ -191,7 +204,7 @@ void contour_png(const std::string& path, const std::string& title, const Grid& 
 
 void heatmap_png(const std::string& path, const std::string& title, const Grid& values) {
   check_grid(values, path);
-  std::string script = grid_block("$values", values) + labels(title, "x", "y") +
+  std::string script = grid_block("$values", values) + labels(title, "x", "y") + "set autoscale fix\n" +
                        "set palette defined (0 '#30123b', 0.25 '#4686fb', 0.5 '#1ae4b6', 0.75 '#faba39', 1 '#7a0403')\n"
                        "plot $values using 1:2:3 with image notitle\n";
   render(path, 640, 560, script);
@@ -207,22 +220,30 @@ void image_grid_png(const std::string& path, const std::string& title, const Ten
   NABLA_CHECK(count > 0, "plot: the image grid {} has no images", path);
   const std::vector<double> pixels = images.to_vector();
   const int64_t rows = (count + columns - 1) / columns;
-  // One line "column row red green blue" per pixel, 0–255; a 1-pixel white gap between images.
-  std::string script = "$pixels << EOD\n";
+  // The images are pasted into one canvas (0–255 per channel, a 1-pixel white gap between them), which
+  // gnuplot reads as "column row red green blue" lines in scan order.
+  const int64_t canvas_width = columns * (width + 1) - 1, canvas_height = rows * (height + 1) - 1;
+  std::vector<int> canvas(static_cast<size_t>(canvas_width * canvas_height * 3), 255);
   for (int64_t n = 0; n < count; ++n) {
     const int64_t left = (n % columns) * (width + 1), top = (n / columns) * (height + 1);
     for (int64_t y = 0; y < height; ++y) {
       for (int64_t x = 0; x < width; ++x) {
-        int rgb[3];
         for (int64_t c = 0; c < 3; ++c) {
           double value = pixels[static_cast<size_t>(((n * channels + std::min(c, channels - 1)) * height + y) * width + x)];
-          rgb[c] = static_cast<int>(std::lround(255 * std::clamp(std::isfinite(value) ? value : 0.0, 0.0, 1.0)));
+          canvas[static_cast<size_t>(((top + y) * canvas_width + left + x) * 3 + c)] =
+              static_cast<int>(std::lround(255 * std::clamp(std::isfinite(value) ? value : 0.0, 0.0, 1.0)));
         }
-        script += fmt::format("{} {} {} {} {}\n", left + x, -(top + y), rgb[0], rgb[1], rgb[2]);
       }
     }
   }
-  const int64_t canvas_width = columns * (width + 1) - 1, canvas_height = rows * (height + 1) - 1;
+  std::string script = "$pixels << EOD\n";
+  for (int64_t y = 0; y < canvas_height; ++y) {
+    for (int64_t x = 0; x < canvas_width; ++x) {
+      const int* rgb = &canvas[static_cast<size_t>((y * canvas_width + x) * 3)];
+      script += fmt::format("{} {} {} {} {}\n", x, canvas_height - 1 - y, rgb[0], rgb[1], rgb[2]);
+    }
+  }
+  script += "EOD\n";
   const int64_t scale = std::max<int64_t>(1, 640 / std::max<int64_t>(canvas_width, 1));
   script += fmt::format("set title {}\nunset border\nunset tics\nunset key\nset size ratio -1\n", gnuplot_string(title)) +
             "set object 1 rectangle from screen 0,0 to screen 1,1 fillcolor rgb 'white' behind\n"

@@ -8,6 +8,7 @@
 #include "nabla/models/zoo.h"
 #include "nabla/nabla.h"
 #include "nabla/optim/optimizer.h"
+#include "nabla/optim/scheduler.h"
 #include "nabla/train/trainer.h"
 
 namespace nabla::lab {
@@ -25,10 +26,10 @@ std::shared_ptr<data::TensorDataset> training_subset(int64_t count, bool shuffle
 }
 
 void run(Context& ctx) {
-  const auto train_examples = static_cast<int64_t>(ctx.parameter("train_examples", ctx.quick() ? 12000 : 60000));
+  const auto train_examples = static_cast<int64_t>(ctx.parameter("train_examples", ctx.quick() ? 10000 : 60000));
   const auto epochs = static_cast<int64_t>(ctx.parameter("epochs", ctx.quick() ? 2 : 15));
   const bool shuffle_labels = ctx.parameter("shuffle_labels", 0) != 0;
-  // Quick mode trains on a fifth of the data for two epochs: 80.6–83.6 % over six seeds, so it claims 75 %
+  // Quick mode trains on a sixth of the data for two epochs: 80–83 % over several seeds, so it claims 75 %
   // with room for noise. The full run (all 60 000 images, 15 epochs) claims the catalog's 85 %.
   const double threshold = ctx.quick() ? 0.75 : 0.85;
 
@@ -40,24 +41,35 @@ void run(Context& ctx) {
   auto optimizer = std::make_shared<optim::Adam>(model->parameters(), optim::AdamOptions{.lr = 2e-3});
   train::Trainer trainer(model, optimizer, [](const Tensor& output, const Tensor& target) { return cross_entropy(output, target); },
                          {.epochs = epochs, .progress = false});
-  ctx.note(fmt::format("{} training images{} of 60 000, {} epochs of Adam (lr 2e-3, batches of 128); test set: {} images",
+  // Cosine decay over the run: the last epoch takes small steps, so the final accuracy is not one noisy step.
+  trainer.set_scheduler(std::make_shared<optim::CosineAnnealingLR>(*optimizer, epochs));
+  ctx.note(fmt::format("{} training images{} of 60 000, {} epochs of Adam (lr 2e-3 with cosine decay, batches of 128); test set: {} images",
                        train_set->size(), shuffle_labels ? " with SHUFFLED labels" : "", epochs, test_set->size()));
 
-  const double before = trainer.evaluate(test_loader).accuracy;
-  const std::vector<train::EpochMetrics>& history = trainer.fit(train_loader, &test_loader);
+  // Chance needs few images to show: the untrained network sees the first 2 000 test images. Quick mode
+  // skips the per-epoch test pass (a third of its time); the full run draws the test curve.
+  std::vector<int64_t> first_test(2000);
+  for (size_t i = 0; i < first_test.size(); ++i) first_test[i] = static_cast<int64_t>(i);
+  data::DataLoader before_loader(std::make_shared<data::Subset>(test_set, first_test), {.batch_size = 1000, .shuffle = false});
+  const double before = trainer.evaluate(before_loader).accuracy;
+  const std::vector<train::EpochMetrics>& history = trainer.fit(train_loader, ctx.full() ? &test_loader : nullptr);
   const train::Evaluation after = trainer.evaluate(test_loader);
 
   std::vector<std::vector<std::string>> rows;
   plot::Panel curves{"Accuracy per epoch", "epoch", "accuracy", {{"train", {0}, {NAN}}, {"test", {0}, {before}}}};
   for (const train::EpochMetrics& epoch : history) {
     rows.push_back({std::to_string(epoch.epoch), fmt::format("{:.4f}", epoch.train_loss),
-                    fmt::format("{:.2f} %", 100 * epoch.train_accuracy), fmt::format("{:.2f} %", 100 * epoch.validation_accuracy),
+                    fmt::format("{:.2f} %", 100 * epoch.train_accuracy),
+                    std::isnan(epoch.validation_accuracy) ? "-" : fmt::format("{:.2f} %", 100 * epoch.validation_accuracy),
                     fmt::format("{:.0f}", epoch.samples_per_second)});
     curves.series[0].x.push_back(static_cast<double>(epoch.epoch));
     curves.series[0].y.push_back(epoch.train_accuracy);
     curves.series[1].x.push_back(static_cast<double>(epoch.epoch));
     curves.series[1].y.push_back(epoch.validation_accuracy);
   }
+  // The last test point is the final evaluation (quick mode has no per-epoch test pass).
+  curves.series[1].x.back() = static_cast<double>(history.size());
+  curves.series[1].y.back() = after.accuracy;
   ctx.table("Training", {"epoch", "train loss", "train accuracy", "test accuracy", "images/s"}, rows);
   std::vector<std::vector<std::string>> per_class;
   for (int64_t c = 0; c < 10; ++c) {
@@ -73,7 +85,7 @@ void run(Context& ctx) {
   ctx.figure("test accuracy before training", before);
   ctx.figure("training images", static_cast<double>(train_set->size()));
   ctx.claim("an untrained network is at chance", before < 0.2,
-            fmt::format("test accuracy before training {:.2f} % (chance: 10 %)", 100 * before));
+            fmt::format("accuracy on the first 2 000 test images before training {:.2f} % (chance: 10 %)", 100 * before));
   ctx.claim(fmt::format("test accuracy > {:.0f} % ({} budget)", 100 * threshold, budget_name(ctx.budget())),
             after.accuracy > threshold,
             fmt::format("{:.2f} % on {} test images after {} epochs on {} training images", 100 * after.accuracy,

@@ -27,29 +27,33 @@ struct HandPass {
 double sigmoid_of(double v) { return 1 / (1 + std::exp(-v)); }
 
 HandPass by_hand(const Network& net, const Example& data) {
-  const int64_t n = data.size();
+  const int64_t count = data.size();
+  const auto mean_factor = 1.0 / static_cast<double>(count);
   HandPass pass;
-  pass.z.resize(2 * n), pass.h.resize(2 * n), pass.y.resize(n);
-  for (int64_t s = 0; s < n; ++s) {
-    for (int j = 0; j < 2; ++j) {
-      pass.z[2 * s + j] = net.W1[2 * j] * data.x[2 * s] + net.W1[2 * j + 1] * data.x[2 * s + 1] + net.b1[j];
-      pass.h[2 * s + j] = sigmoid_of(pass.z[2 * s + j]);
+  pass.z.resize(2 * count), pass.h.resize(2 * count), pass.y.resize(count);
+  for (int64_t sample = 0; sample < count; ++sample) {
+    const double* x = &data.x[2 * sample];
+    for (int unit = 0; unit < 2; ++unit) {
+      pass.z[2 * sample + unit] = net.W1[2 * unit] * x[0] + net.W1[2 * unit + 1] * x[1] + net.b1[unit];
+      pass.h[2 * sample + unit] = sigmoid_of(pass.z[2 * sample + unit]);
     }
-    pass.y[s] = net.W2[0] * pass.h[2 * s] + net.W2[1] * pass.h[2 * s + 1] + net.b2[0];
-    pass.loss += (pass.y[s] - data.t[s]) * (pass.y[s] - data.t[s]) / static_cast<double>(n);
+    pass.y[sample] = net.W2[0] * pass.h[2 * sample] + net.W2[1] * pass.h[2 * sample + 1] + net.b2[0];
+    const double error = pass.y[sample] - data.t[sample];
+    pass.loss += error * error * mean_factor;
   }
-  Network& d = pass.gradient;
-  d = {{0, 0, 0, 0}, {0, 0}, {0, 0}, {0}};
-  for (int64_t s = 0; s < n; ++s) {
-    const double dy = 2 * (pass.y[s] - data.t[s]) / static_cast<double>(n);  // dL/dy: the mean's 1/N and the square's 2
-    d.b2[0] += dy;
-    for (int j = 0; j < 2; ++j) {
-      const double h = pass.h[2 * s + j];
-      d.W2[j] += dy * h;                       // y = Σ W2ⱼ hⱼ + b2
-      const double dz = dy * net.W2[j] * h * (1 - h);  // dL/dh = dy·W2ⱼ, and σ'(z) = σ(z)(1 − σ(z))
-      d.b1[j] += dz;
-      d.W1[2 * j] += dz * data.x[2 * s];       // z = W1 x + b1
-      d.W1[2 * j + 1] += dz * data.x[2 * s + 1];
+  Network& gradient = pass.gradient;
+  gradient = {{0, 0, 0, 0}, {0, 0}, {0, 0}, {0}};
+  for (int64_t sample = 0; sample < count; ++sample) {
+    const double* x = &data.x[2 * sample];
+    const double dy = 2 * (pass.y[sample] - data.t[sample]) * mean_factor;  // the square's 2, the mean's 1/N
+    gradient.b2[0] += dy;
+    for (int unit = 0; unit < 2; ++unit) {
+      const double h = pass.h[2 * sample + unit];
+      gradient.W2[unit] += dy * h;                        // y = Σ W2ᵤ hᵤ + b2
+      const double dz = dy * net.W2[unit] * h * (1 - h);  // dL/dh = dy·W2ᵤ, and σ'(z) = σ(z)(1 − σ(z))
+      gradient.b1[unit] += dz;                            // z = W1 x + b1
+      gradient.W1[2 * unit] += dz * x[0];
+      gradient.W1[2 * unit + 1] += dz * x[1];
     }
   }
   return pass;

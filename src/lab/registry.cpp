@@ -29,17 +29,17 @@ bool register_experiment(Experiment experiment) {
 }
 
 const std::vector<Experiment>& experiments() {
-  Registry& r = registry();
-  if (!r.sorted) {
-    std::sort(r.experiments.begin(), r.experiments.end(),
+  Registry& list = registry();
+  if (!list.sorted) {
+    std::sort(list.experiments.begin(), list.experiments.end(),
               [](const Experiment& a, const Experiment& b) { return a.id < b.id; });
-    for (size_t i = 1; i < r.experiments.size(); ++i) {
-      NABLA_CHECK(r.experiments[i].id != r.experiments[i - 1].id, "lab: two experiments are registered as {}",
-                  r.experiments[i].id);
+    for (size_t i = 1; i < list.experiments.size(); ++i) {
+      NABLA_CHECK(list.experiments[i].id != list.experiments[i - 1].id, "lab: two experiments are registered as {}",
+                  list.experiments[i].id);
     }
-    r.sorted = true;
+    list.sorted = true;
   }
-  return r.experiments;
+  return list.experiments;
 }
 
 const Experiment& find_experiment(const std::string& id) {

@@ -10,23 +10,16 @@
 
 #include "nabla/io/safetensors.h"
 #include "nabla/nabla.h"
+#include "tests/common/temporary_directory.h"
 
 namespace nabla {
 namespace {
 
 namespace fs = std::filesystem;
 
-class Safetensors : public ::testing::Test {
+class Safetensors : public testing::TemporaryDirectoryTest {
  protected:
-  void SetUp() override {
-    // ctest runs tests in parallel processes: one directory per process and test.
-    const char* test = ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    directory_ = fs::temp_directory_path() / fmt::format("nabla_safetensors_{}_{}", ::getpid(), test);
-    fs::create_directories(directory_);
-  }
-  void TearDown() override { fs::remove_all(directory_); }
-
-  std::string path(const std::string& name) const { return (directory_ / name).string(); }
+  Safetensors() : TemporaryDirectoryTest("safetensors") {}
 
   // A file made of a length prefix, the given header text and data bytes.
   std::string write_raw(const std::string& name, const std::string& header, const std::string& data,
@@ -52,7 +45,6 @@ class Safetensors : public ::testing::Test {
     }
   }
 
-  fs::path directory_;
 };
 
 std::string read_bytes(const std::string& file) {

@@ -35,4 +35,8 @@ check "report writes the index" 0 "index.html" "$nabla" lab report --out "$out"
 check "index.html links the figure relatively" 0 '<img src="Q09/trajectories.png"' cat "$out/index.html"
 check "index.md embeds the figure relatively" 0 '\]\(Q09/trajectories.png\)' cat "$out/index.md"
 check "the figure is a PNG" 0 "PNG" head -c 4 "$out/Q09/trajectories.png"
+# Without gnuplot the experiment still measures and asserts; the report says which figure is missing.
+check "no gnuplot: a warning, not a failure" 0 "warning: plot: gnuplot failed .*install it" \
+  env PATH=/nonexistent "$nabla" lab run Q09 --out "$out/no-gnuplot"
+check "no gnuplot: the report says so" 0 "figure trajectories.png not drawn" cat "$out/no-gnuplot/Q09/report.md"
 [ "$failures" -eq 0 ] || { echo "$failures checks failed"; exit 1; }
