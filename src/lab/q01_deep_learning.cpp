@@ -40,7 +40,7 @@ void run(Context& ctx) {
   nn::ModulePtr model = models::mlp({.hidden = {256, 128}});
   auto optimizer = std::make_shared<optim::Adam>(model->parameters(), optim::AdamOptions{.lr = 2e-3});
   train::Trainer trainer(model, optimizer, [](const Tensor& output, const Tensor& target) { return cross_entropy(output, target); },
-                         {.epochs = epochs, .progress = false});
+                         {.epochs = epochs, .progress = ctx.full()});  // the full run takes minutes: show a bar
   // Cosine decay over the run: the last epoch takes small steps, so the final accuracy is not one noisy step.
   trainer.set_scheduler(std::make_shared<optim::CosineAnnealingLR>(*optimizer, epochs));
   ctx.note(fmt::format("{} training images{} of 60 000, {} epochs of Adam (lr 2e-3 with cosine decay, batches of 128); test set: {} images",
