@@ -117,7 +117,8 @@ Runner add_lab_command(CLI::App& app) {
   CLI::Option* full = run->add_flag("--full", options->full, "The full budget: the reported numbers, and time claims");
   run->add_flag("--quick", options->quick, "The quick budget (the default), as ctest runs it")->excludes(full);
   run->add_option("--seed", options->seed, "Random seed")->capture_default_str();
-  run->add_option("--set", options->settings, "Set an experiment's knob: --set name=value (repeatable)");
+  run->add_option("--set", options->settings, "Set an experiment's knob: --set name=value (repeatable)")
+      ->allow_extra_args(false);  // one value per --set, so `--set a=1 Q09` keeps Q09 an id
   run->add_option("--out", options->out, out_help);
 
   CLI::App* report = lab->add_subcommand("report", "Write index.html and index.md of every experiment's last run");

@@ -67,8 +67,8 @@ void Context::figure(const std::string& name, double value, const std::string& u
 
 void Context::table(const std::string& title, std::vector<std::string> header, std::vector<std::vector<std::string>> rows) {
   for (const std::vector<std::string>& row : rows) {
-    NABLA_CHECK(row.size() == header.size(), "lab {}: table '{}' has {} columns but a row of {} cells",
-                record_["id"].get<std::string>(), title, header.size(), row.size());
+    NABLA_CHECK(row.size() == header.size(), "table '{}' has {} columns but a row of {} cells", title, header.size(),
+                row.size());
   }
   if (verbose_) {
     fmt::print("  {}\n    {}\n", title, fmt::join(header, " | "));
@@ -89,8 +89,9 @@ bool Context::claim(const std::string& name, bool condition, const std::string& 
 
 void Context::draw(const std::string& file, const std::string& title,
                    const std::function<void(const std::string&)>& painter) {
+  // Errors inside an experiment are printed after "lab QNN: " by the runner's caller.
   NABLA_CHECK(std::filesystem::path(file).extension() == ".png" && std::filesystem::path(file).filename() == file,
-              "lab {}: a plot's file must be a plain name ending in .png, got '{}'", record_["id"].get<std::string>(), file);
+              "a plot's file must be a plain name ending in .png, got '{}'", file);
   nlohmann::json entry = {{"kind", "plot"}, {"file", file}, {"title", title}};
   try {
     painter((directory_ / file).string());

@@ -45,10 +45,13 @@ Descent descend(const Tensor& A, const Tensor& b, const std::vector<double>& sta
   return run;
 }
 
-// The per-step contraction of the error, measured between steps 20 and 60 (after the faster eigen-direction
-// has died out, before round-off).
+// The per-step contraction of the error, measured from step 20 (the faster eigen-direction has died out)
+// to step 60 or the last step still far above round-off (a distance of 1e-9), whichever comes first.
 double measured_rate(const Descent& run) {
-  return std::pow(run.distance[60] / run.distance[20], 1.0 / 40);
+  const size_t first = 20;
+  size_t last = 60;
+  while (last > first + 5 && run.distance[last] < 1e-9) --last;
+  return std::pow(run.distance[last] / run.distance[first], 1.0 / static_cast<double>(last - first));
 }
 
 std::string steps_text(int steps) { return steps < 0 ? "never" : std::to_string(steps); }
@@ -56,7 +59,7 @@ std::string steps_text(int steps) { return steps < 0 ? "never" : std::to_string(
 void run(Context& ctx) {
   const double lr_factor = ctx.parameter("lr_factor", 0.9);  // the main run's step, in units of 2/λ_max
   const int steps = static_cast<int>(ctx.parameter("steps", ctx.quick() ? 150 : 400));
-  NABLA_CHECK(steps > 60, "lab Q09: steps must be more than 60 (the rate is measured at steps 20…60), got {}", steps);
+  NABLA_CHECK(steps > 60, "steps must be more than 60 (the rate is measured within steps 20…60), got {}", steps);
 
   const Tensor A = tensor({{3.0, 1.0}, {1.0, 1.5}}, {.dtype = DType::f64});
   const Tensor b = tensor({2.5, 0.25}, {.dtype = DType::f64});
@@ -84,7 +87,7 @@ void run(Context& ctx) {
     runs.push_back(descend(A, b, start, minimum, minimum_loss, lr, steps));
     double predicted = std::max(std::abs(1 - lr * smallest), std::abs(1 - lr * largest));
     double measured = measured_rate(runs.back());
-    rates_match = rates_match && std::abs(measured - predicted) < 0.01;
+    rates_match = rates_match && std::abs(measured - predicted) < 1e-3;
     rate_evidence += fmt::format("{}η = {:.4f}: {:.4f} measured vs {:.4f} predicted", rate_evidence.empty() ? "" : "; ",
                                  lr, measured, predicted);
     rows.push_back({fmt::format("{:.3f} × 2/λmax = {:.4f}", factor, lr), fmt::format("{:.4f}", predicted),

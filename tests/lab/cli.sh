@@ -27,6 +27,14 @@ check "a knob that is not a number" 2 "--set lr_factor=fast is not a number" "$n
 check "--set without =" 2 "--set wants key=value" "$nabla" lab run Q09 --set lr_factor --out "$out"
 check "--full and --quick together" 2 "excludes" "$nabla" lab run Q09 --full --quick --out "$out"
 check "no experiment named" 2 "give --all" "$nabla" lab run --out "$out"
+check "--set with --all" 2 "--set applies to named experiments" "$nabla" lab run --all --set steps=100 --out "$out"
+check "knobs before the id" 0 "lr_factor = 0.5 \(set\), steps = 100 \(set\)" \
+  sh -c "\"\$0\" lab run --set lr_factor=0.5 --set steps=100 Q09 --out \"\$1\" >/dev/null && cat \"\$1/Q09/report.md\"" \
+  "$nabla" "$out/knobs"
+check "an experiment that throws: exit 1, one line" 1 "^nabla: error: lab Q09: steps must be more than 60" \
+  "$nabla" lab run Q09 --set steps=10 --out "$out/error"
+check "an experiment that throws: recorded as error" 0 '"status": "error"' cat "$out/error/Q09/result.json"
+check "two experiments in one run" 0 "^Q15: pass" "$nabla" lab run Q09 Q15 --out "$out/two"
 check "run Q09 prints its claims" 0 "PASS converges to A⁻¹b:" "$nabla" lab run q09 --seed 3 --out "$out"
 check "list shows the last status" 0 "^Q09 +pass +quick " "$nabla" lab list --out "$out"
 check "result.json records seed and knobs" 0 '"seed": 3' cat "$out/Q09/result.json"

@@ -117,9 +117,10 @@ struct RunResult {
   int passed = 0, failed = 0;
   std::string message;  // the error, for "error"
 };
-// Runs one experiment, writes out/QNN/result.json and report.md. Bad knobs throw KnobError and write
-// nothing: a --set value that is not a number, or a --set key the experiment never read (found after the
-// run; the message names the knobs it does read).
+// Runs one experiment, writes out/QNN/result.json and report.md. An exception from the experiment makes
+// the status "error"; its message is shown after "lab QNN: ", so it need not name the experiment. Bad knobs
+// throw KnobError and write nothing: a --set value that is not a number, or a --set key the experiment
+// never read (found after the run; the message names the knobs it does read).
 RunResult run_experiment(const Experiment& experiment, const RunOptions& options);
 
 struct KnobError : Error {
