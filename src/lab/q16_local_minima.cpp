@@ -104,7 +104,8 @@ void one_dimension(Context& ctx) {
 
 struct NetworkRuns {
   int64_t width = 0, parameters = 0;
-  std::vector<double> initial, final;  // loss per seed
+  std::vector<double> initial, halfway, final;  // loss per seed, at steps 0, steps/2 and steps
+  std::vector<double> gradient_norms;   // ‖∇L‖ over every parameter at the end, per seed
 };
 
 NetworkRuns train_from_seeds(int64_t width, int seeds, int steps, const data::Labeled& spirals, Generator& generator) {
@@ -120,11 +121,15 @@ NetworkRuns train_from_seeds(int64_t width, int seeds, int steps, const data::La
       optimizer.zero_grad();
       Tensor loss = cross_entropy((*model)(spirals.inputs), spirals.targets);
       if (step == 0) runs.initial.push_back(loss.item());
+      if (step == steps / 2) runs.halfway.push_back(loss.item());
+      loss.backward();
       if (step == steps) {
         runs.final.push_back(loss.item());
+        double squares = 0;
+        for (const Tensor& parameter : model->parameters()) squares += sum(parameter.grad() * parameter.grad()).item();
+        runs.gradient_norms.push_back(std::sqrt(squares));
         break;
       }
-      loss.backward();
       optimizer.step();
     }
   }
@@ -135,7 +140,7 @@ void small_network(Context& ctx) {
   const int seeds = static_cast<int>(ctx.parameter("seeds", ctx.quick() ? 8 : 40));
   const int steps = static_cast<int>(ctx.parameter("steps", ctx.quick() ? 600 : 2000));
   const auto wide = static_cast<int64_t>(ctx.parameter("wide", 48));
-  const auto narrow = static_cast<int64_t>(ctx.parameter("narrow", 8));
+  const auto narrow = static_cast<int64_t>(ctx.parameter("narrow", 4));
   const data::Labeled spirals = data::two_spirals(100, 0.05, ctx.generator());
   const NetworkRuns big = train_from_seeds(wide, seeds, steps, spirals, ctx.generator());
   const NetworkRuns small = train_from_seeds(narrow, seeds, steps, spirals, ctx.generator());
@@ -147,7 +152,9 @@ void small_network(Context& ctx) {
     const auto [low, high] = std::minmax_element(runs->final.begin(), runs->final.end());
     rows.push_back({std::to_string(runs->width), std::to_string(runs->parameters), fmt::format("{:.4f}", median_of(runs->initial)),
                     fmt::format("{:.4f}", *low), fmt::format("{:.4f}", median_of(runs->final)), fmt::format("{:.4f}", *high),
-                    fmt::format("{:.3f}", (*high - *low) / median_of(runs->initial))});
+                    fmt::format("{:.3f}", (*high - *low) / median_of(runs->initial)),
+                    fmt::format("{:.2g}", *std::max_element(runs->gradient_norms.begin(), runs->gradient_norms.end())),
+                    fmt::format("{:.4f}", median_of(runs->halfway) - median_of(runs->final))});
   }
   for (const NetworkRuns* runs : {&big, &small}) {
     std::vector<std::string> sorted;
@@ -157,7 +164,8 @@ void small_network(Context& ctx) {
     ctx.note(fmt::format("width {}: final losses, sorted: {}", runs->width, fmt::join(sorted, ", ")));
   }
   ctx.table("Final cross-entropy over seeds", {"width", "parameters", "initial loss (median)", "final min", "final median",
-                                               "final max", "spread / initial loss"},
+                                               "final max", "spread / initial loss", "largest final ‖∇L‖",
+                                               "median loss drop in the second half"},
             rows);
   auto spread = [](const NetworkRuns& runs) {
     const auto [low, high] = std::minmax_element(runs.final.begin(), runs.final.end());
@@ -190,16 +198,18 @@ const bool registered = register_experiment({
     .answer = {"Yes: gradient descent only follows the slope, so on a non-convex function it stops in whichever "
                "minimum's basin it started in, and on a bumpy 1-D function most random starts end above the global "
                "minimum. For an over-parameterised network the picture measured here is different: runs from many "
-               "seeds end at different weights but at almost the same low loss, because in high dimensions most "
-               "critical points with a high loss are saddles with some downhill direction rather than true minima. "
-               "Bad local minima do show up when the network is small, where the final loss depends on the seed; "
-               "the usual remedies are more width, restarts, momentum or noise from small batches.",
+               "seeds end at different weights but at almost the same low loss; the usual explanation is that in "
+               "high dimensions most critical points with a high loss are saddles with some downhill direction left. "
+               "A network too small for the task is different: its seeds end at clearly different losses, and training "
+               "longer does not close the gap, so there bad minima (or very flat regions) are real; more width, "
+               "restarts, momentum and minibatch noise are the usual remedies.",
                "네, 갇힐 수 있습니다. 경사 하강법은 기울기만 따라가므로 볼록하지 않은 함수에서는 시작점이 속한 골짜기의 "
                "최솟값에서 멈추고, 울퉁불퉁한 1차원 함수에서는 무작위 시작점 대부분이 전역 최솟값보다 높은 곳에서 끝납니다. "
                "그런데 파라미터가 충분히 많은 신경망에서 측정해 보면 다릅니다. 시드마다 도착한 가중치는 달라도 최종 손실은 "
-               "거의 똑같이 낮은데, 고차원에서는 손실이 높은 임계점 대부분이 진짜 최솟값이 아니라 내려갈 방향이 남아 있는 "
-               "안장점이기 때문입니다. 나쁜 지역 최솟값은 네트워크가 작을 때 실제로 나타나 시드에 따라 최종 손실이 달라지며, "
-               "보통 폭을 늘리거나, 여러 번 다시 시작하거나, 모멘텀이나 작은 배치의 잡음으로 완화합니다."},
+               "거의 똑같이 낮습니다. 흔히 고차원에서는 손실이 높은 임계점 대부분이 진짜 최솟값이 아니라 내려갈 방향이 "
+               "남아 있는 안장점이기 때문이라고 설명합니다. 반면 과제에 비해 너무 작은 네트워크는 시드마다 최종 손실이 "
+               "뚜렷하게 다르고 더 오래 학습해도 그 차이가 줄지 않으므로, 이때는 나쁜 최솟값(또는 아주 평평한 영역)이 실제 "
+               "문제입니다. 보통 폭을 늘리거나, 여러 번 다시 시작하거나, 모멘텀이나 미니배치의 잡음으로 완화합니다."},
     .topic = "C",
     .run = run,
 });
