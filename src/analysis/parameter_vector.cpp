@@ -37,23 +37,33 @@ ParameterVector parameter_axpy(const ParameterVector& a, double scale, const Par
   return result;
 }
 
-ParameterVector parameter_scale(const ParameterVector& a, double scale) {
-  autograd::NoGradGuard no_grad;
-  ParameterVector result;
-  for (const Tensor& tensor : a) result.push_back(tensor.detach() * scale);
-  return result;
-}
-
 ParameterVector parameter_randn(const ParameterVector& like, DType dtype, Generator& generator) {
   ParameterVector result;
   for (const Tensor& tensor : like) result.push_back(randn(tensor.shape(), {.dtype = dtype}, &generator));
   return result;
 }
 
-ParameterVector parameter_cast(const ParameterVector& a, DType dtype) {
+Tensor parameter_flatten(const ParameterVector& a) {
+  NABLA_CHECK(!a.empty(), "parameter_flatten: no tensors given");
+  autograd::NoGradGuard no_grad;
+  std::vector<Tensor> pieces;
+  for (const Tensor& tensor : a) pieces.push_back(tensor.detach().to(DType::f64).flatten());
+  return cat(pieces);
+}
+
+ParameterVector parameter_unflatten(const Tensor& flat, const ParameterVector& like) {
+  int64_t total = 0;
+  for (const Tensor& tensor : like) total += tensor.numel();
+  NABLA_CHECK(flat.dim() == 1 && flat.numel() == total,
+              "parameter_unflatten: expected a vector of {} elements (the parameters' total), got {}", total,
+              flat.describe());
   autograd::NoGradGuard no_grad;
   ParameterVector result;
-  for (const Tensor& tensor : a) result.push_back(tensor.detach().to(dtype));
+  int64_t offset = 0;
+  for (const Tensor& tensor : like) {
+    result.push_back(flat.narrow(0, offset, tensor.numel()).reshape(tensor.shape()).to(tensor.dtype()));
+    offset += tensor.numel();
+  }
   return result;
 }
 

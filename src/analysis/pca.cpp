@@ -57,27 +57,29 @@ void PCA::check_fitted(const char* caller) const {
   NABLA_CHECK(components_.defined(), "PCA::{}: call fit() first", caller);
 }
 
+void PCA::check_input(const Tensor& input, const Tensor& sized_like, const char* caller) const {
+  check_fitted(caller);
+  const int64_t columns = sized_like.size(0);
+  const std::string name = fmt::format("PCA::{}", caller);
+  check_data(input, name.c_str());
+  NABLA_CHECK(input.size(1) == columns, "{}: {} has {} columns, expected {}", name, input.describe(), input.size(1),
+              columns);
+}
+
 Tensor PCA::transform(const Tensor& data) const {
-  check_fitted("transform");
-  check_data(data, "PCA::transform");
-  NABLA_CHECK(data.size(1) == mean_.size(0), "PCA::transform: data {} has {} features, the fit had {}",
-              data.describe(), data.size(1), mean_.size(0));
+  check_input(data, mean_, "transform");
   autograd::NoGradGuard no_grad;
   return matmul(data.detach().to(DType::f64) - mean_, components_.t()).to(data.dtype());
 }
 
 Tensor PCA::inverse_transform(const Tensor& scores) const {
-  check_fitted("inverse_transform");
-  check_data(scores, "PCA::inverse_transform");
-  NABLA_CHECK(scores.size(1) == components_.size(0), "PCA::inverse_transform: scores {} have {} columns, not {}",
-              scores.describe(), scores.size(1), components_.size(0));
+  check_input(scores, components_, "inverse_transform");
   autograd::NoGradGuard no_grad;
   return (matmul(scores.detach().to(DType::f64), components_) + mean_).to(scores.dtype());
 }
 
 double PCA::reconstruction_error(const Tensor& data) const {
-  check_fitted("reconstruction_error");
-  check_data(data, "PCA::reconstruction_error");
+  check_input(data, mean_, "reconstruction_error");
   autograd::NoGradGuard no_grad;
   Tensor values = data.detach().to(DType::f64);
   Tensor residual = values - inverse_transform(transform(values));

@@ -48,6 +48,45 @@ std::vector<double> descending_eigenvalues(const Tensor& matrix) {
   return values;
 }
 
+// H·v against (g(θ + εv) − g(θ − εv)) / 2ε, for a random v; `unused` parameters must get zeros.
+void expect_product_matches_finite_differences(const LossFunction& loss, const std::vector<Tensor>& params,
+                                               size_t unused, Generator& generator) {
+  ParameterVector direction = parameter_randn(params, DType::f64, generator);
+  ParameterVector product = hessian_vector_product(loss, params, direction);
+  const size_t used = params.size() - unused;
+  const std::vector<Tensor> used_params(params.begin(), params.begin() + used);
+  const double epsilon = 1e-5;
+  auto gradient_at = [&](double step) {
+    ParameterSnapshot snapshot(params);
+    parameter_assign(params, parameter_axpy(snapshot.values(), step, direction));
+    return autograd::grad({loss()}, used_params);
+  };
+  std::vector<Tensor> plus = gradient_at(epsilon), minus = gradient_at(-epsilon);
+  for (size_t i = 0; i < used; ++i) {
+    std::vector<double> expected = ((plus[i] - minus[i]) / (2 * epsilon)).to_vector(), got = product[i].to_vector();
+    ASSERT_EQ(got.size(), expected.size());
+    for (size_t e = 0; e < got.size(); ++e) EXPECT_NEAR(got[e], expected[e], 1e-7) << "parameter " << i;
+  }
+  for (size_t i = used; i < params.size(); ++i) {
+    for (double value : product[i].to_vector()) EXPECT_EQ(value, 0.0);
+  }
+  EXPECT_GT(parameter_norm(product), 0.01);  // not trivially zero
+}
+
+TEST(ParameterVector, FlattenRoundTripKeepsShapesAndDtypes) {
+  ParameterVector vector = {tensor({{1.0, 2.0, 3.0}, {4.0, 5.0, 6.0}}), tensor({7.0, 8.0}, f64)};
+  Tensor flat = parameter_flatten(vector);
+  EXPECT_EQ(flat.dtype(), DType::f64);
+  EXPECT_EQ(flat.to_vector(), (std::vector<double>{1, 2, 3, 4, 5, 6, 7, 8}));
+  ParameterVector back = parameter_unflatten(flat * 2.0, vector);
+  ASSERT_EQ(back.size(), 2u);
+  EXPECT_EQ(back[0].shape(), (Shape{2, 3}));
+  EXPECT_EQ(back[0].dtype(), DType::f32);
+  EXPECT_EQ(back[1].to_vector(), (std::vector<double>{14, 16}));
+  EXPECT_DOUBLE_EQ(parameter_dot(vector, back), 2 * 204.0);
+  testing::expect_error([&] { parameter_unflatten(zeros({7}), vector); }, {"parameter_unflatten", "8 elements"});
+}
+
 TEST(Hessian, VectorProductMatchesFiniteDifferencesOfGradients) {
   Generator generator(7);
   Tensor inputs = randn({5, 4}, f64, &generator), targets = randn({5, 2}, f64, &generator);
@@ -59,25 +98,20 @@ TEST(Hessian, VectorProductMatchesFiniteDifferencesOfGradients) {
     Tensor hidden = tanh(matmul(inputs, params[0].t()) + params[1]);
     return mean(pow(matmul(hidden, params[2].t()) - targets, 2.0));
   };
-  ParameterVector direction = parameter_randn(params, DType::f64, generator);
-  ParameterVector product = hessian_vector_product(loss, params, direction);
+  expect_product_matches_finite_differences(loss, params, 1, generator);
+}
 
-  // (g(θ + εv) − g(θ − εv)) / 2ε, for the three parameters the loss uses.
-  const double epsilon = 1e-5;
-  auto gradient_at = [&](double step) {
-    ParameterSnapshot snapshot(params);
-    parameter_assign(params, parameter_axpy(snapshot.values(), step, direction));
-    Tensor value = loss();
-    return autograd::grad({value}, {params[0], params[1], params[2]});
+TEST(Hessian, VectorProductThroughReluAndCrossEntropy) {
+  // The classifier case the lab measures: a ReLU network under cross-entropy.
+  Generator generator(8);
+  Tensor inputs = randn({6, 4}, f64, &generator), labels = tensor({0, 2, 1, 1, 0, 2}, {.dtype = DType::i64});
+  std::vector<Tensor> params = {randn({5, 4}, f64, &generator).requires_grad_(),
+                                randn({5}, f64, &generator).requires_grad_(),
+                                randn({3, 5}, f64, &generator).requires_grad_()};
+  LossFunction loss = [&] {
+    return cross_entropy(matmul(relu(matmul(inputs, params[0].t()) + params[1]), params[2].t()), labels);
   };
-  std::vector<Tensor> plus = gradient_at(epsilon), minus = gradient_at(-epsilon);
-  for (size_t i = 0; i < 3; ++i) {
-    std::vector<double> expected = ((plus[i] - minus[i]) / (2 * epsilon)).to_vector(), got = product[i].to_vector();
-    ASSERT_EQ(got.size(), expected.size());
-    for (size_t e = 0; e < got.size(); ++e) EXPECT_NEAR(got[e], expected[e], 1e-7) << "parameter " << i;
-  }
-  for (double value : product[3].to_vector()) EXPECT_EQ(value, 0.0);
-  EXPECT_GT(parameter_norm(product), 0.1);  // not trivially zero
+  expect_product_matches_finite_differences(loss, params, 0, generator);
 }
 
 TEST(Hessian, LanczosFindsTheTopEigenvaluesOfAQuadraticForm) {
@@ -99,6 +133,33 @@ TEST(Hessian, LanczosFindsTheTopEigenvaluesOfAQuadraticForm) {
   }
   // Another random start, the same spectrum.
   EXPECT_NEAR(top_hessian_eigenvalues(q.loss, q.params, 1, 7, generator)[0], expected[0], 1e-9);
+}
+
+TEST(Hessian, LanczosAndPowerIterationAgreeWithTheDenseHessianOfANetwork) {
+  // A tanh network's Hessian (not a quadratic), built column by column from products with unit vectors.
+  Generator generator(12);
+  Tensor inputs = randn({8, 3}, f64, &generator), targets = randn({8, 1}, f64, &generator);
+  std::vector<Tensor> params = {randn({4, 3}, f64, &generator).requires_grad_(),
+                                randn({1, 4}, f64, &generator).requires_grad_()};
+  LossFunction loss = [&] { return mean(pow(matmul(tanh(matmul(inputs, params[0].t())), params[1].t()) - targets, 2.0)); };
+  const int64_t size = 16;
+  HessianOperator hessian(loss, params);
+  std::vector<Tensor> columns;
+  for (int64_t column = 0; column < size; ++column) {
+    std::vector<double> unit_values(size, 0.0);
+    unit_values[column] = 1.0;
+    Tensor unit = from_vector(unit_values, {size}, f64);
+    ParameterVector product = hessian.apply({unit.narrow(0, 0, 12).view({4, 3}), unit.narrow(0, 12, 4).view({1, 4})});
+    columns.push_back(cat({product[0].flatten(), product[1].flatten()}));
+  }
+  std::vector<double> expected = descending_eigenvalues(stack(columns, 1));
+  EXPECT_GT(expected[0] - expected[1], 1e-3);  // a simple top eigenvalue, so power iteration converges
+
+  std::vector<double> lanczos = top_hessian_eigenvalues(loss, params, 3, size, generator);
+  for (size_t i = 0; i < 3; ++i) EXPECT_NEAR(lanczos[i], expected[i], 1e-9 * std::abs(expected[0]));
+  HessianEigenpairs power = hessian_eigenpairs_power(loss, params, 1, 2000, generator, 1e-13);
+  const double largest_magnitude = std::max(std::abs(expected.front()), std::abs(expected.back()));
+  EXPECT_NEAR(std::abs(power.values[0]), largest_magnitude, 1e-6 * largest_magnitude);
 }
 
 TEST(Hessian, SaddleOfXSquaredMinusYSquared) {

@@ -85,7 +85,8 @@ TEST(PCA, BadInputIsNamed) {
   testing::expect_error([] { PCA(-1); }, {"PCA", "-1"});
   PCA fitted(1);
   fitted.fit(randn({6, 3}));
-  testing::expect_error([&] { fitted.transform(zeros({2, 4})); }, {"PCA::transform", "4 features", "had 3"});
+  testing::expect_error([&] { fitted.transform(zeros({2, 4})); }, {"PCA::transform", "4 columns, expected 3"});
+  testing::expect_error([&] { fitted.inverse_transform(zeros({2, 2})); }, {"PCA::inverse_transform", "expected 1"});
 }
 
 // Three blobs of 40 points, σ = 0.5, around centres 10 apart.

@@ -4,6 +4,10 @@
 // Lanczos or by power iteration with deflation. The Hessian itself is never formed.
 //
 // Vectors are ParameterVectors: one tensor per parameter, of its shape (see parameter_vector.h).
+//
+//   analysis::LossFunction loss = [&] { return cross_entropy((*model)(images), labels); };
+//   Generator generator(seed);
+//   double sharpness = analysis::top_hessian_eigenvalues(loss, model->parameters(), 1, 20, generator)[0];
 #include <cstdint>
 #include <vector>
 

@@ -3,6 +3,11 @@
 // along a direction, and over a plane spanned by two filter-normalised random directions (Li et al.
 // 2018). Every function evaluates the loss under no_grad with the parameters moved in place, then puts
 // the parameters back bit for bit (also when the loss throws).
+//
+//   auto params = model->parameters();
+//   auto d1 = analysis::random_direction_filter_normalized(params, generator);
+//   auto d2 = analysis::random_direction_filter_normalized(params, generator);
+//   Tensor losses = analysis::surface_2d(params, d1, d2, analysis::grid(-1, 1, 21), analysis::grid(-1, 1, 21), loss);
 #include <vector>
 
 #include "nabla/analysis/parameter_vector.h"

@@ -1,7 +1,7 @@
 #pragma once
 // A vector in parameter space: one tensor per parameter, each of that parameter's shape (a Hessian-vector
 // product, a landscape direction, an eigenvector, a saved copy of the weights). The analysis tools share
-// these few operations on such vectors, done per tensor with no flattening.
+// these few operations on such vectors, done per tensor, plus a flat float64 form for the eigensolvers.
 #include <functional>
 #include <vector>
 
@@ -19,10 +19,12 @@ double parameter_dot(const ParameterVector& a, const ParameterVector& b);
 double parameter_norm(const ParameterVector& a);
 // a + scale·b, per tensor (out of place, no autograd history).
 ParameterVector parameter_axpy(const ParameterVector& a, double scale, const ParameterVector& b);
-ParameterVector parameter_scale(const ParameterVector& a, double scale);
 // Standard normal tensors shaped like `like`, in `dtype`.
 ParameterVector parameter_randn(const ParameterVector& like, DType dtype, Generator& generator);
-ParameterVector parameter_cast(const ParameterVector& a, DType dtype);
+// Every tensor flattened and joined into one float64 vector [Σ numel], and back into `like`'s shapes and
+// dtypes (the Hessian eigensolvers work on the flat form).
+Tensor parameter_flatten(const ParameterVector& a);
+ParameterVector parameter_unflatten(const Tensor& flat, const ParameterVector& like);
 // Detached copies of the current values.
 ParameterVector parameter_clone(const ParameterVector& a);
 // Writes `values` into `params` in place (no autograd history; handles held elsewhere stay valid).

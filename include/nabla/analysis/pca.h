@@ -28,6 +28,8 @@ class PCA {
 
  private:
   void check_fitted(const char* caller) const;
+  // Fitted, and `input` a float matrix with as many columns as `sized_like` (mean_ or components_) has rows.
+  void check_input(const Tensor& input, const Tensor& sized_like, const char* caller) const;
   int64_t requested_;
   Tensor components_, explained_variance_, explained_variance_ratio_, mean_;
 };
