@@ -109,6 +109,9 @@ void run(Context& ctx) {
            "for sigmoid. The typical factor per layer is √(width·Var(W)·E[f'²]), and it predicts the measured "
            "attenuation: below 1 it compounds into vanishing, He initialisation puts it at 1, skip connections add 1 "
            "to each Jacobian.");
+  ctx.note(fmt::format("with biases {:g} the signal fades layer by layer until every unit is off for the whole "
+                       "batch; below that layer the gradient is exactly 0, which a log scale cannot draw",
+                       dead_bias));
 
   const Measured& sigmoid_plain = find(results, "sigmoid + Xavier");
   const Measured& relu_xavier = find(results, "ReLU + Xavier");
