@@ -109,8 +109,10 @@ void run(Context& ctx) {
   ctx.figure("tiny model: train accuracy", tiny.train_accuracy);
   ctx.figure("huge model: validation accuracy", huge.validation_accuracy);
 
-  ctx.claim("the huge model overfits: its train − validation gap is ≥ 10 points, and ≥ 10 points wider than the tiny model's",
-            huge.gap() >= 0.10 && huge.gap() >= tiny.gap() + 0.10,
+  // The tiny model is not immune: with 1 600 parameters for 1 000 images it opens a gap too on long runs, but a
+  // smaller one, and its problem is the low training accuracy.
+  ctx.claim("the huge model overfits: its train − validation gap is ≥ 10 points and ≥ 1.5× the tiny model's",
+            huge.gap() >= 0.10 && huge.gap() >= 1.5 * std::max(tiny.gap(), 0.0),
             fmt::format("huge: {:.1f} % train vs {:.1f} % validation (gap {:.1f}); tiny: gap {:.1f}", 100 * huge.train_accuracy,
                         100 * huge.validation_accuracy, 100 * huge.gap(), 100 * tiny.gap()));
   ctx.claim("the huge model all but memorises the training images (train accuracy ≥ 95 %)", huge.train_accuracy >= 0.95,
