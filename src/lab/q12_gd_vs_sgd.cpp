@@ -31,7 +31,7 @@ struct Run {
   int64_t batch_size = 0;
   double lr = 0;
   int64_t evaluations_to_target = -1;  // per-example gradients spent when the excess loss first met the target
-  double seconds_to_target = 0;
+  double seconds_to_target = 0;  // time spent in the steps (not in monitoring the full loss)
   std::vector<double> evaluations, excess;  // the curve: excess loss L(w) − L* against evaluations spent
 };
 
@@ -42,7 +42,7 @@ Run train(const Problem& problem, int64_t batch_size, double lr, double target, 
           bool stop_at_target = true, int64_t check_every = 1) {
   Run run{.batch_size = batch_size, .lr = lr};
   Tensor w = zeros({problem.X.size(1)}, {.dtype = DType::f64, .requires_grad = true});
-  const auto started = std::chrono::steady_clock::now();
+  double stepping_seconds = 0;
   const bool full_batch = batch_size >= problem.examples();
   double initial = 0;
   for (int64_t spent = 0, step = 0;; spent += batch_size, ++step) {
@@ -58,16 +58,20 @@ Run train(const Problem& problem, int64_t batch_size, double lr, double target, 
       run.excess.push_back(excess);
       if (excess <= target && run.evaluations_to_target < 0) {
         run.evaluations_to_target = spent;
-        run.seconds_to_target = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+        run.seconds_to_target = stepping_seconds;
         if (stop_at_target) break;
       }
       if (!std::isfinite(excess) || excess > 10 * initial) break;  // diverged
     }
     if (last) break;
+    const auto started = std::chrono::steady_clock::now();
     Tensor rows = full_batch ? Tensor() : randint(0, problem.examples(), {batch_size}, {.dtype = DType::i64}, &generator);
     batch_loss(problem, w, rows).backward();
-    autograd::NoGradGuard no_grad;
-    w = (w - w.grad() * lr).requires_grad_();
+    {
+      autograd::NoGradGuard no_grad;
+      w = (w - w.grad() * lr).requires_grad_();
+    }
+    stepping_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   }
   return run;
 }
@@ -121,7 +125,7 @@ void compare_costs(Context& ctx, const Problem& problem) {
                     ctx.full() && chosen.evaluations_to_target >= 0 ? fmt::format("{:.4f}", chosen.seconds_to_target) : "—"});
   }
   ctx.table("Cost to reach the target loss (best learning rate per batch size)",
-            {"batch size", "best η·L", "per-example gradients", "epochs", ctx.full() ? "wall time (s)" : "wall time (--full only)"},
+            {"batch size", "best η·L", "per-example gradients", "epochs", ctx.full() ? "wall time of the steps (s)" : "wall time (--full only)"},
             rows);
 
   const Run& gd = best.front();
@@ -217,7 +221,7 @@ void gradient_noise(Context& ctx, const Problem& problem) {
 }
 
 void run(Context& ctx) {
-  const Problem problem = make_problem(ctx.quick() ? 2048 : 65536, 20, ctx.generator());
+  const Problem problem = make_problem(ctx.quick() ? 1024 : 16384, 20, ctx.generator());
   compare_costs(ctx, problem);
   gradient_noise(ctx, problem);
 }

@@ -89,7 +89,7 @@ std::string steps_text(int steps) { return steps < 0 ? "not reached" : std::to_s
 void quadratic(Context& ctx) {
   const double condition = 100, tolerance = 1e-4;
   const double angle = ctx.parameter("rotated_angle", M_PI / 4);  // of the second case's eigenvectors
-  const int max_steps = ctx.quick() ? 3000 : 10000;
+  const int max_steps = ctx.quick() ? 2000 : 10000;
   const Tensor minimum = tensor({1.0, -1.0}, {.dtype = DType::f64});
   const Tensor start = tensor({-2.0, 0.3}, {.dtype = DType::f64});  // off every eigenvector of both cases
   const Tensor eigenvalues = tensor({1.0, condition}, {.dtype = DType::f64});
