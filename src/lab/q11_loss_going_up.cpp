@@ -10,17 +10,10 @@
 
 #include "nabla/lab/lab.h"
 #include "nabla/nabla.h"
+#include "quadratic.h"
 
 namespace nabla::lab {
 namespace {
-
-struct Quadratic {
-  Tensor A, minimum;  // [d, d], [d]
-  Tensor loss(const Tensor& w) const {
-    Tensor error = w - minimum;
-    return 0.5 * matmul(error, matmul(A, error));
-  }
-};
 
 // A random symmetric matrix with eigenvalues spread evenly on a log scale from 1 to `largest`.
 Quadratic random_quadratic(int64_t dimension, double largest, Generator& generator) {

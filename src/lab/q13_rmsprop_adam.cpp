@@ -12,16 +12,18 @@
 #include "nabla/nabla.h"
 #include "nabla/nn/linear.h"
 #include "nabla/optim/optimizer.h"
+#include "quadratic.h"
 
 namespace nabla::lab {
 namespace {
 
-using MakeOptimizer = std::function<std::unique_ptr<optim::Optimizer>(std::vector<Tensor>, double lr)>;
+// An optimizer for the parameters at a learning rate.
+using OptimizerAtRate = std::function<std::unique_ptr<optim::Optimizer>(std::vector<Tensor>, double lr)>;
 
 struct Contender {
   std::string name;
   std::vector<double> lrs;  // the grid searched
-  MakeOptimizer make;
+  OptimizerAtRate make;
 };
 
 std::vector<Contender> contenders(double largest_curvature) {
@@ -44,42 +46,18 @@ std::vector<Contender> contenders(double largest_curvature) {
 
 struct QuadraticRun {
   double lr = 0;
-  int steps_to_tolerance = -1;
-  std::vector<double> x, y, distance;  // iterates and ‖w − w*‖/‖w₀ − w*‖
+  Trajectory path;
 };
 
-QuadraticRun minimise(const Tensor& A, const Tensor& minimum, const Tensor& start, const Contender& contender, double lr,
-                      double tolerance, int max_steps) {
-  QuadraticRun run{.lr = lr};
-  Tensor w = start.clone().requires_grad_();
-  std::unique_ptr<optim::Optimizer> optimizer = contender.make({w}, lr);
-  const double initial = norm(start - minimum).item();
-  for (int step = 0; step <= max_steps; ++step) {
-    std::vector<double> point = w.to_vector();
-    run.x.push_back(point[0]);
-    run.y.push_back(point[1]);
-    run.distance.push_back(norm(w.detach() - minimum).item() / initial);
-    if (run.distance.back() < tolerance) {
-      run.steps_to_tolerance = step;
-      break;
-    }
-    if (!std::isfinite(run.distance.back()) || run.distance.back() > 1e3) break;
-    optimizer->zero_grad();
-    Tensor error = w - minimum;
-    (0.5 * matmul(error, matmul(A, error))).backward();
-    optimizer->step();
-  }
-  return run;
-}
-
 // The best run over the contender's learning-rate grid: fewest steps to tolerance.
-QuadraticRun best_run(const Tensor& A, const Tensor& minimum, const Tensor& start, const Contender& contender,
-                      double tolerance, int max_steps) {
+QuadraticRun best_run(const Quadratic& problem, const Tensor& start, const Contender& contender, double tolerance,
+                      int max_steps) {
   QuadraticRun best;
   for (double lr : contender.lrs) {
-    QuadraticRun run = minimise(A, minimum, start, contender, lr, tolerance, max_steps);
-    bool better = run.steps_to_tolerance >= 0 && (best.steps_to_tolerance < 0 || run.steps_to_tolerance < best.steps_to_tolerance);
-    if (better || best.x.empty()) best = run;
+    QuadraticRun run{lr, follow(problem, start, [&](std::vector<Tensor> params) { return contender.make(std::move(params), lr); },
+                                tolerance, max_steps)};
+    const int steps = run.path.steps_to_tolerance, best_steps = best.path.steps_to_tolerance;
+    if ((steps >= 0 && (best_steps < 0 || steps < best_steps)) || best.path.x.empty()) best = run;
   }
   return best;
 }
@@ -92,34 +70,30 @@ void quadratic(Context& ctx) {
   const int max_steps = ctx.quick() ? 2000 : 10000;
   const Tensor minimum = tensor({1.0, -1.0}, {.dtype = DType::f64});
   const Tensor start = tensor({-2.0, 0.3}, {.dtype = DType::f64});  // off every eigenvector of both cases
-  const Tensor eigenvalues = tensor({1.0, condition}, {.dtype = DType::f64});
   const std::vector<Contender> all = contenders(condition);
 
   // The rotated case is the whole problem turned: A → RARᵀ and the start's offset from w* → R·offset, so a
   // method that ignores coordinates takes exactly the same steps in both.
   struct Case {
     std::string name;
-    Tensor A, start;
+    Quadratic problem;
+    Tensor start;
     std::vector<QuadraticRun> runs;  // one per contender, at its best lr
-  };
-  auto rotation = [](double radians) {
-    return tensor({{std::cos(radians), -std::sin(radians)}, {std::sin(radians), std::cos(radians)}}, {.dtype = DType::f64});
   };
   std::vector<Case> cases;
   for (double radians : {0.0, angle}) {
     cases.push_back({radians == 0 ? "axis-aligned" : fmt::format("rotated by {:.0f}°", radians * 180 / M_PI),
-                     matmul(rotation(radians) * eigenvalues.unsqueeze(0), rotation(radians).t()),
-                     minimum + matmul(rotation(radians), start - minimum), {}});
+                     rotated_quadratic(1, condition, radians, minimum), minimum + matmul(rotation_2d(radians), start - minimum), {}});
   }
   std::vector<std::vector<std::string>> rows;
   for (Case& c : cases) {
     for (const Contender& contender : all) {
-      c.runs.push_back(best_run(c.A, minimum, c.start, contender, tolerance, max_steps));
+      c.runs.push_back(best_run(c.problem, c.start, contender, tolerance, max_steps));
     }
   }
   for (size_t i = 0; i < all.size(); ++i) {
-    rows.push_back({all[i].name, fmt::format("{:.4g}", cases[0].runs[i].lr), steps_text(cases[0].runs[i].steps_to_tolerance),
-                    fmt::format("{:.4g}", cases[1].runs[i].lr), steps_text(cases[1].runs[i].steps_to_tolerance)});
+    rows.push_back({all[i].name, fmt::format("{:.4g}", cases[0].runs[i].lr), steps_text(cases[0].runs[i].path.steps_to_tolerance),
+                    fmt::format("{:.4g}", cases[1].runs[i].lr), steps_text(cases[1].runs[i].path.steps_to_tolerance)});
   }
   ctx.note(fmt::format("f(w) = ½ (w − w*)ᵀA(w − w*), eigenvalues 1 and {}, w* = (1, −1), start (−2, 0.3) (rotated with "
                        "the problem in the second case); tolerance "
@@ -131,7 +105,7 @@ void quadratic(Context& ctx) {
              fmt::format("steps ({})", cases[1].name)},
             rows);
 
-  auto steps = [&](size_t c, size_t i) { return cases[c].runs[i].steps_to_tolerance; };
+  auto steps = [&](size_t c, size_t i) { return cases[c].runs[i].path.steps_to_tolerance; };
   auto ratio = [&](size_t c, size_t i) {
     return steps(c, 0) > 0 && steps(c, i) > 0 ? static_cast<double>(steps(c, 0)) / steps(c, i) : 0.0;
   };
@@ -155,20 +129,14 @@ void quadratic(Context& ctx) {
     // A square around w* that holds the start.
     const double half_width = 1.2 * norm(cases[c].start - minimum).item();
     const std::vector<double> centre = minimum.to_vector();
-    Grid surface;
-    for (int i = 0; i <= 60; ++i) surface.x.push_back(centre[0] - half_width + 2 * half_width * i / 60);
-    for (int i = 0; i <= 60; ++i) surface.y.push_back(centre[1] - half_width + 2 * half_width * i / 60);
-    for (double y : surface.y) {
-      std::vector<double> flat;
-      for (double x : surface.x) flat.insert(flat.end(), {x, y});
-      Tensor errors = from_vector(flat, {static_cast<int64_t>(surface.x.size()), 2}, {.dtype = DType::f64}) - minimum;
-      surface.values.push_back((0.5 * sum(matmul(errors, cases[c].A) * errors, {1})).to_vector());
-    }
+    const Grid surface = quadratic_surface(cases[c].problem, centre[0] - half_width, centre[0] + half_width,
+                                           centre[1] - half_width, centre[1] + half_width);
     std::vector<plot::Series> paths;
     for (size_t i = 0; i < all.size(); ++i) {
-      const auto shown = static_cast<std::ptrdiff_t>(std::min<size_t>(cases[c].runs[i].x.size(), 150));
-      paths.push_back({all[i].name.substr(0, all[i].name.find(' ')), {cases[c].runs[i].x.begin(), cases[c].runs[i].x.begin() + shown},
-                       {cases[c].runs[i].y.begin(), cases[c].runs[i].y.begin() + shown}});
+      const Trajectory& path = cases[c].runs[i].path;
+      const auto shown = static_cast<std::ptrdiff_t>(std::min<size_t>(path.x.size(), 150));
+      paths.push_back({all[i].name.substr(0, all[i].name.find(' ')), {path.x.begin(), path.x.begin() + shown},
+                       {path.y.begin(), path.y.begin() + shown}});
     }
     ctx.contour_plot(c == 0 ? "aligned.png" : "rotated.png", fmt::format("First 150 steps, {} quadratic (κ = {:g})", cases[c].name, condition),
                      surface, paths);
@@ -217,7 +185,7 @@ void fashion_mnist(Context& ctx) {
   struct Setting {
     std::string name;
     double lr;
-    MakeOptimizer make;
+    OptimizerAtRate make;
   };
   const std::vector<Setting> settings = {
       {"SGD", 0.1, [](std::vector<Tensor> p, double lr) { return std::make_unique<optim::SGD>(std::move(p), optim::SGDOptions{.lr = lr}); }},
