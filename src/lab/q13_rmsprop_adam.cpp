@@ -175,7 +175,8 @@ void fashion_mnist(Context& ctx) {
   const int64_t train_count = ctx.quick() ? 4096 : 60000, test_count = ctx.quick() ? 2000 : 10000;
   const int64_t batch_size = 64;
   const int steps = ctx.quick() ? 300 : 3000, window = 20;
-  const double target = ctx.parameter("fmnist_target_loss", 0.7);  // windowed mean training loss
+  // Windowed mean training loss; the full run (60 000 images, 3000 steps) gets to ≈ 0.37, so it asks for more.
+  const double target = ctx.parameter("fmnist_target_loss", ctx.quick() ? 0.7 : 0.45);
   auto train_set = data::fashion_mnist(data::Split::train);
   auto test_set = data::fashion_mnist(data::Split::test);
   const Images train = take(*train_set, randperm(train_set->size(), {.dtype = DType::i64}, &ctx.generator()).narrow(0, 0, train_count));
