@@ -145,8 +145,8 @@ void learning_rate_sweep(Context& ctx) {
 }
 
 void minibatch_noise(Context& ctx) {
-  const int64_t examples = ctx.quick() ? 2048 : 16384, features = 10;
-  const int steps = ctx.quick() ? 600 : 3000;
+  const int64_t examples = ctx.quick() ? 2048 : 8192, features = 10;
+  const int steps = ctx.quick() ? 600 : 2000;
   const double lr = 0.05;
   Tensor X = randn({examples, features}, {.dtype = DType::f64}, &ctx.generator());
   Tensor w_true = randn({features}, {.dtype = DType::f64}, &ctx.generator());

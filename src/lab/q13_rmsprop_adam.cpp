@@ -6,6 +6,7 @@
 //  2. Fashion-MNIST, an MLP x [B, 784] → Linear 64 → ReLU → Linear 10, the same initial weights for each
 //     optimizer; steps until the (windowed) training loss falls below a target, and test accuracy.
 #include <cmath>
+#include <numbers>
 
 #include "nabla/data/dataset.h"
 #include "nabla/lab/lab.h"
@@ -66,7 +67,7 @@ std::string steps_text(int steps) { return steps < 0 ? "not reached" : std::to_s
 
 void quadratic(Context& ctx) {
   const double condition = 100, tolerance = 1e-4;
-  const double angle = ctx.parameter("rotated_angle", M_PI / 4);  // of the second case's eigenvectors
+  const double angle = ctx.parameter("rotated_angle", std::numbers::pi / 4);  // of the second case's eigenvectors
   const int max_steps = ctx.quick() ? 2000 : 10000;
   const Tensor minimum = tensor({1.0, -1.0}, {.dtype = DType::f64});
   const Tensor start = tensor({-2.0, 0.3}, {.dtype = DType::f64});  // off every eigenvector of both cases
@@ -82,7 +83,7 @@ void quadratic(Context& ctx) {
   };
   std::vector<Case> cases;
   for (double radians : {0.0, angle}) {
-    cases.push_back({radians == 0 ? "axis-aligned" : fmt::format("rotated by {:.0f}°", radians * 180 / M_PI),
+    cases.push_back({radians == 0 ? "axis-aligned" : fmt::format("rotated by {:.0f}°", radians * 180 / std::numbers::pi),
                      rotated_quadratic(1, condition, radians, minimum), minimum + matmul(rotation_2d(radians), start - minimum), {}});
   }
   std::vector<std::vector<std::string>> rows;
