@@ -68,7 +68,7 @@ std::string steps_text(int steps) { return steps < 0 ? "not reached" : std::to_s
 void quadratic(Context& ctx) {
   const double condition = 100, tolerance = 1e-4;
   const double angle = ctx.parameter("rotated_angle", std::numbers::pi / 4);  // of the second case's eigenvectors
-  const int max_steps = ctx.quick() ? 2000 : 10000;
+  const int max_steps = ctx.quick() ? 1500 : 10000;
   const Tensor minimum = tensor({1.0, -1.0}, {.dtype = DType::f64});
   const Tensor start = tensor({-2.0, 0.3}, {.dtype = DType::f64});  // off every eigenvector of both cases
   const std::vector<Contender> all = contenders(condition);
@@ -196,12 +196,14 @@ void fashion_mnist(Context& ctx) {
       {"Adam (β₁ = 0.9, β₂ = 0.999)", 1e-3,
        [](std::vector<Tensor> p, double lr) { return std::make_unique<optim::Adam>(std::move(p), optim::AdamOptions{.lr = lr}); }},
   };
-  // One order of minibatches, drawn once, for every optimizer.
-  std::vector<Tensor> batches;
+  // One order of minibatches, drawn once, for every optimizer: each epoch shuffles the set with one gather, and
+  // its batches are consecutive slices of the shuffled copy.
+  std::vector<Images> batches;
   for (int64_t epoch = 0; static_cast<int>(batches.size()) < steps; ++epoch) {
     Tensor order = randperm(train_count, {.dtype = DType::i64}, &ctx.generator());
+    const Images shuffled{index_select(train.inputs, 0, order), index_select(train.targets, 0, order)};
     for (int64_t at = 0; at + batch_size <= train_count && static_cast<int>(batches.size()) < steps; at += batch_size) {
-      batches.push_back(order.narrow(0, at, batch_size));
+      batches.push_back({shuffled.inputs.narrow(0, at, batch_size), shuffled.targets.narrow(0, at, batch_size)});
     }
   }
 
@@ -215,8 +217,8 @@ void fashion_mnist(Context& ctx) {
     int reached = -1;
     for (int step = 0; step < steps; ++step) {
       optimizer->zero_grad();
-      Tensor loss = cross_entropy(model.forward(index_select(train.inputs, 0, batches[static_cast<size_t>(step)])),
-                                  index_select(train.targets, 0, batches[static_cast<size_t>(step)]));
+      const Images& batch = batches[static_cast<size_t>(step)];
+      Tensor loss = cross_entropy(model.forward(batch.inputs), batch.targets);
       loss.backward();
       optimizer->step();
       losses.push_back(loss.item());
