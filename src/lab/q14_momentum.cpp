@@ -12,6 +12,7 @@
 #include "nabla/lab/lab.h"
 #include "nabla/nabla.h"
 #include "nabla/optim/optimizer.h"
+#include "quadratic.h"
 
 namespace nabla::lab {
 namespace {
@@ -122,44 +123,16 @@ struct Method {
   optim::SGDOptions options;
 };
 
-struct Trajectory {
-  std::vector<double> x, y, distance;
-  int steps_to_tolerance = -1;
-};
-
-Trajectory descend(const Tensor& A, const Tensor& minimum, const Tensor& start, const optim::SGDOptions& options,
-                   double tolerance, int max_steps) {
-  Trajectory run;
-  Tensor w = start.clone().requires_grad_();
-  optim::SGD optimizer({w}, options);
-  const double initial = norm(start - minimum).item();
-  for (int step = 0; step <= max_steps; ++step) {
-    std::vector<double> point = w.to_vector();
-    run.x.push_back(point[0]);
-    run.y.push_back(point[1]);
-    run.distance.push_back(norm(w.detach() - minimum).item() / initial);
-    if (run.distance.back() < tolerance) {
-      run.steps_to_tolerance = step;
-      break;
-    }
-    optimizer.zero_grad();
-    Tensor error = w - minimum;
-    (0.5 * matmul(error, matmul(A, error))).backward();
-    optimizer.step();
-  }
-  return run;
-}
-
 void compare_speed(Context& ctx) {
   const double condition = ctx.parameter("condition", 100);
   const double tolerance = ctx.quick() ? 1e-6 : 1e-10;  // on ‖w − w*‖ / ‖w₀ − w*‖
   const double angle = 0.5;                             // the eigenvectors are not the axes
-  const Tensor rotation = tensor({{std::cos(angle), -std::sin(angle)}, {std::sin(angle), std::cos(angle)}}, {.dtype = DType::f64});
-  const Tensor A = matmul(rotation * tensor({1.0, condition}, {.dtype = DType::f64}).unsqueeze(0), rotation.t());
   const Tensor minimum = tensor({1.0, -1.0}, {.dtype = DType::f64});
+  const Quadratic problem = rotated_quadratic(1, condition, angle, minimum);
+  const Tensor rotation = rotation_2d(angle);
   // Far along the flat eigenvector, a little off it along the steep one: GD's zig-zag and its slow crawl show.
   const Tensor start = minimum + rotation.select(1, 0) * 4.0 + rotation.select(1, 1) * 0.5;
-  const std::vector<double> eigenvalues = linalg::eigh(A).first.to_vector();
+  const std::vector<double> eigenvalues = linalg::eigh(problem.A).first.to_vector();
   const double m = eigenvalues[0], L = eigenvalues[1], kappa = L / m, root = std::sqrt(kappa);
   ctx.note(fmt::format("2-D quadratic, eigenvalues of A (eigh): m = {:.6g}, L = {:.6g}, κ = {:.6g}, √κ = {:.4g}; tolerance "
                        "‖w − w*‖ < {:g}·‖w₀ − w*‖", m, L, kappa, root, tolerance));
@@ -176,7 +149,9 @@ void compare_speed(Context& ctx) {
   std::vector<std::vector<std::string>> rows;
   plot::Panel distances{"Distance to the minimum per iteration", "iteration", "‖w − w*‖ / ‖w₀ − w*‖", {}, true};
   for (const Method& method : methods) {
-    runs.push_back(descend(A, minimum, start, method.options, tolerance, max_steps));
+    runs.push_back(follow(problem, start, [&](std::vector<Tensor> params) {
+      return std::make_unique<optim::SGD>(std::move(params), method.options);
+    }, tolerance, max_steps));
     const Trajectory& run = runs.back();
     rows.push_back({method.name, fmt::format("{:.5f}", method.options.lr), fmt::format("{:.5f}", method.options.momentum),
                     run.steps_to_tolerance < 0 ? "never" : std::to_string(run.steps_to_tolerance),
@@ -212,15 +187,7 @@ void compare_speed(Context& ctx) {
     }
   }
   const double margin = 0.5;
-  Grid surface;
-  for (int i = 0; i <= 60; ++i) surface.x.push_back(x_low - margin + (x_high - x_low + 2 * margin) * i / 60);
-  for (int i = 0; i <= 60; ++i) surface.y.push_back(y_low - margin + (y_high - y_low + 2 * margin) * i / 60);
-  for (double y : surface.y) {
-    std::vector<double> flat;
-    for (double x : surface.x) flat.insert(flat.end(), {x, y});
-    Tensor errors = from_vector(flat, {static_cast<int64_t>(surface.x.size()), 2}, {.dtype = DType::f64}) - minimum;
-    surface.values.push_back((0.5 * sum(matmul(errors, A) * errors, {1})).to_vector());
-  }
+  const Grid surface = quadratic_surface(problem, x_low - margin, x_high + margin, y_low - margin, y_high + margin);
   std::vector<plot::Series> paths;
   for (size_t i : {size_t{0}, size_t{1}}) {
     const auto count = static_cast<std::ptrdiff_t>(std::min(shown, runs[i].x.size()));
