@@ -1,9 +1,11 @@
 // What an experiment sees while it runs: its budget, seed and knobs, and the recorders of evidence,
 // claims and plots. Everything recorded goes into record(), which becomes result.json.
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 
 #include "nabla/lab/lab.h"
+#include "nabla/text/display_width.h"
 
 namespace nabla::lab {
 
@@ -71,8 +73,22 @@ void Context::table(const std::string& title, std::vector<std::string> header, s
                 row.size());
   }
   if (verbose_) {
-    fmt::print("  {}\n    {}\n", title, fmt::join(header, " | "));
-    for (const std::vector<std::string>& row : rows) fmt::print("    {}\n", fmt::join(row, " | "));
+    // Columns padded by display width, so cells in Korean (2 columns a syllable) line up too.
+    std::vector<size_t> widths(header.size(), 0);
+    for (size_t column = 0; column < header.size(); ++column) {
+      widths[column] = text::display_width(header[column]);
+      for (const std::vector<std::string>& row : rows) widths[column] = std::max(widths[column], text::display_width(row[column]));
+    }
+    auto print_row = [&](const std::vector<std::string>& cells) {
+      std::vector<std::string> padded;
+      for (size_t column = 0; column < cells.size(); ++column) {
+        padded.push_back(column + 1 == cells.size() ? cells[column] : text::pad_right(cells[column], widths[column]));
+      }
+      fmt::print("    {}\n", fmt::join(padded, " | "));
+    };
+    fmt::print("  {}\n", title);
+    print_row(header);
+    for (const std::vector<std::string>& row : rows) print_row(row);
   }
   record_["evidence"].push_back({{"kind", "table"}, {"title", title}, {"header", header}, {"rows", rows}});
 }

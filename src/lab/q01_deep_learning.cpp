@@ -99,14 +99,18 @@ void run(Context& ctx) {
 const bool registered = register_experiment({
     .id = "Q01",
     .title = "What is deep learning?",
-    .question = {"What is deep learning?", ""},
+    .question = {"What is deep learning?", "딥러닝이란 무엇인가요?"},
     .answer = {"Deep learning fits a composition of many simple, differentiable layers to data by gradient descent, "
                "so the model learns its own intermediate features instead of using hand-designed ones. Here a "
                "three-layer perceptron sees nothing but the 784 raw pixel values of each image, starts at chance, "
                "and after a few passes over the training set classifies most unseen test images correctly. "
                "\"Deep\" means several learned stages; what makes it work is the data, the gradient, and enough "
                "capacity, not any knowledge of clothing built into the model.",
-               ""},
+               "딥러닝은 단순하고 미분 가능한 층을 여러 개 이어 붙인 모델을 경사하강법으로 데이터에 맞추는 방법으로, "
+               "사람이 설계한 특징 대신 모델이 중간 단계의 특징을 스스로 학습합니다. 여기서는 3층 퍼셉트론이 각 이미지의 "
+               "원시 픽셀 값 784개만 보고 찍는 수준의 정확도에서 출발해, 학습 데이터를 몇 번 훑고 나면 처음 보는 테스트 "
+               "이미지 대부분을 맞게 분류합니다. \"딥\"은 학습되는 단계가 여러 개라는 뜻이고, 이게 통하는 건 데이터와 "
+               "기울기와 충분한 용량 덕분이지 옷에 대한 지식을 모델에 미리 넣어 두어서가 아닙니다."},
     .topic = "A B C D",
     .run = run,
 });

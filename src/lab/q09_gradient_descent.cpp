@@ -149,13 +149,18 @@ void run(Context& ctx) {
 const bool registered = register_experiment({
     .id = "Q09",
     .title = "What is gradient descent?",
-    .question = {"What is gradient descent, and what decides whether and how fast it converges?", ""},
+    .question = {"What is gradient descent, and what decides whether and how fast it converges?",
+                 "경사하강법이란 무엇이고, 수렴하는지와 얼마나 빨리 수렴하는지는 무엇이 결정하나요?"},
     .answer = {"Gradient descent minimises a differentiable loss by stepping against its gradient, w ← w − η∇L(w): the "
                "gradient points where the loss rises fastest, so a small enough step lowers it. On a quadratic with "
                "Hessian A the distance to the minimum shrinks every step by max|1 − ηλ| over A's eigenvalues λ, so it "
                "converges exactly when η < 2/λmax. The fastest fixed step is 2/(λmin + λmax), not the largest stable "
                "one, and a large ratio λmax/λmin (ill-conditioning) is what makes descent slow and zig-zag.",
-               ""},
+               "경사하강법은 미분 가능한 손실을 기울기 반대 방향으로 한 걸음씩 옮겨 가며(w ← w − η∇L(w)) 최소화합니다. "
+               "기울기는 손실이 가장 빨리 커지는 방향이므로 스텝이 충분히 작으면 손실이 줄어듭니다. 헤시안이 A인 이차 "
+               "함수에서는 최소점까지의 거리가 매 스텝 A의 고윳값 λ들에 대한 max|1 − ηλ|배로 줄어들어서, 정확히 "
+               "η < 2/λmax일 때 수렴합니다. 가장 빠른 고정 스텝은 안정한 범위의 가장 큰 스텝이 아니라 2/(λmin + λmax)이고, "
+               "λmax/λmin 비율이 큰 것(나쁜 조건수)이 경사하강법을 느리게 하고 지그재그로 움직이게 만듭니다."},
     .topic = "C",
     .run = run,
 });

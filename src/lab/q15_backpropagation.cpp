@@ -183,14 +183,19 @@ void run(Context& ctx) {
 const bool registered = register_experiment({
     .id = "Q15",
     .title = "Backpropagation, with a hand calculation",
-    .question = {"How does backpropagation compute gradients? Work one example by hand.", ""},
+    .question = {"How does backpropagation compute gradients? Work one example by hand.",
+                 "역전파는 기울기를 어떻게 계산하나요? 예제 하나를 손으로 풀어 보세요."},
     .answer = {"Backpropagation is the chain rule applied from the loss backwards: each operation multiplies the "
                "gradient arriving at its output by its local derivative to get the gradient at its inputs, so one "
                "backward pass costs about as much as the forward pass, whatever the number of parameters. In the "
                "2-2-1 network below, dL/dy = 2(y − t) flows into W2 as dL/dy·h and into the hidden layer as dL/dy·W2, "
                "where the sigmoid multiplies it by h(1 − h). Autograd does exactly this bookkeeping; a finite-difference "
                "check of every op is how one knows each local derivative is right.",
-               ""},
+               "역전파는 손실에서부터 거꾸로 연쇄 법칙을 적용하는 것입니다. 각 연산은 출력 쪽에서 들어온 기울기에 자신의 "
+               "국소 도함수를 곱해 입력 쪽 기울기를 만들기 때문에, 파라미터가 몇 개든 역방향 한 번의 비용은 순방향 한 번과 "
+               "비슷합니다. 아래 2-2-1 네트워크에서 dL/dy = 2(y − t)는 W2로는 dL/dy·h로, 은닉층으로는 dL/dy·W2로 "
+               "흘러가고, 은닉층의 시그모이드가 여기에 h(1 − h)를 곱합니다. 자동 미분은 바로 이 계산을 대신 해 주며, "
+               "각 국소 도함수가 맞는지는 모든 연산을 유한 차분으로 검사해서 확인합니다."},
     .topic = "A",
     .run = run,
 });

@@ -5,33 +5,57 @@
 
 #include "nabla/io/file.h"
 #include "nabla/lab/lab.h"
+#include "nabla/text/display_width.h"
 
 namespace nabla::lab {
 namespace {
 
 using nlohmann::json;
 
-std::string text_of(const json& record, const char* key) {
+// The words of the reports that are not the experiment's own.
+struct Words {
+  Text question{"Question.", "질문."}, answer{"Answer.", "답."}, claims{"Claims", "주장"},
+      figures{"Key figures", "핵심 수치"}, evidence{"Evidence", "근거"}, lab{"The nabla lab", "nabla 실험실"},
+      overview{"{} experiments: {}.", "실험 {}개: {}."}, error{"Error", "오류"}, knobs{"knobs", "설정값"};
+  std::vector<Text> index_header{{"id", "id"}, {"question", "질문"}, {"status", "상태"}, {"budget", "예산"}, {"date", "날짜"}};
+};
+const Words kWords;
+
+// A {"en": …, "ko": …} record field in `language`, falling back to English where that text is empty.
+std::string text_of(const json& record, const char* key, Language language) {
   const json& value = record.value(key, json::object());
-  return value.is_object() ? value.value("en", "") : "";
+  if (!value.is_object()) return "";
+  return Text{value.value("en", ""), value.value("ko", "")}.in(language);
+}
+
+// The heading of a record: its title, or in Korean its question (experiments have no Korean title).
+std::string heading_of(const json& record, Language language) {
+  std::string title = record.value("title", "");
+  if (language == Language::en) return title;
+  const json& question = record.value("question", json::object());
+  return question.is_object() && !question.value("ko", "").empty() ? question.value("ko", "") : title;
 }
 
 std::string format_value(double value) { return fmt::format("{:.6g}", value); }
 
-std::string status_word(const json& record) {
+std::string status_word(const json& record, Language language) {
+  static const std::map<std::string, Text> words = {
+      {"pass", {"PASS", "통과"}}, {"fail", {"FAIL", "실패"}}, {"error", {"ERROR", "오류"}}, {"not run", {"NOT RUN", "미실행"}}};
   std::string status = record.value("status", "not run");
-  for (char& c : status) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return status;
+  auto found = words.find(status);
+  return found == words.end() ? status : found->second.in(language);
 }
 
 // One line: "4 of 4 claims hold (quick budget, seed 0, <date>, 0.42 s); knobs: lr_factor = 0.9 (set)".
-std::string run_summary(const json& record) {
-  if (!record.contains("date")) return "not run yet: `nabla lab run " + record.value("id", "") + "`";
+std::string run_summary(const json& record, Language language) {
+  const std::string command = "`nabla lab run " + record.value("id", "") + "`";
+  if (!record.contains("date")) return Text{"not run yet: " + command, "아직 실행하지 않았습니다: " + command}.in(language);
   int passed = 0, total = 0;
   for (const json& claim : record["claims"]) passed += claim.value("pass", false), ++total;
-  std::string summary = fmt::format("{} of {} claims hold ({} budget, seed {}, {}, {:.2f} s)", passed, total,
-                                    record.value("budget", "?"), record.value("seed", uint64_t{0}), record.value("date", "?"),
-                                    record.value("seconds", 0.0));
+  const Text format{"{} of {} claims hold ({} budget, seed {}, {}, {:.2f} s)",
+                    "주장 {1}개 중 {0}개 성립 ({2} 예산, 시드 {3}, {4}, {5:.2f}초)"};
+  std::string summary = fmt::format(fmt::runtime(format.in(language)), passed, total, record.value("budget", "?"),
+                                    record.value("seed", uint64_t{0}), record.value("date", "?"), record.value("seconds", 0.0));
   std::vector<std::string> knobs;
   const json knob_values = record.value("knobs", json::object());  // items() must not outlive it
   for (const auto& [name, knob] : knob_values.items()) {
@@ -39,7 +63,7 @@ std::string run_summary(const json& record) {
     knobs.push_back(fmt::format("{} = {}{}", name, value.is_string() ? value.get<std::string>() : format_value(value.get<double>()),
                                 knob.value("set", false) ? " (set)" : ""));
   }
-  if (!knobs.empty()) summary += fmt::format("; knobs: {}", fmt::join(knobs, ", "));
+  if (!knobs.empty()) summary += fmt::format("; {}: {}", kWords.knobs.in(language), fmt::join(knobs, ", "));
   return summary;
 }
 
@@ -84,19 +108,23 @@ std::string markdown_table(const std::vector<std::string>& header, const Rows& r
   return table + "\n";
 }
 
-std::string markdown_section(const json& record, const std::string& image_prefix, const std::string& heading) {
-  std::string text = fmt::format("{} {} · {}\n\n", heading, record.value("id", ""), record.value("title", ""));
-  text += fmt::format("**Question.** {}\n\n**Answer.** {}\n\n", text_of(record, "question"), text_of(record, "answer"));
-  text += fmt::format("**{}**: {}\n\n", status_word(record), run_summary(record));
-  if (record.contains("error")) text += fmt::format("Error: `{}`\n\n", record["error"].get<std::string>());
-  const std::string sub = heading + "#";
+std::string markdown_section(const json& record, const std::string& image_prefix, const std::string& heading,
+                             Language language) {
+  std::string text = fmt::format("{} {} · {}\n\n", heading, record.value("id", ""), heading_of(record, language));
+  text += fmt::format("**{}** {}\n\n**{}** {}\n\n", kWords.question.in(language), text_of(record, "question", language),
+                      kWords.answer.in(language), text_of(record, "answer", language));
+  text += fmt::format("**{}**: {}\n\n", status_word(record, language), run_summary(record, language));
+  if (record.contains("error")) {
+    text += fmt::format("{}: `{}`\n\n", kWords.error.in(language), record["error"].get<std::string>());
+  }
+  const std::string sub = heading + "# ";
   if (!record.value("claims", json::array()).empty()) {
-    text += sub + " Claims\n\n" + markdown_table(kClaimHeader, claim_rows(record));
+    text += sub + kWords.claims.in(language) + "\n\n" + markdown_table(kClaimHeader, claim_rows(record));
   }
   if (!record.value("figures", json::array()).empty()) {
-    text += sub + " Key figures\n\n" + markdown_table(kFigureHeader, figure_rows(record));
+    text += sub + kWords.figures.in(language) + "\n\n" + markdown_table(kFigureHeader, figure_rows(record));
   }
-  if (!record.value("evidence", json::array()).empty()) text += sub + " Evidence\n\n";
+  if (!record.value("evidence", json::array()).empty()) text += sub + kWords.evidence.in(language) + "\n\n";
   for (const json& item : record.value("evidence", json::array())) {
     const std::string kind = item.value("kind", "");
     if (kind == "note") text += "- " + item.value("text", "") + "\n\n";
@@ -148,22 +176,26 @@ std::string html_table(const std::vector<std::string>& header, const Rows& rows)
   return table + "</table>\n";
 }
 
-std::string html_section(const json& record, const std::string& image_prefix) {
+std::string html_section(const json& record, const std::string& image_prefix, Language language) {
   const std::string id = record.value("id", "");
   std::string status = record.value("status", "not run");
   std::string html = fmt::format("<section id=\"{0}\">\n<h2>{0} · {1} <span class=\"status {2}\">{3}</span></h2>\n",
-                                 escape(id), escape(record.value("title", "")), escape(status == "not run" ? "none" : status),
-                                 escape(status_word(record)));
-  html += fmt::format("<p><b>Question.</b> {}</p>\n<p><b>Answer.</b> {}</p>\n<p class=\"run\">{}</p>\n",
-                      escape(text_of(record, "question")), escape(text_of(record, "answer")), escape(run_summary(record)));
-  if (record.contains("error")) html += "<p class=\"fail\">Error: " + escape(record["error"].get<std::string>()) + "</p>\n";
+                                 escape(id), escape(heading_of(record, language)),
+                                 escape(status == "not run" ? "none" : status), escape(status_word(record, language)));
+  html += fmt::format("<p><b>{}</b> {}</p>\n<p><b>{}</b> {}</p>\n<p class=\"run\">{}</p>\n", escape(kWords.question.in(language)),
+                      escape(text_of(record, "question", language)), escape(kWords.answer.in(language)),
+                      escape(text_of(record, "answer", language)), escape(run_summary(record, language)));
+  if (record.contains("error")) {
+    html += "<p class=\"fail\">" + escape(kWords.error.in(language)) + ": " + escape(record["error"].get<std::string>()) +
+            "</p>\n";
+  }
   if (!record.value("claims", json::array()).empty()) {
-    html += "<h3>Claims</h3>\n" + html_table(kClaimHeader, claim_rows(record));
+    html += "<h3>" + escape(kWords.claims.in(language)) + "</h3>\n" + html_table(kClaimHeader, claim_rows(record));
   }
   if (!record.value("figures", json::array()).empty()) {
-    html += "<h3>Key figures</h3>\n" + html_table(kFigureHeader, figure_rows(record));
+    html += "<h3>" + escape(kWords.figures.in(language)) + "</h3>\n" + html_table(kFigureHeader, figure_rows(record));
   }
-  if (!record.value("evidence", json::array()).empty()) html += "<h3>Evidence</h3>\n";
+  if (!record.value("evidence", json::array()).empty()) html += "<h3>" + escape(kWords.evidence.in(language)) + "</h3>\n";
   for (const json& item : record.value("evidence", json::array())) {
     const std::string kind = item.value("kind", "");
     if (kind == "note") html += "<p>" + escape(item.value("text", "")) + "</p>\n";
@@ -199,8 +231,8 @@ std::vector<json> all_records(const std::filesystem::path& out) {
     if (record.is_null()) {
       record = {{"id", experiment.id},
                 {"title", experiment.title},
-                {"question", {{"en", experiment.question.en}}},
-                {"answer", {{"en", experiment.answer.en}}}};
+                {"question", {{"en", experiment.question.en}, {"ko", experiment.question.ko}}},
+                {"answer", {{"en", experiment.answer.en}, {"ko", experiment.answer.ko}}}};
     }
     records.push_back(record);
   }
@@ -209,33 +241,47 @@ std::vector<json> all_records(const std::filesystem::path& out) {
 
 }  // namespace
 
-std::string markdown_report(const json& result, const std::string& image_prefix) {
-  return markdown_section(result, image_prefix, "#");
+std::string markdown_report(const json& result, const std::string& image_prefix, Language language) {
+  return markdown_section(result, image_prefix, "#", language);
 }
 
-void write_index(const std::filesystem::path& out) {
+std::string list_line(const Experiment& experiment, const json& result, Language language) {
+  const bool ran = result.is_object();
+  std::string status = !ran ? "-" : language == Language::en ? result.value("status", "?") : status_word(result, language);
+  std::string run = ran ? result.value("budget", "") + " " + result.value("date", "") : "";
+  std::string title = language == Language::en ? experiment.title : experiment.question.in(language);
+  return fmt::format("{} {} {} {}", text::pad_right(experiment.id, 4), text::pad_right(status, 6), text::pad_right(run, 27),
+                     title);
+}
+
+void write_index(const std::filesystem::path& out, Language language) {
   std::filesystem::create_directories(out);
   std::vector<json> records = all_records(out);
   Rows rows;
   std::map<std::string, int> counts;
   for (const json& record : records) {
     ++counts[record.value("status", "not run")];
-    rows.push_back({record.value("id", ""), record.value("title", ""), status_word(record), record.value("budget", ""),
-                    record.value("date", "")});
+    rows.push_back({record.value("id", ""), heading_of(record, language), status_word(record, language),
+                    record.value("budget", ""), record.value("date", "")});
   }
   std::vector<std::string> tally;
-  for (const auto& [status, count] : counts) tally.push_back(fmt::format("{} {}", count, status));
-  const std::string overview = fmt::format("{} experiments: {}.", records.size(), fmt::join(tally, ", "));
-  const std::vector<std::string> header = {"id", "question", "status", "budget", "date"};
+  for (const auto& [status, count] : counts) {
+    tally.push_back(fmt::format("{} {}", count, language == Language::en ? status : status_word({{"status", status}}, language)));
+  }
+  const std::string overview =
+      fmt::format(fmt::runtime(kWords.overview.in(language)), records.size(), fmt::join(tally, ", "));
+  std::vector<std::string> header;
+  for (const Text& word : kWords.index_header) header.push_back(word.in(language));
 
-  std::string markdown = "# The nabla lab\n\n" + overview + "\n\n" + markdown_table(header, rows);
-  std::string html = std::string("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>The nabla lab</title><style>") +
-                     kStyle + "</style></head><body>\n<h1>The nabla lab</h1>\n<p>" + escape(overview) + "</p>\n" +
-                     html_table(header, rows);
+  const std::string title = kWords.lab.in(language);
+  std::string markdown = "# " + title + "\n\n" + overview + "\n\n" + markdown_table(header, rows);
+  std::string html = "<!DOCTYPE html>\n<html lang=\"" + language_code(language) + "\"><head><meta charset=\"utf-8\"><title>" +
+                     escape(title) + "</title><style>" + kStyle + "</style></head><body>\n<h1>" + escape(title) + "</h1>\n<p>" +
+                     escape(overview) + "</p>\n" + html_table(header, rows);
   for (const json& record : records) {
     const std::string prefix = record.value("id", "") + "/";
-    markdown += "---\n\n" + markdown_section(record, prefix, "##");
-    html += html_section(record, prefix);
+    markdown += "---\n\n" + markdown_section(record, prefix, "##", language);
+    html += html_section(record, prefix, language);
   }
   io::write_file_atomic((out / "index.md").string(), markdown);
   io::write_file_atomic((out / "index.html").string(), html + "</body></html>\n");

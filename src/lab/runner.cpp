@@ -10,15 +10,6 @@
 namespace nabla::lab {
 namespace {
 
-std::string utc_now() {
-  std::time_t now = std::time(nullptr);
-  std::tm parts{};
-  gmtime_r(&now, &parts);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &parts);
-  return text;
-}
-
 // A --set key that the experiment never read would silently change nothing: refuse it.
 void check_settings_were_read(const Experiment& experiment, const RunOptions& options, const Context& context) {
   for (const auto& [key, value] : options.settings) {
@@ -29,6 +20,22 @@ void check_settings_were_read(const Experiment& experiment, const RunOptions& op
 }
 
 }  // namespace
+
+std::string utc_text(int64_t unix_seconds) {
+  std::time_t time = static_cast<std::time_t>(unix_seconds);
+  std::tm parts{};
+  gmtime_r(&time, &parts);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &parts);
+  return text;
+}
+
+int64_t parse_utc_text(const std::string& text) {
+  std::tm parts{};
+  const char* end = strptime(text.c_str(), "%Y-%m-%dT%H:%M:%SZ", &parts);
+  NABLA_CHECK(end != nullptr && *end == '\0', "'{}' is not a UTC time such as 2026-01-31T12:00:00Z", text);
+  return static_cast<int64_t>(timegm(&parts));
+}
 
 RunResult run_experiment(const Experiment& experiment, const RunOptions& options) {
   Context context(experiment, options);
@@ -56,10 +63,10 @@ RunResult run_experiment(const Experiment& experiment, const RunOptions& options
   if (result.status.empty()) result.status = result.failed == 0 ? "pass" : "fail";
   record["status"] = result.status;
   if (!result.message.empty()) record["error"] = result.message;
-  record["date"] = utc_now();
+  record["date"] = utc_text(std::time(nullptr));
   record["seconds"] = seconds;
   io::write_file_atomic((context.directory() / "result.json").string(), record.dump(2) + "\n");
-  io::write_file_atomic((context.directory() / "report.md").string(), markdown_report(record));
+  io::write_file_atomic((context.directory() / "report.md").string(), markdown_report(record, "", options.language));
   return result;
 }
 

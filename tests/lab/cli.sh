@@ -4,6 +4,7 @@
 nabla=$1
 out=$2
 rm -rf "$out"
+unset LC_ALL LC_MESSAGES LANG  # English output, whatever the caller's locale
 failures=0
 check() {  # check DESCRIPTION EXPECTED_STATUS PATTERN COMMAND…: the status and a line of output must match
   description=$1 expected=$2 pattern=$3
@@ -37,6 +38,15 @@ check "an experiment that throws: recorded as error" 0 '"status": "error"' cat "
 check "two experiments in one run" 0 "^Q15: pass" "$nabla" lab run Q09 Q15 --out "$out/two"
 check "run Q09 prints its claims" 0 "PASS converges to A⁻¹b:" "$nabla" lab run q09 --seed 3 --out "$out"
 check "list shows the last status" 0 "^Q09 +pass +quick " "$nabla" lab list --out "$out"
+# Korean: the status word is 2 columns a syllable, padded by display width ("통과" + 2 spaces fills 6 columns).
+check "list --lang ko pads by display width" 0 "^Q09  통과   quick 20.* 경사하강법이란 무엇이고" "$nabla" lab list --lang ko --out "$out"
+check "the locale picks Korean" 0 "^Q10  - {34}경사하강법을 설명할 때" env LANG=ko_KR.UTF-8 "$nabla" lab list --out "$out"
+check "--lang en overrides the locale" 0 "^Q09 +pass +quick " env LC_ALL=ko_KR.UTF-8 "$nabla" lab list --lang en --out "$out"
+check "--lang takes en or ko" 2 "--lang: .*not in" "$nabla" lab list --lang fr
+check "run --lang ko: the Korean question" 0 "^Q15 · 역전파는 기울기를 어떻게" "$nabla" lab run Q15 --lang ko --out "$out/ko"
+check "report.md in Korean" 0 "^\*\*질문.\*\* 역전파는" cat "$out/ko/Q15/report.md"
+check "report --lang ko" 0 "index.html" "$nabla" lab report --lang ko --out "$out/ko"
+check "index.html in Korean" 0 '<html lang="ko">.*nabla 실험실' cat "$out/ko/index.html"
 check "result.json records seed and knobs" 0 '"seed": 3' cat "$out/Q09/result.json"
 check "report.md has the question and claims" 0 "^\| PASS \| converges to A⁻¹b \|" cat "$out/Q09/report.md"
 check "report writes the index" 0 "index.html" "$nabla" lab report --out "$out"

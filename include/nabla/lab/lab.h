@@ -25,8 +25,17 @@ namespace nabla::lab {
 enum class Budget { quick, full };
 std::string budget_name(Budget budget);
 
+// ---- languages (src/lab/language.cpp): the lab's texts and the CLI's words in English and Korean
+enum class Language { en, ko };
+Language parse_language(const std::string& code);  // "en" or "ko"; anything else is an error
+std::string language_code(Language language);
+// The first of LC_ALL, LC_MESSAGES, LANG that is set and not empty decides: one starting with "ko" gives
+// Korean, anything else (or none) English.
+Language language_from_environment();
+
 struct Text {
   std::string en, ko;  // ko may be empty until the Korean texts are written
+  const std::string& in(Language language) const { return language == Language::ko && !ko.empty() ? ko : en; }
 };
 
 using Grid = plot::Grid;
@@ -48,12 +57,24 @@ bool register_experiment(Experiment experiment);
 const std::vector<Experiment>& experiments();  // sorted by id
 const Experiment& find_experiment(const std::string& id);  // error listing the known ids when missing
 
+// ---- topics (src/lab/topics.cpp): the catalog's capability groups A–L, which Experiment::topic lists
+struct Topic {
+  char letter;       // 'C'
+  std::string name;  // "train"
+  Text label;        // "train" / "학습"
+};
+const std::vector<Topic>& topics();
+// A letter ("c") or a name ("train", "학습"), in any case; an error listing the topics when neither.
+const Topic& find_topic(const std::string& letter_or_name);
+bool has_topic(const Experiment& experiment, const Topic& topic);
+
 struct RunOptions {
   Budget budget = Budget::quick;
   uint64_t seed = 0;
   std::map<std::string, std::string> settings;  // --set key=value
   std::filesystem::path out = "runs/lab";       // the experiment writes out/QNN/
   bool verbose = true;                          // print notes and every claim (else failures only)
+  Language language = Language::en;             // of report.md
 };
 
 class Context {
@@ -127,11 +148,19 @@ struct KnobError : Error {
   using Error::Error;
 };
 
+// Times as result.json and the quiz's progress write them: "2026-01-31T12:00:00Z" (UTC).
+std::string utc_text(int64_t unix_seconds);
+int64_t parse_utc_text(const std::string& text);  // an error naming the text when it is not such a time
+
 // ---- reports (src/lab/report.cpp): result.json → markdown and HTML
 // The report of one experiment; figures are linked as `image_prefix` + file.
-std::string markdown_report(const nlohmann::json& result, const std::string& image_prefix = "");
+std::string markdown_report(const nlohmann::json& result, const std::string& image_prefix = "",
+                            Language language = Language::en);
 // Writes out/index.md and out/index.html: every registered experiment, with its last result if any.
-void write_index(const std::filesystem::path& out);
+void write_index(const std::filesystem::path& out, Language language = Language::en);
+// One line of `nabla lab list`: id, status and budget/date of the last run (`result` is null when it has not
+// run), then the title (in Korean the question); the columns are padded by display width.
+std::string list_line(const Experiment& experiment, const nlohmann::json& result, Language language);
 // The last result of an experiment under `out`, or null when it has not run (or the file is unreadable).
 nlohmann::json read_result(const std::filesystem::path& out, const std::string& id);
 
