@@ -124,7 +124,7 @@ std::string describe(const TrainResult& result) {
 
 void learning_rates(Context& ctx) {
   const auto depth = static_cast<int64_t>(ctx.parameter("depth", ctx.quick() ? 8 : 16));
-  const int64_t width = ctx.quick() ? 32 : 64, steps = ctx.quick() ? 60 : 300;
+  const int64_t width = ctx.quick() ? 32 : 64, steps = ctx.quick() ? 60 : 200;
   const std::vector<double> rates = {0.01, 0.03, 0.1, 0.3, 1, 3, 10};
   const data::Labeled data = data::gaussian_blobs(ctx.quick() ? 64 : 256, 4, 16, 2.0, 1.0, ctx.generator());
   ctx.note(fmt::format("{} Linear+ReLU layers of width {} (He initialisation), ±BatchNorm after each Linear; "
