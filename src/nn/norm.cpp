@@ -29,7 +29,7 @@ Tensor BatchNorm::forward(const Tensor& x) {
   bool use_batch_statistics = is_training() || !options.track_running_stats;
   if (is_training() && options.track_running_stats) {
     autograd::NoGradGuard no_grad;
-    num_batches_tracked.add_(1.0);
+    num_batches_tracked.add_(ones_like(num_batches_tracked));  // int64: a float 1.0 may not be added in place
   }
   return functional::batch_norm(x, running_mean, running_var, weight, bias, use_batch_statistics, options.momentum,
                                 options.eps);

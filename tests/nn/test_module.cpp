@@ -10,6 +10,7 @@
 #include "nabla/nn/init.h"
 #include "nabla/nn/linear.h"
 #include "nabla/nn/loss.h"
+#include "nabla/nn/norm.h"
 #include "nabla/nn/summary.h"
 
 namespace nabla::nn {
@@ -70,6 +71,15 @@ TEST(Module, TrainEvalPropagates) {
   for (auto& [name, module] : model->named_modules()) EXPECT_FALSE(module->is_training()) << name;
   model->train();
   EXPECT_TRUE((*model)[2]->is_training());
+}
+
+// Training mode counts batches (an int64 buffer) and moves the running mean towards the batch mean.
+TEST(Module, BatchNormTrainingUpdatesItsBuffers) {
+  BatchNorm1d norm(2);
+  norm(tensor({{1.0, 4.0}, {3.0, 8.0}}));
+  EXPECT_EQ(norm.num_batches_tracked.item<int64_t>(), 1);
+  EXPECT_NEAR(norm.running_mean.to_vector()[0], 0.1 * 2.0, 1e-6);
+  EXPECT_NEAR(norm.running_mean.to_vector()[1], 0.1 * 6.0, 1e-6);
 }
 
 TEST(Module, HooksSeeAndReplace) {
