@@ -25,6 +25,7 @@ double seconds_since(Clock::time_point start) { return std::chrono::duration<dou
 // A model, its optimizer and an endless stream of shuffled training batches: what a training loop holds.
 class TrainingRun {
  public:
+  // Seeded before the model is made: its initialisation draws from the global generator.
   explicit TrainingRun(const Recipe& recipe)
       : model_((manual_seed(recipe.seed), models::make_model(recipe.model))),
         optimizer_(model_->parameters(), optim::AdamOptions{.lr = recipe.lr}),
