@@ -9,7 +9,8 @@
 # disturbs much less.
 #
 # usage: bench/kernels.sh [path/to/bench_kernels] [extra Google Benchmark flags, e.g. --benchmark_filter=Matmul]
-#   THREADS=n overrides the thread count, REPETITIONS=n the repetitions; KEEP_JSON=file keeps the raw results.
+#   THREADS=n overrides the thread count, REPETITIONS=n the repetitions; KEEP_JSON=file keeps the raw results;
+#   ROWS_JSON=file also writes the table's rows as a JSON list (bench/run reads it).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -40,12 +41,13 @@ fi
 "$binary" --benchmark_repetitions="${REPETITIONS:-5}" --benchmark_enable_random_interleaving=true \
   --benchmark_out="$json" --benchmark_out_format=json "$@" >&2
 
-python3 - "$json" "$threads" <<'PYTHON'
+python3 - "$json" "$threads" "${ROWS_JSON:-}" <<'PYTHON'
 import json, re, sys
 from collections import defaultdict
 from statistics import median
 
-path, threads = sys.argv[1], sys.argv[2]
+path, threads, rows_path = sys.argv[1], sys.argv[2], sys.argv[3]
+rows = []  # what ROWS_JSON receives: one object per printed ratio
 with open(path) as handle:
     report = json.load(handle)
 
@@ -66,6 +68,8 @@ def row(label, nabla, reference, unit="", scale=1.0, target=None, shown=None):
         return
     middle, best = median(nabla) / median(reference), max(nabla) / max(reference)
     met = "" if target is None else ("yes" if middle >= target else "**no**")
+    rows.append({"name": label, "unit": unit or "1/time", "nabla": median(nabla) * scale,
+                 "peer": median(reference) * scale, "ratio": middle, "ratio_of_bests": best, "target": target})
     shown = shown or (lambda side: f"{median(side) * scale:.1f} {unit}")
     print(f"| {label} | {shown(nabla)} | {shown(reference)} | {middle:.2f} | {best:.2f} | "
           f"{'' if target is None else f'≥ {target:.2f}'} | {met} |")
@@ -82,6 +86,8 @@ peak = values("BM_Peak/fma", "GFLOP/s")
 if peak:
     isa = runs["BM_Peak/fma"][0].get("label", "")
     print(f"| FP32 FMA peak ({isa}), GFLOP/s | | {median(peak):.1f} (best {max(peak):.1f}) | | | | |")
+    rows.append({"name": f"FP32 FMA peak ({isa})", "unit": "GFLOP/s", "nabla": None, "peer": median(peak),
+                 "ratio": None})
 
 shapes = sorted({name.split("/")[1] for name in runs if name.startswith("BM_Matmul/")},
                 key=lambda shape: [int(part) for part in re.findall(r"\d+", shape)])
@@ -103,5 +109,9 @@ for name in sorted(runs):
             unit = runs[name][0].get("time_unit", "")
             as_time = lambda speeds: f"{1.0 / median(speeds):.1f} {unit}"
             row(f"{name[len('BM_'): -len('/nabla')]} nabla/onednn speed", values(name, None), values(twin, None),
-                shown=as_time)
+                unit=f"1/{unit}", shown=as_time)
+
+if rows_path:
+    with open(rows_path, "w") as handle:
+        json.dump(rows, handle, indent=1)
 PYTHON

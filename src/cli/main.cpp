@@ -6,15 +6,19 @@
 
 #include "backend/cpu/kernels.h"
 #include "cli/commands.h"
+#include "core/profiler.h"
 #include "nabla/nabla.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"nabla: a deep-learning framework you can read end to end"};
   app.require_subcommand(0, 1);
+  app.fallthrough();  // global options (--threads, --profile) may also follow the command
   app.set_version_flag("--version", "nabla 0.1.0");
   int threads = 0;
   app.add_option("--threads", threads, "Threads for kernels (default: NABLA_NUM_THREADS, else all cores)")
       ->check(nabla::cli::positive());
+  bool profile = false;
+  app.add_flag("--profile", profile, "Print per-op kernel time at the end of the run (as NABLA_PROFILE=1)");
   std::vector<nabla::cli::Runner> commands = {
       nabla::cli::add_train_command(app), nabla::cli::add_eval_command(app), nabla::cli::add_predict_command(app),
       nabla::cli::add_summary_command(app), nabla::cli::add_demo_command(app),
@@ -32,6 +36,7 @@ int main(int argc, char** argv) {
   }
   try {
     if (threads > 0) nabla::cpu::set_num_threads(threads);
+    if (profile) nabla::profiler::enable();
     for (const nabla::cli::Runner& command : commands) {
       int status = command();
       if (status >= 0) return status;

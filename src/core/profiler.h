@@ -1,5 +1,9 @@
 #pragma once
-// NABLA_PROFILE=1: per-op call count and kernel time, printed sorted when the process exits.
+// The op profiler: NABLA_PROFILE=1 (or enable(), which `nabla --profile` calls) times every kernel the
+// dispatcher runs and, when the process exits, prints per op: calls, total and mean time, time per
+// optimizer step, and share. "Share" is of the profiled region's wall-clock time (from the first profiled
+// op to the report), so the kernels' shares and the "outside kernels" row (autograd bookkeeping, data
+// loading, the dispatcher itself) add up to 100 %; in a training run that is the share of a step.
 #include <chrono>
 
 #include "ops/op.h"
@@ -7,20 +11,31 @@
 namespace nabla::profiler {
 
 bool enabled();
+void enable();
 void record(ops::OpId op, double seconds);
+void mark_step();  // one optimizer step (Optimizer::step calls it), for the per-step column
 
+// Times one kernel. A kernel that dispatches further ops is timed as a whole: only the outermost scope
+// records, so nested calls are not counted twice.
 class Scope {
  public:
-  explicit Scope(ops::OpId op) : op_(op), active_(enabled()) {
-    if (active_) start_ = std::chrono::steady_clock::now();
+  explicit Scope(ops::OpId op) : op_(op), on_(enabled()) {
+    if (!on_) return;
+    outermost_ = depth_++ == 0;
+    if (outermost_) start_ = std::chrono::steady_clock::now();
   }
   ~Scope() {
-    if (active_) record(op_, std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count());
+    if (!on_) return;
+    --depth_;
+    if (outermost_) record(op_, std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count());
   }
+  Scope(const Scope&) = delete;
+  Scope& operator=(const Scope&) = delete;
 
  private:
+  static thread_local int depth_;
   ops::OpId op_;
-  bool active_;
+  bool on_, outermost_ = false;
   std::chrono::steady_clock::time_point start_;
 };
 

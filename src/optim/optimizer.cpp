@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "core/profiler.h"
 #include "nabla/autograd.h"
 #include "nabla/ops.h"
 
@@ -69,6 +70,7 @@ void Optimizer::step() {
       ++index;
     }
   }
+  profiler::mark_step();
 }
 
 OptimizerState Optimizer::state_dict() const {
