@@ -153,6 +153,14 @@ NABLA_REFERENCE_CASES(conv_pool) {
        both_gradients({.stride = 2, .groups = 3}), false, 1e-4},
       {"conv_transpose_1x1_stride2", {{3, 8, 7, 7}, {8, 4, 1, 1}, {4}},
        [](Inputs t) { return F::conv_transpose2d(t[0], t[1], t[2], {.stride = 2, .output_padding = 1}); }, false, 1e-4},
+      // its gradients: a subsampled conv2d (dx) and a subsampled weight gradient with the sides swapped (dw)
+      {"conv_transpose_1x1_stride2_backward", {{3, 8, 7, 7}, {8, 4, 1, 1}, {3, 4, 14, 14}},
+       [](Inputs t) {
+         t[0].requires_grad_();
+         t[1].requires_grad_();
+         F::conv_transpose2d(t[0], t[1], {}, {.stride = 2, .output_padding = 1}).backward(t[2]);
+         return cat({t[0].grad().flatten(), t[1].grad().flatten()});
+       }, false, 1e-4},
   });
 
   // ---- pooling
