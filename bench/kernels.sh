@@ -11,6 +11,8 @@
 # usage: bench/kernels.sh [path/to/bench_kernels] [extra Google Benchmark flags, e.g. --benchmark_filter=Matmul]
 #   THREADS=n overrides the thread count, REPETITIONS=n the repetitions; KEEP_JSON=file keeps the raw results;
 #   ROWS_JSON=file also writes the table's rows as a JSON list (bench/run reads it).
+#   CLOCK=cpu takes the conv ratios from CPU time instead of wall time: with THREADS=1 it barely moves when
+#   other work shares the cores (wall time does); with more threads it would count OpenMP's spin-waiting.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -41,13 +43,14 @@ fi
 "$binary" --benchmark_repetitions="${REPETITIONS:-5}" --benchmark_enable_random_interleaving=true \
   --benchmark_out="$json" --benchmark_out_format=json "$@" >&2
 
-python3 - "$json" "$threads" "${ROWS_JSON:-}" <<'PYTHON'
+python3 - "$json" "$threads" "${ROWS_JSON:-}" "${CLOCK:-wall}" <<'PYTHON'
 import json, re, sys
 from collections import defaultdict
 from statistics import median
 
-path, threads, rows_path = sys.argv[1], sys.argv[2], sys.argv[3]
+path, threads, rows_path, clock = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
 rows = []  # what ROWS_JSON receives: one object per printed ratio
+time_key = "cpu_time" if clock == "cpu" else "real_time"
 with open(path) as handle:
     report = json.load(handle)
 
@@ -59,7 +62,7 @@ for run in report["benchmarks"]:
 
 def values(name, key):
     """One value per repetition, higher is better: a rate counter, or 1/time for key None."""
-    return [1.0 / run["real_time"] if key is None else float(run[key]) for run in runs.get(name, []) if key is None or key in run]
+    return [1.0 / run[time_key] if key is None else float(run[key]) for run in runs.get(name, []) if key is None or key in run]
 
 def row(label, nabla, reference, unit="", scale=1.0, target=None, shown=None):
     """Medians of each side, their ratio, and the ratio of the best repetitions (robust to a busy machine)."""
@@ -76,7 +79,7 @@ def row(label, nabla, reference, unit="", scale=1.0, target=None, shown=None):
 
 context = report.get("context", {})
 repetitions = max((len(group) for group in runs.values()), default=0)
-print(f"kernel ratios, {threads} threads, {repetitions} interleaved repetitions "
+print(f"kernel ratios, {threads} threads, {repetitions} interleaved repetitions, conv on {clock} time "
       f"({context.get('date', '?')}, {context.get('num_cpus', '?')} CPUs at {context.get('mhz_per_cpu', '?')} MHz)")
 print()
 print("| ratio | nabla (median) | reference (median) | ratio of medians | ratio of bests | target | met |")
@@ -107,7 +110,7 @@ for name in sorted(runs):
         twin = name[: -len("/nabla")] + "/onednn"
         if twin in runs:
             unit = runs[name][0].get("time_unit", "")
-            as_time = lambda speeds: f"{1.0 / median(speeds):.1f} {unit}"
+            as_time = lambda speeds: f"{1.0 / median(speeds):.3g} {unit}"
             row(f"{name[len('BM_'): -len('/nabla')]} nabla/onednn speed", values(name, None), values(twin, None),
                 unit=f"1/{unit}", shown=as_time)
 

@@ -5,7 +5,10 @@
 //   BM_ConvForward/<layer>/onednn    oneDNN's forward convolution on the same NCHW tensors: the primitive
 //                                    in its preferred layout (format `any`) with reorders at the edges, the
 //                                    weight reordered once outside the loop — what nabla's fast path does,
-//                                    without nabla around it
+//                                    without nabla around it (except on the 1×1 stride-2 shortcuts, which
+//                                    nabla runs as stride-1 convolutions of a subsampled view of the image:
+//                                    src/backend/cpu/conv.cpp, subsampled; the twin keeps the strided
+//                                    primitive that a direct caller would write)
 //   BM_ConvBackward/…/nabla          dx and dw as conv2d's backward computes them: conv_transpose2d(dy, w)
 //                                    and conv2d_backward_weight(x, dy) (nabla ops, through the dispatcher)
 //   BM_ConvBackward/…/onednn         oneDNN's backward-data and backward-weights convolutions, edges as above

@@ -122,6 +122,46 @@ NABLA_REFERENCE_CASES(conv_pool) {
                      F::conv_transpose2d(t[0], t[1], {}, {.groups = 2}).backward(t[2]);
                      return cat({t[0].grad().flatten(), t[1].grad().flatten()});
                    }, false, 1e-4});
+  // ---- 1×1 strided convolutions, which run as stride-1 convolutions of a subsampled view of the image:
+  // unequal strides, output planes above and below the 256 pixels that switch the forward layout, groups,
+  // conv_transpose2d (whose image is zeroed between the taps); and the cases that keep the strided
+  // primitive: sizes whose last sampled row or column is followed by fewer than stride − 1, a transposed input
+  auto both_gradients = [](F::Conv2dOptions options) {
+    return [options](Inputs t) {
+      t[0].requires_grad_();
+      t[1].requires_grad_();
+      F::conv2d(t[0], t[1], {}, options).backward(t[2]);
+      return cat({t[0].grad().flatten(), t[1].grad().flatten()});
+    };
+  };
+  const F::Conv2dOptions skip_2x3{.stride = {2, 3}};
+  cases.insert(cases.end(), {
+      {"conv_1x1_stride_2x3", {{3, 5, 14, 12}, {7, 5, 1, 1}, {7}},
+       [skip_2x3](Inputs t) { return F::conv2d(t[0], t[1], t[2], skip_2x3); }, false, 1e-4},
+      {"conv_1x1_stride_2x3_backward", {{3, 5, 14, 12}, {7, 5, 1, 1}, {3, 7, 7, 4}}, both_gradients(skip_2x3), false, 1e-4},
+      {"conv_1x1_stride_2x3_odd_sizes", {{3, 5, 13, 11}, {7, 5, 1, 1}, {7}},
+       [skip_2x3](Inputs t) { return F::conv2d(t[0], t[1], t[2], skip_2x3); }, false, 1e-4},
+      {"conv_1x1_stride_2x3_odd_sizes_backward", {{3, 5, 13, 11}, {7, 5, 1, 1}, {3, 7, 7, 4}}, both_gradients(skip_2x3),
+       false, 1e-4},
+      {"conv_1x1_stride2_wide_plane", {{2, 6, 34, 36}, {10, 6, 1, 1}, {10}},
+       [](Inputs t) { return F::conv2d(t[0], t[1], t[2], {.stride = 2}); }, false, 1e-4},
+      {"conv_1x1_stride2_wide_plane_backward", {{2, 6, 34, 36}, {10, 6, 1, 1}, {2, 10, 17, 18}},
+       both_gradients({.stride = 2}), false, 1e-4},
+      {"conv_1x1_stride2_transposed_input", {{2, 8, 12, 10}, {6, 8, 1, 1}},
+       [](Inputs t) { return F::conv2d(t[0].transpose(2, 3), t[1], {}, {.stride = 2}); }, false, 1e-4},
+      {"conv_1x1_stride2_groups_backward", {{2, 6, 10, 10}, {9, 2, 1, 1}, {2, 9, 5, 5}},
+       both_gradients({.stride = 2, .groups = 3}), false, 1e-4},
+      {"conv_transpose_1x1_stride2", {{3, 8, 7, 7}, {8, 4, 1, 1}, {4}},
+       [](Inputs t) { return F::conv_transpose2d(t[0], t[1], t[2], {.stride = 2, .output_padding = 1}); }, false, 1e-4},
+      // its gradients: a subsampled conv2d (dx) and a subsampled weight gradient with the sides swapped (dw)
+      {"conv_transpose_1x1_stride2_backward", {{3, 8, 7, 7}, {8, 4, 1, 1}, {3, 4, 14, 14}},
+       [](Inputs t) {
+         t[0].requires_grad_();
+         t[1].requires_grad_();
+         F::conv_transpose2d(t[0], t[1], {}, {.stride = 2, .output_padding = 1}).backward(t[2]);
+         return cat({t[0].grad().flatten(), t[1].grad().flatten()});
+       }, false, 1e-4},
+  });
 
   // ---- pooling
   auto max_values = [](F::Pool2dOptions options) {

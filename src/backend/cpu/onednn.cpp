@@ -80,9 +80,10 @@ dims clean_strides(const Shape& shape, const Shape& strides) {
 }
 }  // namespace
 
-dnnl::memory::desc describe(const Tensor& t) {
-  return dnnl::memory::desc(dims(t.shape().begin(), t.shape().end()), dnnl::memory::data_type::f32,
-                            clean_strides(t.shape(), t.strides()));
+dnnl::memory::desc describe(const Tensor& t) { return describe(t.shape(), t.strides()); }
+
+dnnl::memory::desc describe(const Shape& shape, const Shape& strides) {
+  return dnnl::memory::desc(dims(shape.begin(), shape.end()), dnnl::memory::data_type::f32, clean_strides(shape, strides));
 }
 
 // [O, I/g, kh, kw] as oneDNN's [g, O/g, I/g, kh, kw] (the same elements, the group split off dim 0).

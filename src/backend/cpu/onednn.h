@@ -38,6 +38,7 @@ bool addressable(const Tensor& t);
 // A descriptor of `t`'s f32 data with its own strides; `dims` regroups them (e.g. 5-D grouped weights)
 // and must describe the same elements: dims/strides given explicitly.
 dnnl::memory::desc describe(const Tensor& t);
+dnnl::memory::desc describe(const Shape& shape, const Shape& strides);  // a view of some tensor's data
 dnnl::memory::desc describe_grouped_weight(const Tensor& weight, int64_t groups);
 dnnl::memory::desc grouped_weight_desc(const Shape& shape, int64_t groups);  // contiguous [O, I/g, kh, kw]
 
