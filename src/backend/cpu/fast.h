@@ -14,6 +14,11 @@ inline constexpr int64_t parallel_threshold = 32768;
 inline constexpr int64_t streaming_bytes = int64_t{32} << 20;
 
 ops::Kernel binary_fast(ops::OpId op, const std::vector<Tensor>& inputs, const std::vector<Tensor>& outputs);
+// eq/ne/lt/le/gt/ge of f32/f64 tensors with a tensor of their layout or a one-element operand (compare.cpp).
+ops::Kernel compare_fast(ops::OpId op, const std::vector<Tensor>& inputs, const std::vector<Tensor>& outputs);
+// scatter_add along the last dim, contiguous f32/f64 with an int64 index of self's leading dims (scatter.cpp).
+ops::Kernel scatter_add_fast(const std::vector<Tensor>& inputs, const std::vector<Tensor>& outputs,
+                             const ops::Attrs& attrs);
 ops::Kernel matmul_fast(const std::vector<Tensor>& inputs, const std::vector<Tensor>& outputs);
 // f32 unary ops and activations on contiguous tensors; copy_ between same-dtype contiguous tensors (elementwise.cpp).
 ops::Kernel elementwise_fast(ops::OpId op, const std::vector<Tensor>& inputs, const std::vector<Tensor>& outputs,

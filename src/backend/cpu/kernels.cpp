@@ -38,6 +38,9 @@ ops::Kernel fast_kernel(ops::OpId op, const std::vector<Tensor>& inputs, const s
     case ops::OpId::add_: case ops::OpId::mul_:
     case ops::OpId::minimum: case ops::OpId::maximum:
       return binary_fast(op, inputs, outputs);
+    case ops::OpId::eq: case ops::OpId::ne: case ops::OpId::lt: case ops::OpId::le: case ops::OpId::gt:
+    case ops::OpId::ge:
+      return compare_fast(op, inputs, outputs);
     case ops::OpId::neg: case ops::OpId::exp: case ops::OpId::log: case ops::OpId::sqrt: case ops::OpId::tanh:
     case ops::OpId::sigmoid: case ops::OpId::relu: case ops::OpId::abs: case ops::OpId::sign: case ops::OpId::log1p:
     case ops::OpId::rsqrt: case ops::OpId::sin: case ops::OpId::cos: case ops::OpId::floor: case ops::OpId::ceil:
@@ -47,6 +50,8 @@ ops::Kernel fast_kernel(ops::OpId op, const std::vector<Tensor>& inputs, const s
       return elementwise_fast(op, inputs, outputs, attrs);
     case ops::OpId::copy_:
       return copy_fast(inputs, outputs);
+    case ops::OpId::scatter_add:
+      return scatter_add_fast(inputs, outputs, attrs);
     case ops::OpId::matmul:
       return matmul_fast(inputs, outputs);
     case ops::OpId::sum: case ops::OpId::mean: case ops::OpId::max:
