@@ -1,5 +1,6 @@
 // Fast-vs-reference cases: scatter_add along the last dim (scatter.cpp), directly with repeated indices
-// (the order of additions matters) and as max pooling's backward pass.
+// (the order of additions matters) and as max pooling's backward pass; max pooling's forward on ties and
+// NaNs (first maximum wins, a NaN wins), whose indices that backward pass scatters to.
 #include "tests/reference/cases.h"
 
 namespace nabla::testing {
@@ -28,6 +29,8 @@ std::function<Tensor(Inputs)> max_pool_backward(F::Pool2dOptions options) {
     return t[0].grad();
   };
 }
+// Halves of [-1, 1) (ties in most windows) with NaN where x < -0.9: first-maximum and NaN rules.
+Tensor ties_and_nans(const Tensor& x) { return floor(x * 2.0) + sqrt(x + 0.9) * 0.0; }
 }  // namespace
 
 NABLA_REFERENCE_CASES(scatter) {
@@ -41,6 +44,12 @@ NABLA_REFERENCE_CASES(scatter) {
       {"scatter_add_transposed_self", {{9, 5}, {5, 9}, {5, 9}},
        [](Inputs t) { return scatter_add(t[0].t(), -1, indices_from(t[2], 9), t[1]); }},
       {"max_pool_backward_lenet1", {{8, 6, 28, 28}, {8 * 6 * 14 * 14}}, max_pool_backward({.kernel_size = 2})},
+      {"max_pool_stride2_ties_nans_values", {{4, 3, 28, 30}},
+       [](Inputs t) { return F::max_pool2d(ties_and_nans(t[0]), {.kernel_size = 2}); }},
+      {"max_pool_stride2_ties_nans_indices", {{4, 3, 28, 30}},
+       [](Inputs t) { return F::max_pool2d_with_indices(ties_and_nans(t[0]), {.kernel_size = 2}).second; }},
+      {"max_pool_stride2_wide_window_indices", {{2, 3, 11, 150}},
+       [](Inputs t) { return F::max_pool2d_with_indices(ties_and_nans(t[0]), {.kernel_size = 3, .stride = 2}).second; }},
       {"max_pool_backward_overlap", {{3, 5, 13, 11}, {3 * 5 * 8 * 8}},
        max_pool_backward({.kernel_size = 3, .stride = 2, .padding = 1, .ceil_mode = true})},
   };
