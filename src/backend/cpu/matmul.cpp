@@ -6,6 +6,7 @@
 // reference kernel runs. Threads come from nabla's one OpenMP pool (Debian's libdnnl uses libgomp): either
 // oneDNN parallelises each GEMM, or a batch of small GEMMs is split across the threads.
 #include <oneapi/dnnl/dnnl.h>
+#include <omp.h>
 
 #include <algorithm>
 #include <optional>
@@ -67,6 +68,19 @@ bool split_batch(int64_t count, int64_t multiply_adds) {
   return count * 10 >= rounds * threads * 9;  // at least 90 % of the threads busy in every round
 }
 
+// Runs its scope's oneDNN calls on the calling thread alone: oneDNN sizes its parallel regions from
+// omp_get_max_threads(). A small GEMM (a batch-1 linear layer) takes about as long as a fork/join of the
+// team, and on a busy machine waiting for a descheduled team member costs far more.
+class OneThread {
+ public:
+  OneThread() : previous_(omp_get_max_threads()) { omp_set_num_threads(1); }
+  ~OneThread() { omp_set_num_threads(previous_); }
+  OneThread(const OneThread&) = delete;
+  OneThread& operator=(const OneThread&) = delete;
+ private:
+  int previous_;
+};
+
 struct GemmPlan {
   MatrixLayout a, b;
   int64_t n, m, k;
@@ -116,6 +130,9 @@ void run_gemm(const ops::KernelCall& call) {
   if (split_batch(count, plan.n * plan.m * plan.k)) {
     // Inside the parallel region each dnnl_sgemm call runs sequentially on its thread.
 #pragma omp parallel for schedule(static) reduction(+ : failures)
+    for (int64_t i = 0; i < count; ++i) failures += multiply(i);
+  } else if (count * plan.n * plan.m * plan.k <= small_gemm) {
+    OneThread serial;
     for (int64_t i = 0; i < count; ++i) failures += multiply(i);
   } else {
     for (int64_t i = 0; i < count; ++i) failures += multiply(i);
