@@ -1,5 +1,7 @@
 #pragma once
 // Selectors for the fast CPU kernels; each returns null when its fast path does not apply.
+#include <omp.h>
+
 #include <functional>
 
 #include "ops/op.h"
@@ -12,6 +14,23 @@ inline constexpr int64_t parallel_threshold = 32768;
 // kernels: they would evict most of the L3 anyway, and a normal store first reads each output line from
 // memory (read for ownership), so c = a + b moves 4 bytes for every 3 it needs.
 inline constexpr int64_t streaming_bytes = int64_t{32} << 20;
+
+// Up to about this many multiply-adds (128×32×128), oneDNN runs a GEMM or a convolution on one thread or
+// gains little from two.
+inline constexpr int64_t small_gemm = int64_t{1} << 19;
+
+// Runs its scope's oneDNN calls on the calling thread alone (oneDNN sizes its parallel regions from
+// omp_get_max_threads()). A small GEMM or convolution (batch-1 inference) takes about as long as a
+// fork/join of the team, and on a busy machine waiting for a descheduled team member costs far more.
+class OneThread {
+ public:
+  OneThread() : previous_(omp_get_max_threads()) { omp_set_num_threads(1); }
+  ~OneThread() { omp_set_num_threads(previous_); }
+  OneThread(const OneThread&) = delete;
+  OneThread& operator=(const OneThread&) = delete;
+ private:
+  int previous_;
+};
 
 ops::Kernel binary_fast(ops::OpId op, const std::vector<Tensor>& inputs, const std::vector<Tensor>& outputs);
 // eq/ne/lt/le/gt/ge of f32/f64 tensors with a tensor of their layout or a one-element operand (compare.cpp).

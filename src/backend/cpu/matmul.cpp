@@ -6,7 +6,6 @@
 // reference kernel runs. Threads come from nabla's one OpenMP pool (Debian's libdnnl uses libgomp): either
 // oneDNN parallelises each GEMM, or a batch of small GEMMs is split across the threads.
 #include <oneapi/dnnl/dnnl.h>
-#include <omp.h>
 
 #include <algorithm>
 #include <optional>
@@ -54,8 +53,6 @@ Shape batch_strides(const Tensor& t, const Shape& batch) {
   return strides;
 }
 
-// Up to about this many multiply-adds (128×32×128), oneDNN runs a GEMM on one thread or gains little from two.
-constexpr int64_t small_gemm = int64_t{1} << 19;
 
 // Whether to split a batch of GEMMs across threads (each GEMM then runs on one thread) rather than let
 // oneDNN parallelise each GEMM: measured on 2 cores, splitting doubles small batched products (attention
@@ -67,19 +64,6 @@ bool split_batch(int64_t count, int64_t multiply_adds) {
   const int64_t rounds = (count + threads - 1) / threads;
   return count * 10 >= rounds * threads * 9;  // at least 90 % of the threads busy in every round
 }
-
-// Runs its scope's oneDNN calls on the calling thread alone: oneDNN sizes its parallel regions from
-// omp_get_max_threads(). A small GEMM (a batch-1 linear layer) takes about as long as a fork/join of the
-// team, and on a busy machine waiting for a descheduled team member costs far more.
-class OneThread {
- public:
-  OneThread() : previous_(omp_get_max_threads()) { omp_set_num_threads(1); }
-  ~OneThread() { omp_set_num_threads(previous_); }
-  OneThread(const OneThread&) = delete;
-  OneThread& operator=(const OneThread&) = delete;
- private:
-  int previous_;
-};
 
 struct GemmPlan {
   MatrixLayout a, b;
