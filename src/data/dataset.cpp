@@ -24,6 +24,25 @@ std::vector<int64_t> shuffled(int64_t count, uint64_t seed) {
   return {order.begin(), order.end()};
 }
 
+// The images of a u8 data set as float32 in [0, 1], gathered and converted in one pass: the same values
+// as index_select, .to(f32) and / 255 (each quotient is rounded once to float), without two intermediate
+// batches. Runs on the loader's thread, which shares the cores with the training step.
+Tensor gather_scaled(const Tensor& images, const std::vector<int64_t>& indices) {
+  Shape shape = images.shape();
+  shape[0] = static_cast<int64_t>(indices.size());
+  Tensor result = empty(shape);
+  const int64_t sample = images.numel() / std::max<int64_t>(images.size(0), 1);
+  const auto* source = static_cast<const uint8_t*>(images.raw_data());
+  float* out = result.data<float>();
+  for (size_t i = 0; i < indices.size(); ++i) {
+    const uint8_t* pixels = source + indices[i] * sample;
+    float* row = out + static_cast<int64_t>(i) * sample;
+#pragma omp simd
+    for (int64_t k = 0; k < sample; ++k) row[k] = static_cast<float>(pixels[k]) / 255.0f;
+  }
+  return result;
+}
+
 }  // namespace
 
 std::vector<int64_t> Dataset::labels() const {
@@ -42,9 +61,11 @@ Batch TensorDataset::get_batch(const std::vector<int64_t>& indices) const {
     NABLA_CHECK(index >= 0 && index < size(), "dataset: index {} is out of range for {} examples", index, size());
   }
   Tensor positions = index_tensor(indices);
+  Tensor targets = index_select(targets_, 0, positions);
+  if (inputs_.dtype() == DType::u8 && inputs_.is_contiguous()) return {gather_scaled(inputs_, indices), targets};
   Tensor inputs = index_select(inputs_, 0, positions);
   if (inputs.dtype() == DType::u8) inputs = inputs.to(DType::f32) / 255.0;
-  return {inputs, index_select(targets_, 0, positions)};
+  return {inputs, targets};
 }
 
 std::vector<int64_t> TensorDataset::labels() const {

@@ -117,7 +117,12 @@ std::vector<Tensor> backward_matmul(const BackwardCall& call) {
   const Tensor& b = call.inputs[1];
   Tensor da, db;
   if (call.needs_grad[0]) da = sum_to(matmul(grad, b.mT()), call.input_meta[0].shape);
-  if (call.needs_grad[1]) db = sum_to(matmul(a.mT(), grad), call.input_meta[1].shape);
+  if (call.needs_grad[1]) {
+    // b = weight.t() (a linear layer): computed as (gradᵀ·a)ᵀ, the transpose's backward hands the weight a
+    // gradient laid out as the weight itself, which the optimizer then reads without strides or copies.
+    const bool transposed_weight = a.dim() == 2 && b.dim() == 2 && !b.is_contiguous() && b.mT().is_contiguous();
+    db = transposed_weight ? matmul(grad.mT(), a).mT() : sum_to(matmul(a.mT(), grad), call.input_meta[1].shape);
+  }
   return {da, db};
 }
 

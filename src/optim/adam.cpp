@@ -2,10 +2,13 @@
 //   g ← grad + wd·p (Adam) | p ← p·(1 − lr·wd) (AdamW)
 //   m ← β₁m + (1 − β₁)g;  v ← β₂v + (1 − β₂)g²;  v̂ ← max(v̂, v) with amsgrad
 //   p ← p − (lr / (1 − β₁ᵗ)) · m / (√v / √(1 − β₂ᵗ) + ε)
+// With `fused` (the default) contiguous f32/f64 parameters take one pass per parameter (fused_adam.cpp);
+// the tensor-op composite below is the reference it is tested against.
 #include <cmath>
 
 #include "nabla/ops.h"
 #include "nabla/optim/optimizer.h"
+#include "optim/fused_adam.h"
 
 namespace nabla::optim {
 namespace {
@@ -24,12 +27,12 @@ Adam::Adam(std::vector<Tensor> params, const AdamOptions& options)
     : Adam(std::vector<ParamGroup>{{std::move(params), {}}}, options) {}
 Adam::Adam(std::vector<ParamGroup> groups, const AdamOptions& options) : Adam("Adam", std::move(groups), options) {}
 Adam::Adam(std::string name, std::vector<ParamGroup> groups, const AdamOptions& options)
-    : Optimizer(name, std::move(groups), defaults(options, name == "AdamW")) {
+    : Optimizer(name, std::move(groups), defaults(options, name == "AdamW")), fused_(options.fused) {
   check(this->name().c_str(), options);
 }
 
 namespace {
-AdamOptions as_adam(const AdamWOptions& o) { return {o.lr, o.beta1, o.beta2, o.eps, o.weight_decay, o.amsgrad}; }
+AdamOptions as_adam(const AdamWOptions& o) { return {o.lr, o.beta1, o.beta2, o.eps, o.weight_decay, o.amsgrad, o.fused}; }
 }  // namespace
 
 AdamW::AdamW(std::vector<Tensor> params, const AdamWOptions& options)
@@ -41,9 +44,17 @@ void Adam::update(Tensor& parameter, const Tensor& grad, std::map<std::string, T
                   const std::map<std::string, double>& options) {
   const double lr = options.at("lr"), beta1 = options.at("beta1"), beta2 = options.at("beta2"), eps = options.at("eps");
   const double weight_decay = options.at("weight_decay");
+  const double correction1 = 1 - std::pow(beta1, static_cast<double>(step));
+  const double correction2_sqrt = std::sqrt(1 - std::pow(beta2, static_cast<double>(step)));
+  const bool decoupled = options.at("decoupled_weight_decay") != 0, amsgrad = options.at("amsgrad") != 0;
+  if (fused_ && fused_adam_applies(parameter, grad, state)) {
+    fused_adam_update(parameter, grad, state,
+                      {lr, beta1, beta2, eps, weight_decay, decoupled, amsgrad, correction1, correction2_sqrt});
+    return;
+  }
   Tensor g = grad;
   if (weight_decay != 0) {
-    if (options.at("decoupled_weight_decay") != 0) {
+    if (decoupled) {
       parameter.mul_(1 - lr * weight_decay);
     } else {
       g = grad + parameter * weight_decay;
@@ -53,10 +64,8 @@ void Adam::update(Tensor& parameter, const Tensor& grad, std::map<std::string, T
   auto [second, inserted_second] = state.try_emplace("exp_avg_sq", Tensor());
   first->second = inserted_first ? g * (1 - beta1) : first->second * beta1 + g * (1 - beta1);
   second->second = inserted_second ? g * g * (1 - beta2) : second->second * beta2 + g * g * (1 - beta2);
-  const double correction1 = 1 - std::pow(beta1, static_cast<double>(step));
-  const double correction2_sqrt = std::sqrt(1 - std::pow(beta2, static_cast<double>(step)));
   Tensor second_moment = second->second;
-  if (options.at("amsgrad") != 0) {
+  if (amsgrad) {
     auto it = state.find("max_exp_avg_sq");
     second_moment = it == state.end() ? second_moment : maximum(it->second, second_moment);
     state["max_exp_avg_sq"] = second_moment;

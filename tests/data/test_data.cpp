@@ -101,6 +101,21 @@ TEST(FashionMnist, LoadsTheDebianPackage) {
   for (auto& [label, count] : counts) EXPECT_EQ(count, 1000);
 }
 
+// u8 images are gathered and scaled in one pass; the values must be those of the op-by-op conversion.
+TEST(TensorDataset, BytesBecomeTheSameFloatsAsIndexSelectThenDivide) {
+  std::vector<double> bytes;
+  for (int64_t i = 0; i < 5 * 2 * 3 * 26; ++i) bytes.push_back(static_cast<double>(i % 256));
+  Tensor images = from_vector(bytes, {5, 2, 3, 26}, {.dtype = DType::u8});
+  TensorDataset data(images, from_vector({0, 1, 2, 3, 4}, {5}, {.dtype = DType::i64}));
+  const std::vector<int64_t> picked{4, 0, 4, 2};
+  Batch batch = data.get_batch(picked);
+  Tensor expected = index_select(images, 0, from_vector({4, 0, 4, 2}, {4}, {.dtype = DType::i64})).to(DType::f32) / 255.0;
+  EXPECT_EQ(batch.inputs.shape(), expected.shape());
+  EXPECT_EQ(batch.inputs.dtype(), DType::f32);
+  EXPECT_EQ(batch.inputs.to_vector(), expected.to_vector());
+  EXPECT_EQ(batch.targets.to_vector(), (std::vector<double>{4, 0, 4, 2}));
+}
+
 TEST(FashionMnist, MissingDirectoryIsExplained) {
   expect_error([] { fashion_mnist(Split::train, "/nonexistent/dir"); }, {"/nonexistent/dir", "dataset-fashion-mnist"});
 }

@@ -134,6 +134,52 @@ TEST(OptimizerState, RoundTripContinuesIdentically) {
   EXPECT_EQ(b1.to_vector(), b2.to_vector());
 }
 
+// The fused Adam (one pass per parameter) against the tensor-op composite it replaces, on a parameter
+// large enough for the threaded path, with every option that changes the update.
+TEST(FusedAdam, MatchesTheCompositeUpdate) {
+  struct Variant {
+    bool decoupled, amsgrad;
+    double weight_decay;
+  };
+  for (DType dtype : {DType::f64, DType::f32}) {
+    for (Variant variant : {Variant{false, false, 0}, Variant{false, true, 0.1}, Variant{true, false, 0.1}, Variant{true, true, 0.1}}) {
+      auto run = [&](bool fused) {
+        Generator generator(7);
+        Tensor w = randn({70001}, {.dtype = dtype}, &generator).requires_grad_();
+        std::unique_ptr<optim::Optimizer> optimizer;
+        if (variant.decoupled) {
+          optimizer = std::make_unique<optim::AdamW>(std::vector<Tensor>{w}, optim::AdamWOptions{
+              .lr = 0.01, .weight_decay = variant.weight_decay, .amsgrad = variant.amsgrad, .fused = fused});
+        } else {
+          optimizer = std::make_unique<optim::Adam>(std::vector<Tensor>{w}, optim::AdamOptions{
+              .lr = 0.01, .weight_decay = variant.weight_decay, .amsgrad = variant.amsgrad, .fused = fused});
+        }
+        Tensor target = randn({70001}, {.dtype = dtype}, &generator);
+        for (int step = 0; step < 4; ++step) {
+          optimizer->zero_grad();
+          pow(w - target, 4.0).sum().backward();  // gradients shrink and grow, so amsgrad's maximum matters
+          optimizer->step();
+        }
+        return std::pair{w.to_vector(), optimizer->state_dict().tensors};
+      };
+      auto [fused, fused_state] = run(true);
+      auto [composite, composite_state] = run(false);
+      const double tolerance = dtype == DType::f64 ? 1e-14 : 1e-6;
+      const std::string label = fmt::format("{} decoupled={} amsgrad={}", dtype_name(dtype), variant.decoupled, variant.amsgrad);
+      for (size_t i = 0; i < fused.size(); ++i) {
+        ASSERT_NEAR(fused[i], composite[i], tolerance * std::max(1.0, std::fabs(composite[i]))) << label << " element " << i;
+      }
+      ASSERT_EQ(fused_state.size(), composite_state.size()) << label;
+      for (auto& [name, tensor] : composite_state) {
+        std::vector<double> expected = tensor.to_vector(), actual = fused_state.at(name).to_vector();
+        for (size_t i = 0; i < expected.size(); ++i) {
+          ASSERT_NEAR(actual[i], expected[i], tolerance * std::max(1.0, std::fabs(expected[i]))) << label << " " << name;
+        }
+      }
+    }
+  }
+}
+
 TEST(OptimizerErrors, BadOptionsAreNamed) {
   Tensor w = zeros({2}).requires_grad_();
   EXPECT_THROW(optim::SGD({w}, {.lr = -1}), Error);

@@ -1,6 +1,7 @@
 // Fast float32/float64 elementwise add/sub/mul/div/minimum/maximum (and add_/mul_) for contiguous
 // operands of the output's shape, a one-element operand (a wrapped C++ number), or a contiguous row
-// vector [n] broadcast over a contiguous [.., n] tensor (a bias add). OpenMP above parallel_threshold.
+// vector [n] broadcast over a contiguous [.., n] tensor (a bias add); and mul by a bool mask of the other
+// operand's layout. OpenMP above parallel_threshold.
 // On AVX-512, outputs of streaming_bytes or more are written with streaming stores. Anything else takes
 // the reference kernel.
 #include <algorithm>
@@ -220,11 +221,41 @@ ops::Kernel select(ops::OpId op) {
   }
 }
 
+// y = x · mask for a bool mask of x's layout (ReLU's and max-style backward passes multiply a gradient by
+// a comparison). Written as a multiplication, not a select, so that NaN and ±inf in x give what the
+// reference gives (inf · 0 = NaN).
+template <typename T>
+void run_masked_multiply(const ops::KernelCall& call) {
+  const bool mask_first = call.inputs[0].dtype() == DType::boolean;
+  const T* x = static_cast<const T*>(call.inputs[mask_first ? 1 : 0].raw_data());
+  const auto* mask = static_cast<const uint8_t*>(call.inputs[mask_first ? 0 : 1].raw_data());
+  T* y = static_cast<T*>(call.outputs[0].raw_data());
+  for_each_chunk(call.outputs[0].numel(), [&](int64_t begin, int64_t end) {
+#pragma omp simd
+    for (int64_t i = begin; i < end; ++i) y[i] = x[i] * static_cast<T>(mask[i]);
+  });
+}
+
+ops::Kernel masked_multiply_fast(const std::vector<Tensor>& inputs, const Tensor& out) {
+  const int mask_index = inputs[0].dtype() == DType::boolean ? 0 : 1;
+  const Tensor& mask = inputs[static_cast<size_t>(mask_index)];
+  const Tensor& x = inputs[static_cast<size_t>(1 - mask_index)];
+  auto same_layout = [&](const Tensor& t) { return t.is_contiguous() && t.shape() == out.shape(); };
+  if (mask.dtype() != DType::boolean || x.dtype() != out.dtype() || !same_layout(mask) || !same_layout(x)) return nullptr;
+  if (out.dtype() == DType::f32) return &run_masked_multiply<float>;
+  if (out.dtype() == DType::f64) return &run_masked_multiply<double>;
+  return nullptr;
+}
+
 }  // namespace
 
 ops::Kernel binary_fast(ops::OpId op, const std::vector<Tensor>& inputs, const std::vector<Tensor>& outputs) {
   const Tensor& out = outputs[0];
-  if (!out.is_contiguous() || !classify(inputs[0], out) || !classify(inputs[1], out)) return nullptr;
+  if (!out.is_contiguous()) return nullptr;
+  if (op == ops::OpId::mul && (inputs[0].dtype() == DType::boolean || inputs[1].dtype() == DType::boolean)) {
+    return masked_multiply_fast(inputs, out);
+  }
+  if (!classify(inputs[0], out) || !classify(inputs[1], out)) return nullptr;
   if (out.dtype() == DType::f32) return select<float>(op);
   if (out.dtype() == DType::f64) return select<double>(op);
   return nullptr;

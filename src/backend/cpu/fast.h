@@ -1,5 +1,7 @@
 #pragma once
 // Selectors for the fast CPU kernels; each returns null when its fast path does not apply.
+#include <omp.h>
+
 #include <functional>
 
 #include "ops/op.h"
@@ -13,7 +15,29 @@ inline constexpr int64_t parallel_threshold = 32768;
 // memory (read for ownership), so c = a + b moves 4 bytes for every 3 it needs.
 inline constexpr int64_t streaming_bytes = int64_t{32} << 20;
 
+// Up to about this many multiply-adds (128×32×128), oneDNN runs a GEMM or a convolution on one thread or
+// gains little from two.
+inline constexpr int64_t small_gemm = int64_t{1} << 19;
+
+// Runs its scope's oneDNN calls on the calling thread alone (oneDNN sizes its parallel regions from
+// omp_get_max_threads()). A small GEMM or convolution (batch-1 inference) takes about as long as a
+// fork/join of the team, and on a busy machine waiting for a descheduled team member costs far more.
+class OneThread {
+ public:
+  OneThread() : previous_(omp_get_max_threads()) { omp_set_num_threads(1); }
+  ~OneThread() { omp_set_num_threads(previous_); }
+  OneThread(const OneThread&) = delete;
+  OneThread& operator=(const OneThread&) = delete;
+ private:
+  int previous_;
+};
+
 ops::Kernel binary_fast(ops::OpId op, const std::vector<Tensor>& inputs, const std::vector<Tensor>& outputs);
+// eq/ne/lt/le/gt/ge of f32/f64 tensors with a tensor of their layout or a one-element operand (compare.cpp).
+ops::Kernel compare_fast(ops::OpId op, const std::vector<Tensor>& inputs, const std::vector<Tensor>& outputs);
+// scatter_add along the last dim, contiguous f32/f64 with an int64 index of self's leading dims (scatter.cpp).
+ops::Kernel scatter_add_fast(const std::vector<Tensor>& inputs, const std::vector<Tensor>& outputs,
+                             const ops::Attrs& attrs);
 ops::Kernel matmul_fast(const std::vector<Tensor>& inputs, const std::vector<Tensor>& outputs);
 // f32 unary ops and activations on contiguous tensors; copy_ between same-dtype contiguous tensors (elementwise.cpp).
 ops::Kernel elementwise_fast(ops::OpId op, const std::vector<Tensor>& inputs, const std::vector<Tensor>& outputs,

@@ -18,6 +18,19 @@ const bool threads_configured = [] {
   }
   return true;
 }();
+// Multiply-adds of a conv2d: each output element sums in_channels/groups × kernel taps (weight [out, in/groups, kh, kw]).
+bool small_convolution(const std::vector<Tensor>& inputs, const std::vector<Tensor>& outputs) {
+  const Tensor& weight = inputs[1];
+  if (weight.dim() == 0 || weight.size(0) == 0) return false;
+  return outputs[0].numel() * (weight.numel() / weight.size(0)) <= small_gemm;
+}
+
+// A small conv2d (batch-1 inference) runs on the calling thread: see OneThread.
+void run_small_conv2d(const ops::KernelCall& call) {
+  OneThread serial;
+  conv_fast(ops::OpId::conv2d, call.inputs, call.outputs, call.attrs)(call);
+}
+
 }  // namespace
 
 ReferenceOnlyGuard::ReferenceOnlyGuard() : previous_(reference_only) { reference_only = true; }
@@ -38,6 +51,9 @@ ops::Kernel fast_kernel(ops::OpId op, const std::vector<Tensor>& inputs, const s
     case ops::OpId::add_: case ops::OpId::mul_:
     case ops::OpId::minimum: case ops::OpId::maximum:
       return binary_fast(op, inputs, outputs);
+    case ops::OpId::eq: case ops::OpId::ne: case ops::OpId::lt: case ops::OpId::le: case ops::OpId::gt:
+    case ops::OpId::ge:
+      return compare_fast(op, inputs, outputs);
     case ops::OpId::neg: case ops::OpId::exp: case ops::OpId::log: case ops::OpId::sqrt: case ops::OpId::tanh:
     case ops::OpId::sigmoid: case ops::OpId::relu: case ops::OpId::abs: case ops::OpId::sign: case ops::OpId::log1p:
     case ops::OpId::rsqrt: case ops::OpId::sin: case ops::OpId::cos: case ops::OpId::floor: case ops::OpId::ceil:
@@ -47,6 +63,8 @@ ops::Kernel fast_kernel(ops::OpId op, const std::vector<Tensor>& inputs, const s
       return elementwise_fast(op, inputs, outputs, attrs);
     case ops::OpId::copy_:
       return copy_fast(inputs, outputs);
+    case ops::OpId::scatter_add:
+      return scatter_add_fast(inputs, outputs, attrs);
     case ops::OpId::matmul:
       return matmul_fast(inputs, outputs);
     case ops::OpId::sum: case ops::OpId::mean: case ops::OpId::max:
@@ -57,7 +75,13 @@ ops::Kernel fast_kernel(ops::OpId op, const std::vector<Tensor>& inputs, const s
       return cross_entropy_fast(inputs, outputs, attrs);
     case ops::OpId::layer_norm:
       return layer_norm_fast(inputs, outputs);
-    case ops::OpId::conv2d: case ops::OpId::conv_transpose2d: case ops::OpId::conv2d_backward_weight:
+    case ops::OpId::conv2d:
+      if (small_convolution(inputs, outputs)) {
+        OneThread serial;  // oneDNN fixes a primitive's thread count when the plan is made, here
+        return conv_fast(op, inputs, outputs, attrs) ? &run_small_conv2d : nullptr;
+      }
+      return conv_fast(op, inputs, outputs, attrs);
+    case ops::OpId::conv_transpose2d: case ops::OpId::conv2d_backward_weight:
       return conv_fast(op, inputs, outputs, attrs);
     case ops::OpId::max_pool2d: case ops::OpId::avg_pool2d: case ops::OpId::avg_pool2d_backward:
     case ops::OpId::adaptive_avg_pool2d: case ops::OpId::adaptive_avg_pool2d_backward:

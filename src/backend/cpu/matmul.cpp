@@ -53,8 +53,6 @@ Shape batch_strides(const Tensor& t, const Shape& batch) {
   return strides;
 }
 
-// Up to about this many multiply-adds (128×32×128), oneDNN runs a GEMM on one thread or gains little from two.
-constexpr int64_t small_gemm = int64_t{1} << 19;
 
 // Whether to split a batch of GEMMs across threads (each GEMM then runs on one thread) rather than let
 // oneDNN parallelise each GEMM: measured on 2 cores, splitting doubles small batched products (attention
@@ -116,6 +114,9 @@ void run_gemm(const ops::KernelCall& call) {
   if (split_batch(count, plan.n * plan.m * plan.k)) {
     // Inside the parallel region each dnnl_sgemm call runs sequentially on its thread.
 #pragma omp parallel for schedule(static) reduction(+ : failures)
+    for (int64_t i = 0; i < count; ++i) failures += multiply(i);
+  } else if (count * plan.n * plan.m * plan.k <= small_gemm) {
+    OneThread serial;
     for (int64_t i = 0; i < count; ++i) failures += multiply(i);
   } else {
     for (int64_t i = 0; i < count; ++i) failures += multiply(i);
