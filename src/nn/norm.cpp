@@ -29,7 +29,8 @@ Tensor BatchNorm::forward(const Tensor& x) {
   bool use_batch_statistics = is_training() || !options.track_running_stats;
   if (is_training() && options.track_running_stats) {
     autograd::NoGradGuard no_grad;
-    num_batches_tracked.add_(1.0);
+    // An int64 one: a double would promote the counter to float32, which an in-place add refuses.
+    add_(num_batches_tracked, ones({}, {.dtype = DType::i64}));
   }
   return functional::batch_norm(x, running_mean, running_var, weight, bias, use_batch_statistics, options.momentum,
                                 options.eps);

@@ -10,6 +10,7 @@
 #include "nabla/nn/init.h"
 #include "nabla/nn/linear.h"
 #include "nabla/nn/loss.h"
+#include "nabla/nn/norm.h"
 #include "nabla/nn/summary.h"
 
 namespace nabla::nn {
@@ -70,6 +71,18 @@ TEST(Module, TrainEvalPropagates) {
   for (auto& [name, module] : model->named_modules()) EXPECT_FALSE(module->is_training()) << name;
   model->train();
   EXPECT_TRUE((*model)[2]->is_training());
+}
+
+TEST(Module, BatchNormCountsTrainingBatchesOnly) {
+  BatchNorm1d norm(3);
+  Tensor x = randn({4, 3});
+  norm(x);
+  norm(x);
+  EXPECT_EQ(norm.num_batches_tracked.dtype(), DType::i64);
+  EXPECT_EQ(norm.num_batches_tracked.item(), 2);
+  norm.eval();
+  norm(x);
+  EXPECT_EQ(norm.num_batches_tracked.item(), 2);
 }
 
 TEST(Module, HooksSeeAndReplace) {
