@@ -78,7 +78,7 @@ std::vector<double> column_values(const Tensor& x, int64_t column) {
 }
 
 void run(Context& ctx) {
-  const auto train_examples = static_cast<int64_t>(ctx.parameter("train_examples", ctx.quick() ? 10000 : 60000));
+  const auto train_examples = static_cast<int64_t>(ctx.parameter("train_examples", ctx.quick() ? 5000 : 60000));
   const auto test_examples = static_cast<int64_t>(ctx.parameter("test_examples", ctx.quick() ? 2000 : 10000));
   const double outlier_factor = ctx.parameter("outlier_factor", 10);
   NABLA_CHECK(train_examples >= 10 && train_examples <= 60000 && test_examples >= 10 && test_examples <= 10000 &&
