@@ -30,8 +30,7 @@ MaskStatistics mask_statistics(const Tensor& samples, const Tensor& x, double ex
   MaskStatistics statistics;
   statistics.mean_ratio = sum(means).item() / sum(x).item();
   statistics.worst_standard_errors = max(deviations).item();
-  Tensor ratios = (means / x).contiguous();
-  statistics.ratios.assign(ratios.data<double>(), ratios.data<double>() + ratios.numel());
+  statistics.ratios = (means / x).to_vector();
   return statistics;
 }
 

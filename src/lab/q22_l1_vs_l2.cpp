@@ -84,11 +84,6 @@ Fitted fit(Penalty penalty, const Settings& settings, const data::DatasetPtr& tr
   return fitted;
 }
 
-std::vector<double> values(const Tensor& tensor) {
-  Tensor flat = tensor.to(DType::f64).contiguous();
-  return {flat.data<double>(), flat.data<double>() + flat.numel()};
-}
-
 void run(Context& ctx) {
   Settings settings;
   settings.train_examples = static_cast<int64_t>(ctx.parameter("train_examples", ctx.quick() ? 5000 : 60000));
@@ -122,7 +117,7 @@ void run(Context& ctx) {
     rows.push_back({penalty_name(fitted.penalty), fmt::format("{:.1f} %", 100 * fitted.exact_zeros),
                     fmt::format("{:.1f} %", 100 * fitted.below_threshold), fmt::format("{:.2f}", fitted.l1_norm),
                     fmt::format("{:.3f}", fitted.l2_norm), fmt::format("{:.2f} %", 100 * fitted.test_accuracy)});
-    if (fitted.penalty != Penalty::l1_gradient) histograms.push_back({penalty_name(fitted.penalty), values(fitted.weight), {}});
+    if (fitted.penalty != Penalty::l1_gradient) histograms.push_back({penalty_name(fitted.penalty), fitted.weight.to_vector(), {}});
   }
   ctx.table("Weights after training (W only, 7 840 values)",
             {"penalty", "exactly 0", fmt::format("|w| < {:g}", settings.threshold), "‖W‖₁", "‖W‖₂", "test accuracy"}, rows);

@@ -72,11 +72,6 @@ Tensor pixels(const data::TensorDataset& dataset, int64_t count, Generator& gene
   return index_select(dataset.inputs(), 0, chosen).flatten(1).to(DType::f64);
 }
 
-std::vector<double> column_values(const Tensor& x, int64_t column) {
-  Tensor values = x.select(1, column).contiguous();
-  return {values.data<double>(), values.data<double>() + values.numel()};
-}
-
 void run(Context& ctx) {
   const auto train_examples = static_cast<int64_t>(ctx.parameter("train_examples", ctx.quick() ? 5000 : 60000));
   const auto test_examples = static_cast<int64_t>(ctx.parameter("test_examples", ctx.quick() ? 2000 : 10000));
@@ -121,7 +116,7 @@ void run(Context& ctx) {
   const double affine_error = max(abs(rebuilt - index_select(z_score, 1, varying))).item();
   const int64_t middle = 14 * 28 + 14;
   ctx.histogram("middle_pixel.png", "The middle pixel over the training images: same shape, other axis", "scaled value",
-                {{"min-max", column_values(min_max, middle), {}}, {"z-score", column_values(z_score, middle), {}}}, 50);
+                {{"min-max", min_max.select(1, middle).to_vector(), {}}, {"z-score", z_score.select(1, middle).to_vector(), {}}}, 50);
 
   // Test images scaled with the training statistics: nothing guarantees [0, 1] or mean 0 there.
   const Tensor test_min_max = scaler.min_max(test);
