@@ -82,6 +82,18 @@ TEST(Module, BatchNormTrainingUpdatesItsBuffers) {
   EXPECT_NEAR(norm.running_mean.to_vector()[1], 0.1 * 6.0, 1e-6);
 }
 
+TEST(Module, BatchNormCountsTrainingBatchesOnly) {
+  BatchNorm1d norm(3);
+  Tensor x = randn({4, 3});
+  norm(x);
+  norm(x);
+  EXPECT_EQ(norm.num_batches_tracked.dtype(), DType::i64);
+  EXPECT_EQ(norm.num_batches_tracked.item(), 2);
+  norm.eval();
+  norm(x);
+  EXPECT_EQ(norm.num_batches_tracked.item(), 2);
+}
+
 TEST(Module, HooksSeeAndReplace) {
   auto model = mlp();
   auto first = (*model)[0];
