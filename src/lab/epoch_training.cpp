@@ -8,7 +8,7 @@
 namespace nabla::lab {
 
 double train_epoch(nn::Module& model, optim::Optimizer& optimizer, const data::DataLoader& loader, int64_t epoch,
-                   const train::LossFunction& loss) {
+                   const train::LossFunction& loss, optim::Scheduler* per_step_schedule) {
   model.train();
   auto pass = loader.epoch(epoch);
   double loss_sum = 0;
@@ -20,6 +20,7 @@ double train_epoch(nn::Module& model, optim::Optimizer& optimizer, const data::D
     if (!std::isfinite(number)) return NAN;
     value.backward();
     optimizer.step();
+    if (per_step_schedule) per_step_schedule->step();
     loss_sum += number * static_cast<double>(batch->inputs.size(0));
     examples += batch->inputs.size(0);
   }

@@ -10,14 +10,16 @@
 #include "nabla/data/loader.h"
 #include "nabla/nn/module.h"
 #include "nabla/optim/optimizer.h"
+#include "nabla/optim/scheduler.h"
 #include "nabla/train/trainer.h"
 
 namespace nabla::lab {
 
 // One pass over `loader` in the order of its epoch `epoch`; returns the mean training loss, or NaN as soon
 // as a batch loss is not finite (a learning rate that diverges), leaving the rest of the epoch out.
+// `per_step_schedule`, when given, steps after every optimizer step.
 double train_epoch(nn::Module& model, optim::Optimizer& optimizer, const data::DataLoader& loader, int64_t epoch,
-                   const train::LossFunction& loss);
+                   const train::LossFunction& loss, optim::Scheduler* per_step_schedule = nullptr);
 
 // Loss (cross-entropy), accuracy and confusion matrix of `model` in eval mode on `loader`.
 train::Evaluation evaluate_classifier(const nn::ModulePtr& model, const std::shared_ptr<optim::Optimizer>& optimizer,
