@@ -7,6 +7,14 @@
 
 namespace nabla::lab {
 
+data::DatasetPtr fashion_sample(data::Split split, int64_t count, uint64_t seed) {
+  data::DatasetPtr all = data::fashion_mnist(split);
+  NABLA_CHECK(count >= 1 && count <= all->size(), "lab: a Fashion-MNIST sample needs 1 to {} images, got {}", all->size(),
+              count);
+  if (count == all->size()) return all;
+  return data::stratified_split(all, static_cast<double>(count) / static_cast<double>(all->size()), seed).first;
+}
+
 double train_epoch(nn::Module& model, optim::Optimizer& optimizer, const data::DataLoader& loader, int64_t epoch,
                    const train::LossFunction& loss, optim::Scheduler* per_step_schedule) {
   model.train();

@@ -1,12 +1,13 @@
 #pragma once
-// Minibatch training one epoch at a time, for the experiments that look at a model after every epoch or
-// compare many short runs (Q29, Q32–Q35); the Trainer runs all its epochs in one call. Evaluation is the
-// Trainer's.
+// Small Fashion-MNIST classifiers for the experiments that look at a model after every epoch or compare
+// many short runs (Q29, Q32–Q35): stratified samples of the data, minibatch training one epoch at a time
+// (the Trainer runs all its epochs in one call), and the Trainer's evaluation.
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <string>
 
+#include "nabla/data/dataset.h"
 #include "nabla/data/loader.h"
 #include "nabla/nn/module.h"
 #include "nabla/optim/optimizer.h"
@@ -14,6 +15,10 @@
 #include "nabla/train/trainer.h"
 
 namespace nabla::lab {
+
+// `count` images of a Fashion-MNIST split, each class keeping its share (the whole split when count is its
+// size), drawn with `seed`.
+data::DatasetPtr fashion_sample(data::Split split, int64_t count, uint64_t seed);
 
 // One pass over `loader` in the order of its epoch `epoch`; returns the mean training loss, or NaN as soon
 // as a batch loss is not finite (a learning rate that diverges), leaving the rest of the epoch out.

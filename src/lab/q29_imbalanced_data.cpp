@@ -87,10 +87,7 @@ void run(Context& ctx) {
   std::vector<int64_t> wanted(kClasses);
   for (int64_t c = 0; c < kClasses; ++c) wanted[static_cast<size_t>(c)] = is_minority[static_cast<size_t>(c)] ? minority_count : majority_count;
   auto train_set = imbalanced_subset(data::fashion_mnist(data::Split::train), wanted, ctx.generator());
-  data::DatasetPtr test_set = data::fashion_mnist(data::Split::test);
-  if (test_examples < 10000) {
-    test_set = data::stratified_split(test_set, static_cast<double>(test_examples) / 10000.0, ctx.seed() + 1).first;
-  }
+  data::DatasetPtr test_set = fashion_sample(data::Split::test, test_examples, ctx.seed() + 1);
   std::string minority_names;
   for (int64_t c : minority) minority_names += (minority_names.empty() ? "" : ", ") + data::fashion_mnist_classes[static_cast<size_t>(c)];
   ctx.note(fmt::format("training set: {} images per majority class, {} per minority class ({}): {} in all, {}:1; "

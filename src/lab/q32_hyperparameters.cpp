@@ -78,9 +78,7 @@ void run(Context& ctx) {
   const std::vector<int64_t> widths = ctx.quick() ? std::vector<int64_t>{16, 128} : std::vector<int64_t>{16, 64, 256};
 
   const int64_t pool_size = train_examples + validation_examples;
-  auto pool = data::stratified_split(data::fashion_mnist(data::Split::train), static_cast<double>(pool_size) / 60000.0,
-                                     ctx.seed())
-                  .first;
+  data::DatasetPtr pool = fashion_sample(data::Split::train, pool_size, ctx.seed());
   auto [train_set, validation_set] =
       data::stratified_split(pool, static_cast<double>(train_examples) / static_cast<double>(pool_size), ctx.seed() + 1);
   const Data data{train_set, validation_set, epochs, ctx.seed()};
@@ -136,10 +134,7 @@ void run(Context& ctx) {
 
   // The chosen configuration: the better of the two searches, on validation; the test set scores it once.
   const Trial& chosen = random_best.validation_accuracy > grid_best.validation_accuracy ? random_best : grid_best;
-  data::DatasetPtr test_set = data::fashion_mnist(data::Split::test);
-  if (test_examples < 10000) {
-    test_set = data::stratified_split(test_set, static_cast<double>(test_examples) / 10000.0, ctx.seed() + 2).first;
-  }
+  data::DatasetPtr test_set = fashion_sample(data::Split::test, test_examples, ctx.seed() + 2);
   data::DataLoader test_loader(test_set, {.batch_size = 1000, .shuffle = false, .prefetch = 0});
   const double test_accuracy = evaluate_classifier(chosen.model, chosen.optimizer, test_loader).accuracy;
   ctx.note(fmt::format("chosen: {} ({} search), validation {:.1f} %, test {:.1f} % on {} images", config_text(chosen.config),

@@ -188,9 +188,7 @@ void run(Context& ctx) {
                         last(Scheme::uniform, false)));
 
   // ---- 2. symmetry
-  auto train_set = data::stratified_split(data::fashion_mnist(data::Split::train),
-                                          static_cast<double>(train_examples) / 60000.0, ctx.seed())
-                       .first;
+  data::DatasetPtr train_set = fashion_sample(data::Split::train, train_examples, ctx.seed());
   data::DataLoader loader(train_set, {.batch_size = 50, .shuffle = true, .seed = ctx.seed(), .prefetch = 0});
   const double lr = 0.1;
   std::vector<Symmetry> runs;

@@ -43,9 +43,8 @@ void run(Context& ctx) {
                   epochs >= 2 && width >= 1,
               "lab Q34: train_examples, test_examples ≥ 50 (together < 60 000), epochs ≥ 2, width ≥ 1");
 
-  auto all_train = data::fashion_mnist(data::Split::train);
   const int64_t pool_size = train_examples + test_examples;
-  auto pool = data::stratified_split(all_train, static_cast<double>(pool_size) / 60000.0, ctx.seed()).first;
+  data::DatasetPtr pool = fashion_sample(data::Split::train, pool_size, ctx.seed());
   const double train_fraction = static_cast<double>(train_examples) / static_cast<double>(pool_size);
   auto [train_set, test_set] = data::stratified_split(pool, train_fraction, ctx.seed() + 1);
   auto [random_train, random_test] = data::random_split(pool, train_fraction, ctx.seed() + 1);

@@ -58,12 +58,12 @@ double std_of(const std::vector<double>& values) {  // sample standard deviation
 
 void run(Context& ctx) {
   const auto pool_examples = static_cast<int64_t>(ctx.parameter("pool_examples", ctx.quick() ? 1000 : 6000));
-  const auto test_examples = static_cast<int64_t>(ctx.parameter("test_examples", ctx.quick() ? 500 : 10000));
+  const auto test_examples = static_cast<int64_t>(ctx.parameter("test_examples", ctx.quick() ? 500 : 5000));
   const double label_noise = ctx.parameter("label_noise", 0.3);
-  const auto epochs = static_cast<int64_t>(ctx.parameter("epochs", ctx.quick() ? 20 : 60));
-  const auto width = static_cast<int64_t>(ctx.parameter("width", ctx.quick() ? 128 : 512));
+  const auto epochs = static_cast<int64_t>(ctx.parameter("epochs", ctx.quick() ? 20 : 40));
+  const auto width = static_cast<int64_t>(ctx.parameter("width", ctx.quick() ? 128 : 256));
   const auto folds = static_cast<int64_t>(ctx.parameter("folds", 5));
-  const auto fold_epochs = static_cast<int64_t>(ctx.parameter("fold_epochs", ctx.quick() ? 5 : 15));
+  const auto fold_epochs = static_cast<int64_t>(ctx.parameter("fold_epochs", ctx.quick() ? 5 : 10));
   const auto patience = static_cast<int64_t>(ctx.parameter("patience", 5));
   const auto batch_size = static_cast<int64_t>(ctx.parameter("batch_size", 20));
   const double lr = ctx.parameter("lr", 2e-3);
@@ -73,15 +73,10 @@ void run(Context& ctx) {
               "lab Q35: pool_examples in [100, 60 000), test_examples in [100, 10 000], label_noise in [0, 0.9), epochs ≥ 2, "
               "width ≥ 1, folds ≥ 2, fold_epochs ≥ 1, patience ≥ 1, batch_size ≥ 1, lr > 0");
 
-  auto picked = data::stratified_split(data::fashion_mnist(data::Split::train),
-                                       static_cast<double>(pool_examples) / 60000.0, ctx.seed())
-                    .first;
+  data::DatasetPtr picked = fashion_sample(data::Split::train, pool_examples, ctx.seed());
   int64_t changed = 0;
   auto pool = with_label_noise(*picked, label_noise, ctx.generator(), changed);
-  data::DatasetPtr test_set = data::fashion_mnist(data::Split::test);
-  if (test_examples < 10000) {
-    test_set = data::stratified_split(test_set, static_cast<double>(test_examples) / 10000.0, ctx.seed() + 1).first;
-  }
+  data::DatasetPtr test_set = fashion_sample(data::Split::test, test_examples, ctx.seed() + 1);
   ctx.note(fmt::format("labelled pool: {} training images, {} of their labels ({:.1f} %) replaced by a wrong class; "
                        "clean test set: {} images",
                        pool->size(), changed, 100.0 * static_cast<double>(changed) / static_cast<double>(pool->size()),
