@@ -65,6 +65,8 @@ void panels_png(const std::string& path, const std::vector<Panel>& panels, int p
   for (const Panel& panel : panels) {
     script += labels(panel.title, panel.x_label, panel.y_label) + "set grid\n";
     script += panel.log_y ? "set logscale y\n" : "unset logscale y\n";
+    // Past a handful of series the legend covers the data in the top corner: put it under the plot.
+    script += panel.series.size() > 4 ? "set key below\n" : "set key default\n";
     std::vector<std::string> plots;
     for (const Series& series : panel.series) {
       std::string name = fmt::format("$data{}", block++);
