@@ -47,6 +47,13 @@ int list_experiments(const LabOptions& options) {
 }
 
 // One or a few experiments, with every note and claim printed.
+// An experiment's error on one line, named once: the message may already start with "lab QNN: ".
+void print_error(const std::string& id, const std::string& message) {
+  const std::string prefix = "lab " + id + ": ";
+  const std::string line = message.rfind(prefix, 0) == 0 ? message : prefix + message;
+  std::fprintf(stderr, "nabla: error: %s\n", line.c_str());
+}
+
 int run_named(const std::vector<const lab::Experiment*>& chosen, const lab::RunOptions& run_options) {
   int status = 0;
   for (const lab::Experiment* experiment : chosen) {
@@ -60,7 +67,7 @@ int run_named(const std::vector<const lab::Experiment*>& chosen, const lab::RunO
     } catch (const lab::KnobError& error) {
       return bad_arguments(error.what());
     }
-    if (result.status == "error") std::fprintf(stderr, "nabla: error: lab %s: %s\n", experiment->id.c_str(), result.message.c_str());
+    if (result.status == "error") print_error(experiment->id, result.message);
     fmt::print("{}: {} ({} claims hold, {} fail); report: {}\n", experiment->id, result.status, result.passed, result.failed,
                (run_options.out / experiment->id / "report.md").string());
     if (result.status != "pass") status = 1;
@@ -77,7 +84,7 @@ int run_all(lab::RunOptions run_options) {
   for (const lab::Experiment& experiment : all) {
     lab::RunResult result = lab::run_experiment(experiment, run_options);
     if (result.status != "pass") ++failures;
-    if (result.status == "error") std::fprintf(stderr, "nabla: error: lab %s: %s\n", experiment.id.c_str(), result.message.c_str());
+    if (result.status == "error") print_error(experiment.id, result.message);
     fmt::print("{:<4} {:<5} {} of {} claims hold  {}\n", experiment.id, result.status, result.passed,
                result.passed + result.failed, experiment.title);
     std::fflush(stdout);
@@ -177,7 +184,7 @@ Runner add_lab_command(CLI::App& app) {
                            "vision, sequence, detection, multimodal, language, analysis, scale, interop)");
   quiz_command->add_option("--count", options->count, "Questions in the session")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(positive());
   CLI::Option* quiz_seed = quiz_command->add_option("--seed", options->seed, "Seed of the order of questions that are "
                                                                              "equally due (default: random)");
   quiz_command->add_flag("--no-input", options->no_input,

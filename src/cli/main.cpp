@@ -16,7 +16,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "nabla 0.1.0");
   int threads = 0;
   app.add_option("--threads", threads, "Threads for kernels (default: NABLA_NUM_THREADS, else all cores)")
-      ->check(nabla::cli::positive());
+      ->check(nabla::cli::thread_count());
   bool profile = false;
   app.add_flag("--profile", profile, "Print per-op kernel time at the end of the run (as NABLA_PROFILE=1)");
   std::vector<nabla::cli::Runner> commands = {

@@ -1,7 +1,10 @@
 // `nabla train`: trains a zoo model on Fashion-MNIST and writes metrics.json, model.safetensors, log.csv,
 // curves.png and config.json into --out; `--resume` continues an interrupted run exactly.
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <set>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -33,11 +36,40 @@ void draw_curves(const std::vector<train::EpochMetrics>& history, const std::str
                         {"accuracy", "epoch", "accuracy (%)", {train_accuracy, validation_accuracy}}});
 }
 
-int run_train(const TrainingConfig& config, bool resume) {
+// --resume continues a run as it was configured: its recipe comes from its config.json. An option given
+// now that differs from the recipe is refused, rather than silently changing the run or its record;
+// options outside the recipe (progress bar, checkpoint interval) are taken from this command.
+void adopt_saved_recipe(TrainingConfig& config, const std::set<std::string>& given) {
+  const fs::path path = fs::path(config.out) / "config.json";
+  if (!fs::exists(path)) return;  // resume() then says that there is no checkpoint
+  const nlohmann::json saved =
+      to_json(config_from_json(nlohmann::json::parse(io::read_file(path.string()), nullptr, false), path.string()));
+  const nlohmann::json now = to_json(config);
+  std::vector<std::string> differing;
+  for (const auto& [key, value] : saved.items()) {
+    if (!given.count(key) || now.at(key) == value) continue;
+    std::string option = key;
+    std::replace(option.begin(), option.end(), '_', '-');
+    differing.push_back(fmt::format("--{} {} (the run's is {})", option, now.at(key).dump(), value.dump()));
+  }
+  NABLA_CHECK(differing.empty(),
+              "train: --resume continues the run in {} as its config.json says; {} differ{} from it. Drop {}, or "
+              "start a new run with another --out",
+              config.out, fmt::join(differing, ", "), differing.size() == 1 ? "s" : "", differing.size() == 1 ? "it" : "them");
+  TrainingConfig recipe = config_from_json(saved, path.string());
+  recipe.out = config.out;
+  recipe.checkpoint_every = config.checkpoint_every;
+  recipe.crash_after_steps = config.crash_after_steps;
+  recipe.progress = config.progress;
+  config = recipe;
+}
+
+int run_train(TrainingConfig config, bool resume, const std::set<std::string>& given) {
   if (!resume && fs::exists(fs::path(config.out) / "checkpoint.json")) {
     throw Error(fmt::format("train: {} already holds a run; pass --resume to continue it, or choose another --out",
                             config.out));
   }
+  if (resume) adopt_saved_recipe(config, given);
   fs::create_directories(config.out);
   io::write_file_atomic((fs::path(config.out) / "config.json").string(), to_json(config).dump(1));
   TrainingSetup setup = make_setup(config);
@@ -96,7 +128,15 @@ Runner add_train_command(CLI::App& app) {
   return [command, config, resume] {
     if (!command->parsed()) return -1;
     finish_config(*config);
-    return run_train(*config, *resume);
+    std::set<std::string> given;  // config.json's keys of the options on the command line
+    for (const CLI::Option* option : command->get_options()) {
+      if (option->count() == 0) continue;
+      std::string key = option->get_name();
+      key.erase(0, key.find_first_not_of('-'));
+      std::replace(key.begin(), key.end(), '-', '_');
+      given.insert(key);
+    }
+    return run_train(*config, *resume, given);
   };
 }
 

@@ -1,5 +1,7 @@
 #include "cli/commands.h"
 
+#include "backend/cpu/kernels.h"
+
 #include <cmath>
 
 namespace nabla::cli {
@@ -19,6 +21,12 @@ CLI::Validator number_check(const char* name, bool (*accept)(double), const char
 
 CLI::Validator positive() {
   return number_check("POSITIVE", [](double v) { return std::isfinite(v) && v > 0; }, "must be a positive finite number");
+}
+
+CLI::Validator thread_count() {
+  static_assert(cpu::max_threads == 1024, "the message below names the limit");
+  return number_check("1..1024", [](double v) { return v >= 1 && v <= cpu::max_threads && v == std::floor(v); },
+                      "must be a whole number of threads from 1 to 1024");
 }
 
 CLI::Validator non_negative() {

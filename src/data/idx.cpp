@@ -6,6 +6,7 @@
 #include <cstring>
 #include <filesystem>
 #include <memory>
+#include <string>
 
 #include "nabla/factory.h"
 
@@ -14,18 +15,27 @@ namespace {
 
 // gzread reads raw files as well as gzip ones, so one reader covers both.
 struct GzipFile {
+  std::string path;
   gzFile handle;
-  explicit GzipFile(const std::string& path) : handle(gzopen(path.c_str(), "rb")) {}
+  explicit GzipFile(const std::string& name) : path(name), handle(gzopen(name.c_str(), "rb")) {}
   ~GzipFile() {
     if (handle) gzclose(handle);
   }
+  // Bytes read: fewer than asked only at the end of the file. A damaged gzip stream (bad deflate data, or a
+  // checksum that fails when the end is reached) is an error, not an early end: its bytes can't be trusted.
   int64_t read(void* buffer, int64_t bytes) {
     int64_t total = 0;
     auto* out = static_cast<char*>(buffer);
     while (total < bytes) {
       unsigned chunk = static_cast<unsigned>(std::min<int64_t>(bytes - total, 1 << 30));
       int got = gzread(handle, out + total, chunk);
-      if (got <= 0) break;
+      if (got < 0) {
+        int code = 0;
+        std::string message = gzerror(handle, &code);
+        if (message.rfind(path + ": ", 0) == 0) message.erase(0, path.size() + 2);  // zlib prefixes the path
+        throw Error(fmt::format("read_idx: {} is corrupt ({}); download or reinstall the file", path, message));
+      }
+      if (got == 0) break;
       total += got;
     }
     return total;

@@ -1,6 +1,7 @@
 // What an experiment sees while it runs: its budget, seed and knobs, and the recorders of evidence,
 // claims and plots. Everything recorded goes into record(), which becomes result.json.
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 
@@ -44,6 +45,9 @@ double Context::parameter(const std::string& name, double fallback) {
     }
     if (used != text->size() || text->empty()) {
       throw KnobError(fmt::format("lab {}: --set {}={} is not a number", record_["id"].get<std::string>(), name, *text));
+    }
+    if (!std::isfinite(value)) {
+      throw KnobError(fmt::format("lab {}: --set {}={} is not a finite number", record_["id"].get<std::string>(), name, *text));
     }
   }
   record_["knobs"][name] = {{"value", value}, {"set", text != nullptr}};

@@ -54,7 +54,7 @@ void run(Context& ctx) {
   const auto huge_width = static_cast<int64_t>(ctx.parameter("huge_width", ctx.quick() ? 128 : 1024));
   const auto tiny_width = static_cast<int64_t>(ctx.parameter("tiny_width", 2));
   const double lr = ctx.parameter("lr", 2e-3);
-  NABLA_CHECK(train_examples >= 10 && train_examples < 60000 && validation_examples >= 10 && validation_examples <= 10000 &&
+  NABLA_KNOB_CHECK(train_examples >= 10 && train_examples < 60000 && validation_examples >= 10 && validation_examples <= 10000 &&
                   epochs >= 1 && huge_width >= 1 && tiny_width >= 1,
               "lab Q03: train_examples in [10, 60 000), validation_examples in [10, 10 000], epochs and widths positive");
 

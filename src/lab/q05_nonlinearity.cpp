@@ -93,7 +93,7 @@ void run(Context& ctx) {
   const auto steps = static_cast<int64_t>(ctx.parameter("steps", ctx.quick() ? 1000 : 4000));
   const double lr = ctx.parameter("lr", 1e-2);
   const double noise = ctx.parameter("noise", 0.02);
-  NABLA_CHECK(per_class >= 10 && steps >= 1, "lab Q05: per_class must be at least 10 and steps positive");
+  NABLA_KNOB_CHECK(per_class >= 10 && steps >= 1, "lab Q05: per_class must be at least 10 and steps positive");
 
   const data::Labeled spirals = data::two_spirals(per_class, noise, ctx.generator());
   Stack linear = make_stack(false, ctx.generator());

@@ -50,7 +50,7 @@ void run(Context& ctx) {
   const auto repeats = static_cast<int64_t>(ctx.parameter("repeats", ctx.quick() ? 1 : 9));
   // The negative test swaps the "ReLU" network's activation for sigmoid while keeping He initialisation.
   const Activation relu_activation = parse_activation("relu_activation", ctx.option("relu_activation", "relu"));
-  NABLA_CHECK(depth >= 2 && width >= 2 && repeats >= 1, "lab Q06: depth and width must be at least 2, repeats at least 1");
+  NABLA_KNOB_CHECK(depth >= 2 && width >= 2 && repeats >= 1, "lab Q06: depth and width must be at least 2, repeats at least 1");
 
   const StackOptions sigmoid_options{.depth = depth, .width = width, .activation = Activation::sigmoid,
                                      .initialisation = Initialisation::xavier};

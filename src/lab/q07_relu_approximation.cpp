@@ -91,7 +91,7 @@ void run(Context& ctx) {
   const double lr = ctx.parameter("lr", 2e-2);
   const auto seeds = static_cast<int64_t>(ctx.parameter("seeds", 3));
   const auto fine_points = static_cast<int64_t>(ctx.parameter("grid_points", 20001));
-  NABLA_CHECK(steps >= 1 && seeds >= 1 && fine_points >= 3, "lab Q07: steps, seeds must be positive, grid_points ≥ 3");
+  NABLA_KNOB_CHECK(steps >= 1 && seeds >= 1 && fine_points >= 3, "lab Q07: steps, seeds must be positive, grid_points ≥ 3");
   const std::vector<int64_t> widths = ctx.quick() ? std::vector<int64_t>{2, 8, 64} : std::vector<int64_t>{2, 4, 8, 16, 32, 64};
 
   const Tensor x = linspace(-M_PI, M_PI, 256).unsqueeze(1), y = sin(x);

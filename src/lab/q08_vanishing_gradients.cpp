@@ -56,7 +56,7 @@ void run(Context& ctx) {
   const auto width = static_cast<int64_t>(ctx.parameter("width", ctx.quick() ? 128 : 256));
   const auto samples = static_cast<int64_t>(ctx.parameter("jacobian_samples", ctx.quick() ? 2 : 8));
   const double dead_bias = ctx.parameter("dead_bias", -1.0);
-  NABLA_CHECK(depth >= 2 && width >= 2 && samples >= 1, "lab Q08: depth and width must be at least 2, jacobian_samples positive");
+  NABLA_KNOB_CHECK(depth >= 2 && width >= 2 && samples >= 1, "lab Q08: depth and width must be at least 2, jacobian_samples positive");
   auto options = [&](Activation activation, Initialisation initialisation, bool residual, double bias = 0) {
     return StackOptions{.depth = depth, .width = width, .activation = activation, .initialisation = initialisation,
                         .residual = residual, .bias = bias, .jacobian_samples = samples};

@@ -59,7 +59,7 @@ std::string steps_text(int steps) { return steps < 0 ? "never" : std::to_string(
 void run(Context& ctx) {
   const double lr_factor = ctx.parameter("lr_factor", 0.9);  // the main run's step, in units of 2/λ_max
   const int steps = static_cast<int>(ctx.parameter("steps", ctx.quick() ? 150 : 400));
-  NABLA_CHECK(steps > 60, "steps must be more than 60 (the rate is measured within steps 20…60), got {}", steps);
+  NABLA_KNOB_CHECK(steps > 60, "steps must be more than 60 (the rate is measured within steps 20…60), got {}", steps);
 
   const Tensor A = tensor({{3.0, 1.0}, {1.0, 1.5}}, {.dtype = DType::f64});
   const Tensor b = tensor({2.5, 0.25}, {.dtype = DType::f64});

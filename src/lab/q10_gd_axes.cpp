@@ -54,7 +54,7 @@ void run(Context& ctx) {
   const double lr_factor = ctx.parameter("lr_factor", 0.25);  // the small step, in units of 2/L''(w*)
   const int steps = static_cast<int>(ctx.parameter("steps", ctx.quick() ? 60 : 150));
   const int grid_points = ctx.quick() ? 1001 : 5001;
-  NABLA_CHECK(examples >= 2 && steps >= 1, "lab Q10: examples must be ≥ 2 and steps ≥ 1, got {} and {}", examples, steps);
+  NABLA_KNOB_CHECK(examples >= 2 && steps >= 1, "lab Q10: examples must be ≥ 2 and steps ≥ 1, got {} and {}", examples, steps);
 
   Data data;
   data.x = randn({examples}, {.dtype = DType::f64}, &ctx.generator());

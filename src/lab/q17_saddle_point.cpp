@@ -67,7 +67,7 @@ void run(Context& ctx) {
   const double lr = ctx.parameter("lr", 0.1);
   const double momentum = 0.9, noise = 1e-2;
   const int steps = static_cast<int>(ctx.parameter("steps", 400));
-  NABLA_CHECK(lr > 0 && lr < 1, "lab Q17: lr must be in (0, 1) (x converges for lr < 1), got {}", lr);
+  NABLA_KNOB_CHECK(lr > 0 && lr < 1, "lab Q17: lr must be in (0, 1) (x converges for lr < 1), got {}", lr);
   ctx.note(fmt::format("f(x, y) = x² − y², start (1, {:g}); every method uses learning rate {}; at most {} steps; "
                        "escaped means |y| > {}",
                        y0, lr, steps, kEscape));

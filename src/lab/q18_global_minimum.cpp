@@ -73,7 +73,7 @@ void run(Context& ctx) {
   const int steps = static_cast<int>(ctx.parameter("steps", ctx.quick() ? 800 : 3000));
   const int seeds = static_cast<int>(ctx.parameter("seeds", ctx.quick() ? 3 : 10));
   const int64_t grid_points = ctx.quick() ? 21 : 41;
-  NABLA_CHECK(seeds >= 2, "lab Q18: seeds must be at least 2 (the seeds are compared), got {}", seeds);
+  NABLA_KNOB_CHECK(seeds >= 2, "lab Q18: seeds must be at least 2 (the seeds are compared), got {}", seeds);
   const data::Labeled spirals = data::two_spirals(100, 0.05, ctx.generator());
   ctx.note(fmt::format("two spirals, {} points; MLP 2 → 32 → 32 → 2 (ReLU); {} full-batch Adam steps (lr 1e-2) from {} seeds",
                        spirals.inputs.size(0), steps, seeds));

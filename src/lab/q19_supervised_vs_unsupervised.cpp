@@ -269,7 +269,7 @@ SupervisedResult supervised(Context& ctx, const Tensor& train_scores, const Tens
 
 void run(Context& ctx) {
   const auto count = static_cast<int64_t>(ctx.parameter("images", ctx.quick() ? 1500 : 10000));
-  NABLA_CHECK(count >= kPixels, "lab Q19: images must be at least {} (N ≥ D gives every eigenvalue), got {}", kPixels, count);
+  NABLA_KNOB_CHECK(count >= kPixels, "lab Q19: images must be at least {} (N ≥ D gives every eigenvalue), got {}", kPixels, count);
   const Pixels train = sample(data::Split::train, count, ctx.generator());
   const Pixels test = sample(data::Split::test, 2000, ctx.generator());
   ctx.note(fmt::format("{} Fashion-MNIST training images, averaged to 14×14, as [N, 196] pixel vectors in [0, 1]; 2000 test "

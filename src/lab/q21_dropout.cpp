@@ -40,7 +40,7 @@ void run(Context& ctx) {
   const auto masks = static_cast<int64_t>(ctx.parameter("masks", ctx.quick() ? 4000 : 40000));
   // The negative test's knob: 0 replaces the library's inverted dropout with a plain mask.
   const bool inverted = ctx.parameter("inverted", 1) != 0;
-  NABLA_CHECK(p > 0 && p < 1 && units >= 1 && masks >= 100, "lab Q21: p in (0, 1), units ≥ 1, masks ≥ 100");
+  NABLA_KNOB_CHECK(p > 0 && p < 1 && units >= 1 && masks >= 100, "lab Q21: p in (0, 1), units ≥ 1, masks ≥ 100");
 
   Generator& generator = ctx.generator();
   const TensorOptions f64{.dtype = DType::f64};

@@ -93,7 +93,7 @@ void run(Context& ctx) {
   settings.l2 = ctx.parameter("l2", 2e-2);
   settings.threshold = ctx.parameter("threshold", 1e-3);
   settings.seed = ctx.seed();
-  NABLA_CHECK(settings.train_examples >= 100 && settings.train_examples <= 60000 && settings.epochs >= 1 &&
+  NABLA_KNOB_CHECK(settings.train_examples >= 100 && settings.train_examples <= 60000 && settings.epochs >= 1 &&
                   settings.lr > 0 && settings.l1 >= 0 && settings.l2 >= 0 && settings.threshold > 0,
               "lab Q22: train_examples in [100, 60 000], epochs and lr positive, l1 and l2 ≥ 0, threshold > 0");
 

@@ -76,7 +76,7 @@ void run(Context& ctx) {
   const auto train_examples = static_cast<int64_t>(ctx.parameter("train_examples", ctx.quick() ? 5000 : 60000));
   const auto test_examples = static_cast<int64_t>(ctx.parameter("test_examples", ctx.quick() ? 2000 : 10000));
   const double outlier_factor = ctx.parameter("outlier_factor", 10);
-  NABLA_CHECK(train_examples >= 10 && train_examples <= 60000 && test_examples >= 10 && test_examples <= 10000 &&
+  NABLA_KNOB_CHECK(train_examples >= 10 && train_examples <= 60000 && test_examples >= 10 && test_examples <= 10000 &&
                   outlier_factor > 1,
               "lab Q23: train_examples in [10, 60 000], test_examples in [10, 10 000], outlier_factor > 1");
   auto all_train = data::fashion_mnist(data::Split::train);

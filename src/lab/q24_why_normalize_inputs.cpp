@@ -81,7 +81,7 @@ void run(Context& ctx) {
   settings.target = ctx.parameter("target_loss", 0.7);
   settings.seed = ctx.seed();
   const auto train_examples = static_cast<int64_t>(ctx.parameter("train_examples", ctx.quick() ? 10000 : 60000));
-  NABLA_CHECK(settings.steps >= 1 && settings.window >= 1 && settings.window <= settings.steps && settings.hidden >= 1 &&
+  NABLA_KNOB_CHECK(settings.steps >= 1 && settings.window >= 1 && settings.window <= settings.steps && settings.hidden >= 1 &&
                   settings.lr > 0 && settings.target > 0 && train_examples >= 64 && train_examples <= 60000,
               "lab Q24: steps ≥ window ≥ 1, hidden, lr and target_loss positive, train_examples in [64, 60 000]");
 

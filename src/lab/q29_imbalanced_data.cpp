@@ -30,11 +30,11 @@ std::vector<int64_t> parse_classes(const std::string& text) {
   while (std::getline(stream, item, ',')) {
     char* end = nullptr;
     const long value = std::strtol(item.c_str(), &end, 10);
-    NABLA_CHECK(end != item.c_str() && *end == '\0' && value >= 0 && value < kClasses,
+    NABLA_KNOB_CHECK(end != item.c_str() && *end == '\0' && value >= 0 && value < kClasses,
                 "lab Q29: minority must list classes 0–9 separated by commas, got '{}'", text);
     classes.push_back(value);
   }
-  NABLA_CHECK(!classes.empty() && classes.size() < kClasses, "lab Q29: minority must name 1 to 9 classes, got '{}'", text);
+  NABLA_KNOB_CHECK(!classes.empty() && classes.size() < kClasses, "lab Q29: minority must name 1 to 9 classes, got '{}'", text);
   return classes;
 }
 
@@ -77,7 +77,7 @@ void run(Context& ctx) {
   const auto steps = static_cast<int64_t>(ctx.parameter("steps", ctx.quick() ? 150 : 2000));
   const auto test_examples = static_cast<int64_t>(ctx.parameter("test_examples", ctx.quick() ? 2000 : 10000));
   const auto batch_size = static_cast<int64_t>(ctx.parameter("batch_size", 64));
-  NABLA_CHECK(majority_count >= 10 && majority_count <= 6000 && ratio >= 1 && steps >= 1 && test_examples >= 100 &&
+  NABLA_KNOB_CHECK(majority_count >= 10 && majority_count <= 6000 && ratio >= 1 && steps >= 1 && test_examples >= 100 &&
                   test_examples <= 10000 && batch_size >= 1,
               "lab Q29: majority_examples in [10, 6 000], ratio ≥ 1, steps ≥ 1, test_examples in [100, 10 000], batch_size ≥ 1");
   const auto minority_count = std::max<int64_t>(1, std::llround(static_cast<double>(majority_count) / ratio));

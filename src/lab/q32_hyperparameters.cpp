@@ -68,7 +68,7 @@ void run(Context& ctx) {
   const auto validation_examples = static_cast<int64_t>(ctx.parameter("validation_examples", ctx.quick() ? 500 : 2000));
   const auto test_examples = static_cast<int64_t>(ctx.parameter("test_examples", ctx.quick() ? 1000 : 10000));
   const auto epochs = static_cast<int64_t>(ctx.parameter("epochs", ctx.quick() ? 3 : 5));
-  NABLA_CHECK(train_examples >= 100 && validation_examples >= 100 && train_examples + validation_examples < 60000 &&
+  NABLA_KNOB_CHECK(train_examples >= 100 && validation_examples >= 100 && train_examples + validation_examples < 60000 &&
                   test_examples >= 100 && test_examples <= 10000 && epochs >= 1,
               "lab Q32: train_examples, validation_examples ≥ 100 (together < 60 000), test_examples in [100, 10 000], "
               "epochs ≥ 1");

@@ -112,7 +112,7 @@ void run(Context& ctx) {
   const auto train_examples = static_cast<int64_t>(ctx.parameter("train_examples", ctx.quick() ? 1000 : 10000));
   const auto epochs = static_cast<int64_t>(ctx.parameter("epochs", ctx.quick() ? 5 : 20));
   const double constant = ctx.parameter("constant", 0.01);
-  NABLA_CHECK(depth >= 2 && width >= 2 && batch >= 2 && train_examples >= 100 && train_examples < 60000 && epochs >= 1,
+  NABLA_KNOB_CHECK(depth >= 2 && width >= 2 && batch >= 2 && train_examples >= 100 && train_examples < 60000 && epochs >= 1,
               "lab Q33: depth, width, batch ≥ 2, train_examples in [100, 60 000), epochs ≥ 1");
 
   // ---- 1. the forward signal through the stack

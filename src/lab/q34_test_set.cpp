@@ -39,7 +39,7 @@ void run(Context& ctx) {
   const auto epochs = static_cast<int64_t>(ctx.parameter("epochs", ctx.quick() ? 30 : 60));
   const auto width = static_cast<int64_t>(ctx.parameter("width", 256));
   const double lr = ctx.parameter("lr", 2e-3);
-  NABLA_CHECK(train_examples >= 50 && test_examples >= 50 && train_examples + test_examples < 60000 &&
+  NABLA_KNOB_CHECK(train_examples >= 50 && test_examples >= 50 && train_examples + test_examples < 60000 &&
                   epochs >= 2 && width >= 1,
               "lab Q34: train_examples, test_examples ≥ 50 (together < 60 000), epochs ≥ 2, width ≥ 1");
 

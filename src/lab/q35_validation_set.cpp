@@ -67,7 +67,7 @@ void run(Context& ctx) {
   const auto patience = static_cast<int64_t>(ctx.parameter("patience", 5));
   const auto batch_size = static_cast<int64_t>(ctx.parameter("batch_size", 20));
   const double lr = ctx.parameter("lr", 2e-3);
-  NABLA_CHECK(pool_examples >= 100 && pool_examples < 60000 && test_examples >= 100 && test_examples <= 10000 &&
+  NABLA_KNOB_CHECK(pool_examples >= 100 && pool_examples < 60000 && test_examples >= 100 && test_examples <= 10000 &&
                   label_noise >= 0 && label_noise < 0.9 && epochs >= 2 && width >= 1 && folds >= 2 && fold_epochs >= 1 &&
                   patience >= 1 && batch_size >= 1 && lr > 0,
               "lab Q35: pool_examples in [100, 60 000), test_examples in [100, 10 000], label_noise in [0, 0.9), epochs ≥ 2, "

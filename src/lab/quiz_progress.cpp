@@ -103,6 +103,10 @@ LoadedProgress load_progress(const std::filesystem::path& path, int64_t now) {
   stamp.erase(std::remove_if(stamp.begin(), stamp.end(), [](char c) { return c == ':' || c == '-'; }), stamp.end());
   std::filesystem::path aside = path;
   aside += ".corrupt-" + stamp;
+  for (int copy = 2; std::filesystem::exists(aside); ++copy) {  // two in the same second: keep both
+    aside = path;
+    aside += fmt::format(".corrupt-{}-{}", stamp, copy);
+  }
   std::filesystem::rename(path, aside);
   return {{}, fmt::format("quiz progress {} is corrupt ({}); moved it to {} and starting afresh", path.string(), problem,
                           aside.string())};

@@ -74,7 +74,18 @@ nlohmann::json read_result(const std::filesystem::path& out, const std::string& 
   std::filesystem::path path = out / id / "result.json";
   if (!std::filesystem::exists(path)) return nullptr;
   nlohmann::json result = nlohmann::json::parse(io::read_file(path.string()), nullptr, false);
-  return result.is_object() ? result : nlohmann::json(nullptr);
+  std::string problem = result.is_object() ? "" : "not a JSON object";
+  if (problem.empty()) {
+    // Rendering the report reads every field that list, report and quiz read, with their types: a field of
+    // the wrong type shows here, named with its file, rather than as a bare JSON error later.
+    try {
+      (void)markdown_report(result);
+    } catch (const nlohmann::json::exception& error) {
+      problem = error.what();
+    }
+  }
+  NABLA_CHECK(problem.empty(), "lab: {} is corrupt ({}); run `nabla lab run {}` to replace it", path.string(), problem, id);
+  return result;
 }
 
 }  // namespace nabla::lab

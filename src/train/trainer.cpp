@@ -73,8 +73,12 @@ void Trainer::set_scheduler(std::shared_ptr<optim::Scheduler> scheduler, bool pe
 
 void Trainer::check_finite(double loss) const {
   if (std::isfinite(loss)) return;
-  std::string last = options_.out_dir.empty() ? "no checkpoint (no output directory)"
-                                              : fmt::format("the last good checkpoint is in {}", options_.out_dir);
+  std::string last = "no checkpoint (no output directory)";
+  if (!options_.out_dir.empty()) {
+    last = std::filesystem::exists(std::filesystem::path(options_.out_dir) / "checkpoint.json")
+               ? fmt::format("the last good checkpoint is in {}", options_.out_dir)
+               : fmt::format("no checkpoint was saved in {} before it", options_.out_dir);
+  }
   throw Error(fmt::format("train: the loss became {} at epoch {}, step {}; {}. Try a lower learning rate or "
                           "gradient clipping", loss, epoch_ + 1, step_, last));
 }

@@ -83,6 +83,22 @@ TEST(Idx, CorruptFilesAreNamed) {
   std::filesystem::remove(path);
 }
 
+// A gzip file whose data inflates to the right size but whose checksum fails must not be read as good data.
+TEST(Idx, GzipChecksumErrorsAreCorruption) {
+  std::string path = temp_path("crc.gz");
+  write_bytes(path, idx_bytes({4, 5}), true);
+  std::vector<char> bytes;
+  {
+    std::ifstream in(path, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  ASSERT_GT(bytes.size(), 8u);
+  bytes[bytes.size() - 8] ^= 0x5a;  // the trailer's CRC-32 (then the length, 4 bytes each)
+  std::ofstream(path, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  expect_error([&] { read_idx(path); }, {path, "corrupt"});
+  std::filesystem::remove(path);
+}
+
 TEST(FashionMnist, LoadsTheDebianPackage) {
   std::string directory = fashion_mnist_directory();
   if (!std::filesystem::exists(directory)) GTEST_SKIP() << "dataset-fashion-mnist is not installed";

@@ -28,4 +28,23 @@ done
 if "$nabla" "${common[@]}" --out "$work/straight" > "$work/again.log" 2>&1; then
   echo "FAIL: training into an existing run was not refused"; failures=$((failures + 1))
 fi
-if [ $failures -eq 0 ]; then echo "7 passed, 0 failed"; else echo "$((7 - failures)) passed, $failures failed"; exit 1; fi
+# --resume continues the run as configured: an option that differs from its config.json is refused, by
+# name, and the config is left as it was; options left out come from the saved config, not the defaults.
+cp "$work/resumed/config.json" "$work/config.before"
+if "$nabla" train --out "$work/resumed" --resume --lr 0.5 --no-progress > "$work/differ.log" 2>&1 ||
+   ! grep -q -- "--lr 0.5 (the run's is" "$work/differ.log"; then
+  echo "FAIL: a differing --lr on --resume was not refused by name"; cat "$work/differ.log"; failures=$((failures + 1))
+fi
+if ! cmp -s "$work/config.before" "$work/resumed/config.json"; then
+  echo "FAIL: a refused --resume changed config.json"; failures=$((failures + 1))
+fi
+"$nabla" "${common[@]}" --out "$work/defaults" --crash-after-steps 17 > /dev/null 2>&1
+if ! "$nabla" train --out "$work/defaults" --resume --no-progress > "$work/defaults.log" 2>&1 ||
+   ! grep -q "^mlp on Fashion-MNIST: 600 training" "$work/defaults.log"; then
+  echo "FAIL: --resume with only --out did not continue the saved mlp recipe"; cat "$work/defaults.log"
+  failures=$((failures + 1))
+fi
+if ! cmp -s "$work/straight/model.safetensors" "$work/defaults/model.safetensors"; then
+  echo "FAIL: resuming with the saved recipe did not end with the uninterrupted run's weights"; failures=$((failures + 1))
+fi
+if [ $failures -eq 0 ]; then echo "11 passed, 0 failed"; else echo "$((11 - failures)) passed, $failures failed"; exit 1; fi

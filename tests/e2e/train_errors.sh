@@ -29,9 +29,20 @@ for f in train-images-idx3-ubyte train-labels-idx1-ubyte t10k-images-idx3-ubyte 
 done
 check corrupt_data 1 "not an IDX file" -- train --data "$work/corrupt" --out "$work/b" --no-progress
 # A diverging run stops at the first non-finite loss it reads, names it, and keeps its last good checkpoint.
-check nan_loss 1 "the loss became" -- train --model mlp --optimizer sgd --lr 1e30 --scheduler none --limit-train 400 \
+check nan_loss 1 "the loss became .*no checkpoint was saved" -- train --model mlp --optimizer sgd --lr 1e30 --scheduler none --limit-train 400 \
   --batch-size 50 --epochs 1 --out "$work/nan" --no-progress
 if [ -e "$work/nan/model.safetensors" ]; then echo "FAIL: nan run wrote final weights"; failed=$((failed + 1)); else passed=$((passed + 1)); fi
 check eval_missing 1 "config.json" -- eval --checkpoint "$work/none"
+# A gzip file whose checksum fails is corrupt data, not a short read that happens to end at the right place.
+data=/usr/share/datasets/fashion-mnist
+if [ -e "$data/train-labels-idx1-ubyte.gz" ]; then
+  mkdir -p "$work/crc" && cp "$data"/*-ubyte.gz "$work/crc/"
+  labels="$work/crc/train-labels-idx1-ubyte.gz"
+  # zero the trailer's CRC-32 (the last 8 bytes are the CRC, then the length)
+  printf '\0\0\0\0' | dd of="$labels" bs=1 seek=$(($(stat -c %s "$labels") - 8)) conv=notrunc status=none
+  check gzip_crc 1 "is corrupt" -- train --data "$work/crc" --out "$work/c" --no-progress
+fi
+# Thread counts beyond what OpenMP can allocate are bad arguments, not a crash.
+check too_many_threads 2 "threads from 1 to 1024" -- --threads 100000 summary lenet
 echo "$passed passed, $failed failed"
 [ $failed -eq 0 ]

@@ -32,9 +32,16 @@ check "--set with --all" 2 "--set applies to named experiments" "$nabla" lab run
 check "knobs before the id" 0 "lr_factor = 0.5 \(set\), steps = 100 \(set\)" \
   sh -c "\"\$0\" lab run --set lr_factor=0.5 --set steps=100 Q09 --out \"\$1\" >/dev/null && cat \"\$1/Q09/report.md\"" \
   "$nabla" "$out/knobs"
-check "an experiment that throws: exit 1, one line" 1 "^nabla: error: lab Q09: steps must be more than 60" \
-  "$nabla" lab run Q09 --set steps=10 --out "$out/error"
-check "an experiment that throws: recorded as error" 0 '"status": "error"' cat "$out/error/Q09/result.json"
+check "a knob value the experiment refuses: exit 2" 2 "^nabla: error: steps must be more than 60" \
+  "$nabla" lab run Q09 --set steps=10 --out "$out/refused"
+check "a refused knob value writes nothing" 1 "" test -e "$out/refused/Q09/result.json"
+check "a knob value that is not finite" 2 "--set steps=inf is not a finite number" "$nabla" lab run Q09 --set steps=inf --out "$out/refused"
+check "an experiment that throws: exit 1, one line, named once" 1 "^nabla: error: lab Q28: cross_entropy: label_smoothing must" \
+  "$nabla" lab run Q28 --set label_smoothing=2 --out "$out/error"
+check "an experiment that throws: recorded as error" 0 '"status": "error"' cat "$out/error/Q28/result.json"
+mkdir -p "$out/corrupt/Q09" && printf '{"status": 5}' > "$out/corrupt/Q09/result.json"
+check "a result.json of the wrong shape is named" 1 "corrupt/Q09/result.json is corrupt .*nabla lab run Q09" \
+  "$nabla" lab list --out "$out/corrupt"
 check "two experiments in one run" 0 "^Q15: pass" "$nabla" lab run Q09 Q15 --out "$out/two"
 check "run Q09 prints its claims" 0 "PASS converges to A⁻¹b:" "$nabla" lab run q09 --seed 3 --out "$out"
 check "list shows the last status" 0 "^Q09 +pass +quick " "$nabla" lab list --out "$out"

@@ -68,6 +68,19 @@ TEST_F(QuizProgress, CorruptFileIsSetAsideWithItsContents) {
   EXPECT_NE(loaded.warning.find(aside.string()), std::string::npos) << loaded.warning;
 }
 
+// Two corrupt files set aside in the same second: the second must not replace the first.
+TEST_F(QuizProgress, SecondCorruptFileInTheSameSecondKeepsTheFirst) {
+  const std::filesystem::path path = directory_ / "quiz.json";
+  io::write_file_atomic(path.string(), "first");
+  load_progress(path, kNow);
+  io::write_file_atomic(path.string(), "second");
+  LoadedProgress loaded = load_progress(path, kNow);
+  const std::string stamp = "20270115T080000Z";
+  EXPECT_EQ(io::read_file(path.string() + ".corrupt-" + stamp), "first");
+  EXPECT_EQ(io::read_file(path.string() + ".corrupt-" + stamp + "-2"), "second");
+  EXPECT_NE(loaded.warning.find(stamp + "-2"), std::string::npos) << loaded.warning;
+}
+
 TEST_F(QuizProgress, SavedProgressLoadsBackAndMissingFileIsEmpty) {
   const std::filesystem::path path = directory_ / "data" / "nabla" / "quiz.json";
   EXPECT_TRUE(load_progress(path, kNow).progress.cards.empty());

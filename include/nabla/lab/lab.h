@@ -147,6 +147,12 @@ RunResult run_experiment(const Experiment& experiment, const RunOptions& options
 struct KnobError : Error {
   using Error::Error;
 };
+// Checks the values of an experiment's knobs: a value outside what the experiment can run is a bad
+// argument (exit 2, the cached result kept), not a result.
+#define NABLA_KNOB_CHECK(condition, ...)                                            \
+  do {                                                                              \
+    if (!(condition)) throw ::nabla::lab::KnobError(::fmt::format(__VA_ARGS__));    \
+  } while (0)
 
 // Times as result.json and the quiz's progress write them: "2026-01-31T12:00:00Z" (UTC).
 std::string utc_text(int64_t unix_seconds);
@@ -161,7 +167,8 @@ void write_index(const std::filesystem::path& out, Language language = Language:
 // One line of `nabla lab list`: id, status and budget/date of the last run (`result` is null when it has not
 // run), then the title (in Korean the question); the columns are padded by display width.
 std::string list_line(const Experiment& experiment, const nlohmann::json& result, Language language);
-// The last result of an experiment under `out`, or null when it has not run (or the file is unreadable).
+// The last result of an experiment under `out`, or null when it has not run. A result.json that can't be
+// parsed, or whose fields have the wrong types, is an error naming the file.
 nlohmann::json read_result(const std::filesystem::path& out, const std::string& id);
 
 }  // namespace nabla::lab

@@ -2,6 +2,8 @@
 
 #include <omp.h>
 
+#include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 
 #include "backend/cpu/fast.h"
@@ -10,11 +12,19 @@ namespace nabla::cpu {
 namespace {
 thread_local bool reference_only = false;
 
-// Reads NABLA_NUM_THREADS once, before the first kernel runs.
+// Reads NABLA_NUM_THREADS once, before the first kernel runs. This runs before main, where nothing can
+// report an error: a value that is not a whole number from 1 to max_threads is named on stderr and ignored.
 const bool threads_configured = [] {
-  if (const char* value = std::getenv("NABLA_NUM_THREADS")) {
-    int threads = std::atoi(value);
-    if (threads > 0) omp_set_num_threads(threads);
+  const char* value = std::getenv("NABLA_NUM_THREADS");
+  if (!value || !*value) return true;
+  char* end = nullptr;
+  errno = 0;
+  long threads = std::strtol(value, &end, 10);
+  if (errno == 0 && *end == '\0' && threads >= 1 && threads <= max_threads) {
+    omp_set_num_threads(static_cast<int>(threads));
+  } else {
+    std::fprintf(stderr, "nabla: warning: ignoring NABLA_NUM_THREADS=%s (expected a whole number from 1 to %d)\n",
+                 value, max_threads);
   }
   return true;
 }();
@@ -37,7 +47,8 @@ ReferenceOnlyGuard::ReferenceOnlyGuard() : previous_(reference_only) { reference
 ReferenceOnlyGuard::~ReferenceOnlyGuard() { reference_only = previous_; }
 
 void set_num_threads(int threads) {
-  NABLA_CHECK(threads > 0, "set_num_threads: expected a positive count, got {}", threads);
+  NABLA_CHECK(threads >= 1 && threads <= max_threads, "set_num_threads: expected a count from 1 to {}, got {}",
+              max_threads, threads);
   omp_set_num_threads(threads);
 }
 int num_threads() { return omp_get_max_threads(); }

@@ -17,7 +17,9 @@ class ReferenceOnlyGuard {
   bool previous_;
 };
 
-// Threads: NABLA_NUM_THREADS, else OpenMP's default. One OpenMP pool, shared with oneDNN.
+// Threads: NABLA_NUM_THREADS, else OpenMP's default. One OpenMP pool, shared with oneDNN. At most
+// max_threads: OpenMP allocates per-thread state up front, and a mistyped count would exhaust memory.
+inline constexpr int max_threads = 1024;
 void set_num_threads(int threads);
 int num_threads();
 
