@@ -8,6 +8,7 @@
 #include "cli/commands.h"
 #include "core/profiler.h"
 #include "nabla/nabla.h"
+#include "nabla/train/trainer.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"nabla: a deep-learning framework you can read end to end"};
@@ -41,6 +42,9 @@ int main(int argc, char** argv) {
       int status = command();
       if (status >= 0) return status;
     }
+  } catch (const nabla::train::Interrupted& error) {
+    std::fprintf(stderr, "nabla: %s\n", error.what());
+    return 130;  // as a shell reports a process ended by SIGINT
   } catch (const std::exception& error) {
     std::fprintf(stderr, "nabla: error: %s\n", error.what());
     return 1;

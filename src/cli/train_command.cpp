@@ -2,6 +2,7 @@
 // curves.png and config.json into --out; `--resume` continues an interrupted run exactly.
 #include <algorithm>
 #include <cmath>
+#include <csignal>
 #include <filesystem>
 #include <set>
 #include <vector>
@@ -60,6 +61,7 @@ void adopt_saved_recipe(TrainingConfig& config, const std::set<std::string>& giv
   recipe.out = config.out;
   recipe.checkpoint_every = config.checkpoint_every;
   recipe.crash_after_steps = config.crash_after_steps;
+  recipe.interrupt_after_steps = config.interrupt_after_steps;
   recipe.progress = config.progress;
   config = recipe;
 }
@@ -70,6 +72,13 @@ int run_train(TrainingConfig config, bool resume, const std::set<std::string>& g
                             config.out));
   }
   if (resume) adopt_saved_recipe(config, given);
+  // Ctrl-C (or SIGTERM) asks the trainer to checkpoint at its next step and stop; a second one kills at once.
+  struct sigaction stop {};
+  stop.sa_handler = [](int) { train::request_stop(); };
+  stop.sa_flags = SA_RESETHAND;
+  sigemptyset(&stop.sa_mask);
+  sigaction(SIGINT, &stop, nullptr);
+  sigaction(SIGTERM, &stop, nullptr);
   fs::create_directories(config.out);
   io::write_file_atomic((fs::path(config.out) / "config.json").string(), to_json(config).dump(1));
   TrainingSetup setup = make_setup(config);

@@ -34,6 +34,8 @@ void add_training_options(CLI::App& command, TrainingConfig& config) {
   command.add_option("--clip-grad-norm", config.clip_grad_norm, "Clip the gradient norm to this value")->check(positive());
   command.add_option("--crash-after-steps", config.crash_after_steps, "Testing aid: end abruptly after N steps, as kill -9")
       ->check(positive())->group("");
+  command.add_option("--interrupt-after-steps", config.interrupt_after_steps, "Testing aid: raise SIGINT after N steps, as Ctrl-C")
+      ->check(positive())->group("");
   command.add_flag("!--no-progress", config.progress, "No progress bar");
 }
 
@@ -129,7 +131,8 @@ TrainingSetup make_setup(const TrainingConfig& c) {
   }
   train::TrainerOptions options{.epochs = c.epochs, .out_dir = c.out, .checkpoint_every = c.checkpoint_every,
                                 .clip_grad_norm = c.clip_grad_norm, .patience = c.patience, .progress = c.progress,
-                                .crash_after_steps = c.crash_after_steps};
+                                .crash_after_steps = c.crash_after_steps,
+                                .interrupt_after_steps = c.interrupt_after_steps};
   auto loss = [](const Tensor& output, const Tensor& target) { return cross_entropy(output, target); };
   setup.trainer = std::make_unique<train::Trainer>(setup.model, setup.optimizer, loss, options);
   if (setup.scheduler) setup.trainer->set_scheduler(setup.scheduler, per_batch);

@@ -34,6 +34,7 @@ struct TrainingConfig {
   int64_t patience = 0;
   double clip_grad_norm = 0;
   int64_t crash_after_steps = 0;
+  int64_t interrupt_after_steps = 0;
   bool progress = true;
 };
 

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <set>
@@ -99,6 +100,12 @@ const std::vector<EpochMetrics>& Trainer::fit(const data::DataLoader& train, con
   return history_;
 }
 
+namespace {
+volatile std::sig_atomic_t stop_requested = 0;
+}  // namespace
+
+void request_stop() { stop_requested = 1; }
+
 void Trainer::train_epoch(const data::DataLoader& train) {
   const int64_t batches = train.batches_per_epoch();
   ProgressBar bar(fmt::format("epoch {}/{}", epoch_ + 1, options_.epochs), batches, "batches",
@@ -137,6 +144,16 @@ void Trainer::train_epoch(const data::DataLoader& train) {
       save_checkpoint();
     }
     if (options_.crash_after_steps > 0 && step_ == options_.crash_after_steps) std::_Exit(137);
+    if (options_.interrupt_after_steps > 0 && step_ == options_.interrupt_after_steps) std::raise(SIGINT);
+    if (stop_requested && step_ % options_.accumulate == 0) {
+      bar.finish();
+      save_checkpoint();  // refuses (check_finite) rather than save a diverged state
+      throw Interrupted(options_.out_dir.empty()
+                            ? fmt::format("train: interrupted at epoch {}, step {}", epoch_ + 1, step_)
+                            : fmt::format("train: interrupted at epoch {}, step {}; saved a checkpoint in {}: continue "
+                                          "with --resume",
+                                          epoch_ + 1, step_, options_.out_dir));
+    }
   }
   bar.finish();
 }

@@ -47,4 +47,17 @@ fi
 if ! cmp -s "$work/straight/model.safetensors" "$work/defaults/model.safetensors"; then
   echo "FAIL: resuming with the saved recipe did not end with the uninterrupted run's weights"; failures=$((failures + 1))
 fi
-if [ $failures -eq 0 ]; then echo "11 passed, 0 failed"; else echo "$((11 - failures)) passed, $failures failed"; exit 1; fi
+# Ctrl-C (SIGINT, raised by the process itself at a known step) checkpoints at that step and exits 130;
+# resuming from there ends exactly where the uninterrupted run ends.
+"$nabla" "${common[@]}" --out "$work/interrupted" --interrupt-after-steps 7 > "$work/interrupt.log" 2>&1
+status=$?
+if [ $status -ne 130 ] || ! grep -q "interrupted at epoch 1, step 7; saved a checkpoint in .*--resume" "$work/interrupt.log"; then
+  echo "FAIL: SIGINT: exit $status (expected 130) or no checkpoint message"; cat "$work/interrupt.log"; failures=$((failures + 1))
+fi
+if ! "$nabla" train --out "$work/interrupted" --resume --no-progress > "$work/after-interrupt.log" 2>&1 ||
+   ! grep -q "resuming at step 7" "$work/after-interrupt.log" ||
+   ! cmp -s "$work/straight/model.safetensors" "$work/interrupted/model.safetensors"; then
+  echo "FAIL: resuming after SIGINT did not continue from step 7 to the uninterrupted run's weights"
+  cat "$work/after-interrupt.log"; failures=$((failures + 1))
+fi
+if [ $failures -eq 0 ]; then echo "13 passed, 0 failed"; else echo "$((13 - failures)) passed, $failures failed"; exit 1; fi

@@ -36,12 +36,20 @@ struct TrainerOptions {
   bool restore_best = true;      // with early stopping: end with the best epoch's weights
   bool progress = true;
   int64_t crash_after_steps = 0;  // testing aid: end the process abruptly (as kill -9) after this many steps
+  int64_t interrupt_after_steps = 0;  // testing aid: raise SIGINT (as Ctrl-C) after this many steps
 };
 
 struct Evaluation {
   double loss = 0, accuracy = 0;
   int64_t examples = 0;
   ConfusionMatrix confusion{1};
+};
+
+// Asks a running Trainer to stop: at its next optimizer step it saves a checkpoint (when it has an output
+// directory) and throws Interrupted. Async-signal-safe, for SIGINT/SIGTERM handlers (`nabla train` installs them).
+void request_stop();
+struct Interrupted : Error {
+  using Error::Error;
 };
 
 class Trainer {
