@@ -97,10 +97,10 @@ Runner add_demo_command(CLI::App& app) {
   command->add_option("--steps", options->steps, "Full-batch Adam steps")->capture_default_str()->check(positive());
   command->add_option("--lr", options->learning_rate, "Learning rate")->capture_default_str()->check(positive());
   command->add_option("--noise", options->noise, "Std of the noise added to the points")->capture_default_str()->check(non_negative());
-  command->add_option("--seed", options->seed, "Random seed")->capture_default_str();
+  command->add_option("--seed", options->seed, "Random seed")->capture_default_str()->check(non_negative());
   command->add_option("--expect-accuracy", *minimum_accuracy,
                       "Exit with status 1 if the final accuracy is below this fraction (for scripts)")
-      ->check(CLI::Range(0.0, 1.0));
+      ->check(non_negative() & CLI::Range(0.0, 1.0));
   return [command, options, minimum_accuracy] {
     if (!command->parsed()) return -1;
     double accuracy = run_spirals_demo(*options);

@@ -161,7 +161,7 @@ Runner add_lab_command(CLI::App& app) {
   run->add_flag("--all", options->all, "Run every experiment (with a progress bar) and write the index");
   CLI::Option* full = run->add_flag("--full", options->full, "The full budget: the reported numbers, and time claims");
   run->add_flag("--quick", options->quick, "The quick budget (the default), as ctest runs it")->excludes(full);
-  run->add_option("--seed", options->seed, "Random seed")->capture_default_str();
+  run->add_option("--seed", options->seed, "Random seed")->capture_default_str()->check(non_negative());
   run->add_option("--set", options->settings, "Set an experiment's knob: --set name=value (repeatable)")
       ->allow_extra_args(false);  // one value per --set, so `--set a=1 Q09` keeps Q09 an id
   run->add_option("--out", options->out, out_help);
@@ -186,7 +186,8 @@ Runner add_lab_command(CLI::App& app) {
       ->capture_default_str()
       ->check(positive());
   CLI::Option* quiz_seed = quiz_command->add_option("--seed", options->seed, "Seed of the order of questions that are "
-                                                                             "equally due (default: random)");
+                                                                             "equally due (default: random)")
+                                  ->check(non_negative());
   quiz_command->add_flag("--no-input", options->no_input,
                          "For scripts: show questions, answers and evidence without waiting or grading; progress is "
                          "left unchanged");

@@ -25,7 +25,7 @@ void add_training_options(CLI::App& command, TrainingConfig& config) {
       ->capture_default_str()->check(CLI::IsMember({"none", "step", "cosine", "onecycle"}));
   command.add_option("--weight-decay", config.weight_decay, "Weight decay")->capture_default_str()->check(non_negative());
   command.add_option("--momentum", config.momentum, "Momentum (sgd, rmsprop)")->capture_default_str()->check(non_negative());
-  command.add_option("--seed", config.seed, "Random seed (initialisation, shuffling, dropout)")->capture_default_str();
+  command.add_option("--seed", config.seed, "Random seed (initialisation, shuffling, dropout)")->capture_default_str()->check(non_negative());
   command.add_option("--data", config.data, "Fashion-MNIST directory (default: $NABLA_DATA, else the Debian package's)");
   command.add_option("--out", config.out, "Output directory (default: runs/train/MODEL)");
   command.add_option("--limit-train", config.limit_train, "Train on the first N training images only")->check(positive());
@@ -60,6 +60,7 @@ nlohmann::json to_json(const TrainingConfig& c) {
 }
 
 TrainingConfig config_from_json(const nlohmann::json& j, const std::string& file) {
+  NABLA_CHECK(!j.is_discarded(), "{}: not valid JSON; it should be the config.json that `nabla train` wrote", file);
   try {
     TrainingConfig c;
     c.model = j.at("model");

@@ -67,6 +67,14 @@ void panels_png(const std::string& path, const std::vector<Panel>& panels, int p
     script += panel.log_y ? "set logscale y\n" : "unset logscale y\n";
     // Past a handful of series the legend covers the data in the top corner: put it under the plot.
     script += panel.series.size() > 4 ? "set key below\n" : "set key default\n";
+    // One x value in all (a one-epoch run): gnuplot can't autoscale an empty range and warns; centre it.
+    double low = INFINITY, high = -INFINITY;
+    for (const Series& series : panel.series) {
+      for (double x : series.x) {
+        if (std::isfinite(x)) low = std::min(low, x), high = std::max(high, x);
+      }
+    }
+    script += low == high ? fmt::format("set xrange [{}:{}]\n", low - 1, high + 1) : "set autoscale x\n";
     std::vector<std::string> plots;
     for (const Series& series : panel.series) {
       std::string name = fmt::format("$data{}", block++);

@@ -267,12 +267,16 @@ bool Trainer::resume() {
   if (options_.out_dir.empty()) return false;
   const fs::path directory = options_.out_dir;
   if (!fs::exists(directory / "checkpoint.json")) return false;
-  json state;
   try {
-    state = json::parse(io::read_file((directory / "checkpoint.json").string()));
-  } catch (const json::exception& error) {
+    restore(json::parse(io::read_file((directory / "checkpoint.json").string())));
+  } catch (const json::exception& error) {  // unparseable, or a field missing or of the wrong type
     throw Error(fmt::format("resume: {} is corrupt: {}", (directory / "checkpoint.json").string(), error.what()));
   }
+  return true;
+}
+
+void Trainer::restore(const nlohmann::json& state) {
+  const fs::path directory = options_.out_dir;
   model_->load_state_dict(load_safetensors((directory / state.at("model_file").get<std::string>()).string()));
   optimizer_->load_state_dict(
       {state.at("optimizer"), load_safetensors((directory / state.at("optimizer_file").get<std::string>()).string())});
@@ -288,7 +292,6 @@ bool Trainer::resume() {
   bad_epochs_ = state.at("bad_epochs").get<int64_t>();
   history_.clear();
   for (const json& entry : state.at("history")) history_.push_back(from_json(entry));
-  return true;
 }
 
 void Trainer::write_logs() const {

@@ -20,6 +20,14 @@ expect 2 "hidden" -- demo --hidden abc
 expect 2 "no command" --
 expect 2 "frobnicate" -- frobnicate
 expect 2 "lr" -- demo --lr nan
+expect 2 "seed" -- train --seed -1
+expect 2 "expect-accuracy" -- demo --expect-accuracy nan
+expect 2 "threads from 1 to 1024" -- --threads 0 summary mlp
+expect 2 "count" -- lab quiz --count 0 --no-input
+# A bad NABLA_NUM_THREADS is read before main can report errors: it is named in a warning and ignored.
+if ! NABLA_NUM_THREADS=abc "$nabla" summary mlp 2>&1 >/dev/null | grep -q "ignoring NABLA_NUM_THREADS=abc"; then
+  echo "FAIL: NABLA_NUM_THREADS=abc was not named in a warning"; failures=$((failures + 1))
+fi
 expect 0 "Usage" -- --help
 expect 0 "0.1.0" -- --version
-if [ $failures -eq 0 ]; then echo "8 passed, 0 failed"; else echo "$((8 - failures)) passed, $failures failed"; exit 1; fi
+if [ $failures -eq 0 ]; then echo "13 passed, 0 failed"; else echo "$((13 - failures)) passed, $failures failed"; exit 1; fi

@@ -42,6 +42,12 @@ if [ -e "$data/train-labels-idx1-ubyte.gz" ]; then
   printf '\0\0\0\0' | dd of="$labels" bs=1 seek=$(($(stat -c %s "$labels") - 8)) conv=notrunc status=none
   check gzip_crc 1 "is corrupt" -- train --data "$work/crc" --out "$work/c" --no-progress
 fi
+# A checkpoint.json with a field missing is named, not reported as a bare JSON error.
+"$nabla" train --model mlp --epochs 1 --limit-train 100 --out "$work/broken" --no-progress > /dev/null 2>&1
+echo '{}' > "$work/broken/checkpoint.json"
+check corrupt_checkpoint 1 "broken/checkpoint.json is corrupt" -- train --out "$work/broken" --resume --no-progress
+echo '{' > "$work/broken/config.json"
+check corrupt_config 1 "broken/config.json: not valid JSON" -- eval --checkpoint "$work/broken"
 # Thread counts beyond what OpenMP can allocate are bad arguments, not a crash.
 check too_many_threads 2 "threads from 1 to 1024" -- --threads 100000 summary lenet
 echo "$passed passed, $failed failed"

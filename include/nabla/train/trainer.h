@@ -69,6 +69,7 @@ class Trainer {
   int64_t global_step() const { return step_; }
 
  private:
+  void restore(const nlohmann::json& checkpoint);  // the state resume() read from checkpoint.json
   void train_epoch(const data::DataLoader& train);
   void end_of_step();
   bool end_of_epoch(const data::DataLoader* validation, double seconds, int64_t examples);
