@@ -43,8 +43,9 @@ void draw_curves(const std::vector<train::EpochMetrics>& history, const std::str
 void adopt_saved_recipe(TrainingConfig& config, const std::set<std::string>& given) {
   const fs::path path = fs::path(config.out) / "config.json";
   if (!fs::exists(path)) return;  // resume() then says that there is no checkpoint
-  const nlohmann::json saved =
-      to_json(config_from_json(nlohmann::json::parse(io::read_file(path.string()), nullptr, false), path.string()));
+  TrainingConfig recipe =
+      config_from_json(nlohmann::json::parse(io::read_file(path.string()), nullptr, false), path.string());
+  const nlohmann::json saved = to_json(recipe);
   const nlohmann::json now = to_json(config);
   std::vector<std::string> differing;
   for (const auto& [key, value] : saved.items()) {
@@ -57,7 +58,6 @@ void adopt_saved_recipe(TrainingConfig& config, const std::set<std::string>& giv
               "train: --resume continues the run in {} as its config.json says; {} differ{} from it. Drop {}, or "
               "start a new run with another --out",
               config.out, fmt::join(differing, ", "), differing.size() == 1 ? "s" : "", differing.size() == 1 ? "it" : "them");
-  TrainingConfig recipe = config_from_json(saved, path.string());
   recipe.out = config.out;
   recipe.checkpoint_every = config.checkpoint_every;
   recipe.crash_after_steps = config.crash_after_steps;

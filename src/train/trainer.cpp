@@ -76,7 +76,7 @@ void Trainer::check_finite(double loss) const {
   if (std::isfinite(loss)) return;
   std::string last = "no checkpoint (no output directory)";
   if (!options_.out_dir.empty()) {
-    last = std::filesystem::exists(std::filesystem::path(options_.out_dir) / "checkpoint.json")
+    last = fs::exists(fs::path(options_.out_dir) / "checkpoint.json")
                ? fmt::format("the last good checkpoint is in {}", options_.out_dir)
                : fmt::format("no checkpoint was saved in {} before it", options_.out_dir);
   }
@@ -146,6 +146,7 @@ void Trainer::train_epoch(const data::DataLoader& train) {
     if (options_.crash_after_steps > 0 && step_ == options_.crash_after_steps) std::_Exit(137);
     if (options_.interrupt_after_steps > 0 && step_ == options_.interrupt_after_steps) std::raise(SIGINT);
     if (stop_requested && step_ % options_.accumulate == 0) {
+      stop_requested = 0;  // answered: a later fit() in this process runs normally
       bar.finish();
       save_checkpoint();  // refuses (check_finite) rather than save a diverged state
       throw Interrupted(options_.out_dir.empty()
