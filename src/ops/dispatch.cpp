@@ -6,6 +6,7 @@
 #include "backend/cpu/kernels.h"
 #include "core/profiler.h"
 #include "nabla/autograd.h"
+#include "ops/observer.h"
 #include "ops/op.h"
 
 namespace nabla::ops {
@@ -77,6 +78,8 @@ std::vector<Tensor> call(OpId op, std::vector<Tensor> inputs, Attrs attrs) {
                       autograd::any_requires_grad(inputs);
   std::vector<Tensor> outputs;
   Tensor saved_self;
+  KernelKind kind = KernelKind::none;
+  const int depth = detail::kernel_depth();
   if (schema.alias == Alias::view) {
     outputs.push_back(make_view(inputs[0], specs[0]));
   } else {
@@ -91,14 +94,20 @@ std::vector<Tensor> call(OpId op, std::vector<Tensor> inputs, Attrs attrs) {
       for (const OutputSpec& spec : specs) outputs.push_back(allocate(spec));
     }
     Kernel kernel = cpu::fast_kernel(op, inputs, outputs, attrs);
-    if (!kernel) kernel = reference_kernel(op);
+    kind = KernelKind::fast;
+    if (!kernel) {
+      kernel = reference_kernel(op);
+      kind = KernelKind::reference;
+    }
     {
       profiler::Scope scope(op);
+      detail::KernelDepth nested;
       kernel(KernelCall{inputs, outputs, attrs});
     }
     if (schema.alias == Alias::inplace) inputs[0].storage()->bump_version();
   }
   if (record) autograd::record_op(op, inputs, outputs, attrs, saved_self);
+  if (detail::observing()) detail::notify(Dispatched{op, inputs, outputs, attrs, kind, depth});
   return outputs;
 }
 
