@@ -49,6 +49,7 @@ constexpr std::array<Selector, ops::op_count> selectors = [] {
 
 ReferenceOnlyGuard::ReferenceOnlyGuard() : previous_(reference_only) { reference_only = true; }
 ReferenceOnlyGuard::~ReferenceOnlyGuard() { reference_only = previous_; }
+bool fast_kernels_enabled() { return !reference_only; }
 
 void set_num_threads(int threads) {
   NABLA_CHECK(threads >= 1 && threads <= max_threads, "set_num_threads: expected a count from 1 to {}, got {}",

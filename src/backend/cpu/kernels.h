@@ -19,6 +19,8 @@ class ReferenceOnlyGuard {
  private:
   bool previous_;
 };
+// False inside a ReferenceOnlyGuard on this thread.
+bool fast_kernels_enabled();
 
 // Threads: NABLA_NUM_THREADS, else OpenMP's default. One OpenMP pool, shared with oneDNN. At most
 // max_threads: OpenMP allocates per-thread state up front, and a mistyped count would exhaust memory.
