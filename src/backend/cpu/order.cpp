@@ -78,17 +78,18 @@ void order_lanes(const Tensor& x, int64_t dim_attr, int64_t k, bool descending, 
   auto* index_out = static_cast<int64_t*>(indices.raw_data());
 #pragma omp parallel if (x.numel() >= parallel_threshold && lanes > 1)
   {
-    std::vector<int64_t> order(static_cast<size_t>(size));  // one per thread, reused for its lanes
+    // One buffer per thread, reused for its lanes: (key, position) pairs side by side, which sort faster
+    // than positions compared through the strided input.
+    std::vector<std::pair<T, int64_t>> order(static_cast<size_t>(size));
 #pragma omp for schedule(static)
     for (int64_t lane = 0; lane < lanes; ++lane) {
       const int64_t o = lane / inner_count, k_inner = lane % inner_count;
       const T* keys = from + outer[o] + inner[k_inner];
-      for (int64_t i = 0; i < size; ++i) order[static_cast<size_t>(i)] = i;
-      auto before = [keys, stride, descending](int64_t a, int64_t b) {
-        const T key_a = keys[a * stride], key_b = keys[b * stride];
-        if (precedes(key_a, key_b, descending)) return true;
-        if (precedes(key_b, key_a, descending)) return false;
-        return a < b;
+      for (int64_t i = 0; i < size; ++i) order[static_cast<size_t>(i)] = {keys[i * stride], i};
+      auto before = [descending](const std::pair<T, int64_t>& a, const std::pair<T, int64_t>& b) {
+        if (precedes(a.first, b.first, descending)) return true;
+        if (precedes(b.first, a.first, descending)) return false;
+        return a.second < b.second;
       };
       if (k < size) {
         std::partial_sort(order.begin(), order.begin() + k, order.end(), before);
@@ -97,8 +98,8 @@ void order_lanes(const Tensor& x, int64_t dim_attr, int64_t k, bool descending, 
       }
       const int64_t base = o * k * inner_count + k_inner;
       for (int64_t i = 0; i < k; ++i) {
-        const int64_t position = order[static_cast<size_t>(i)];
-        value_out[base + i * inner_count] = keys[position * stride];
+        const auto& [key, position] = order[static_cast<size_t>(i)];
+        value_out[base + i * inner_count] = key;
         index_out[base + i * inner_count] = position;
       }
     }
