@@ -33,7 +33,7 @@ Shape op_output_shape(const Tensor& a, const Tensor& b) {
 }
 
 bool takes_fast_path(const Tensor& a, const Tensor& b) {
-  return cpu::matmul_fast({a, b}, {empty(op_output_shape(a, b))}) != nullptr;
+  return cpu::matmul_fast(ops::OpId::matmul, {a, b}, {empty(op_output_shape(a, b))}, ops::NoAttrs{}) != nullptr;
 }
 
 // Compares the oneDNN result for f32 operands with the reference kernel, in double, elementwise against the

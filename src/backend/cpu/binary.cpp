@@ -249,7 +249,8 @@ ops::Kernel masked_multiply_fast(const std::vector<Tensor>& inputs, const Tensor
 
 }  // namespace
 
-ops::Kernel binary_fast(ops::OpId op, const std::vector<Tensor>& inputs, const std::vector<Tensor>& outputs) {
+ops::Kernel binary_fast(ops::OpId op, const std::vector<Tensor>& inputs, const std::vector<Tensor>& outputs,
+                        const ops::Attrs&) {
   const Tensor& out = outputs[0];
   if (!out.is_contiguous()) return nullptr;
   if (op == ops::OpId::mul && (inputs[0].dtype() == DType::boolean || inputs[1].dtype() == DType::boolean)) {

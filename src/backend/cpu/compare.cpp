@@ -69,7 +69,8 @@ ops::Kernel select(ops::OpId op) {
 
 }  // namespace
 
-ops::Kernel compare_fast(ops::OpId op, const std::vector<Tensor>& inputs, const std::vector<Tensor>& outputs) {
+ops::Kernel compare_fast(ops::OpId op, const std::vector<Tensor>& inputs, const std::vector<Tensor>& outputs,
+                         const ops::Attrs&) {
   const Tensor& out = outputs[0];
   const Tensor& a = inputs[0];
   const Tensor& b = inputs[1];

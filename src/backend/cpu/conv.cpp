@@ -436,4 +436,28 @@ ops::Kernel conv_fast(ops::OpId op, const std::vector<Tensor>& inputs, const std
   }
 }
 
+namespace {
+
+// Multiply-adds of a conv2d: each output element sums in_channels/groups × kernel taps (weight [out, in/groups, kh, kw]).
+bool small_convolution(const std::vector<Tensor>& inputs, const std::vector<Tensor>& outputs) {
+  const Tensor& weight = inputs[1];
+  if (weight.dim() == 0 || weight.size(0) == 0) return false;
+  return outputs[0].numel() * (weight.numel() / weight.size(0)) <= small_gemm;
+}
+
+// A small conv2d (batch-1 inference) runs on the calling thread: see OneThread.
+void run_small_conv2d(const ops::KernelCall& call) {
+  OneThread serial;
+  conv_fast(ops::OpId::conv2d, call.inputs, call.outputs, call.attrs)(call);
+}
+
+}  // namespace
+
+ops::Kernel conv2d_fast(ops::OpId op, const std::vector<Tensor>& inputs, const std::vector<Tensor>& outputs,
+                        const ops::Attrs& attrs) {
+  if (!small_convolution(inputs, outputs)) return conv_fast(op, inputs, outputs, attrs);
+  OneThread serial;  // oneDNN fixes a primitive's thread count when the plan is made, here
+  return conv_fast(op, inputs, outputs, attrs) ? &run_small_conv2d : nullptr;
+}
+
 }  // namespace nabla::cpu

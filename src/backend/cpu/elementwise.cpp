@@ -580,7 +580,8 @@ ops::Kernel elementwise_fast(ops::OpId op, const std::vector<Tensor>& inputs, co
   }
 }
 
-ops::Kernel copy_fast(const std::vector<Tensor>& inputs, const std::vector<Tensor>& outputs) {
+ops::Kernel copy_fast(ops::OpId, const std::vector<Tensor>& inputs, const std::vector<Tensor>& outputs,
+                      const ops::Attrs&) {
   const Tensor& self = outputs[0];
   const Tensor& source = inputs[1];
   if (!self.is_contiguous()) return nullptr;

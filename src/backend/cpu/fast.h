@@ -32,36 +32,39 @@ class OneThread {
   int previous_;
 };
 
-ops::Kernel binary_fast(ops::OpId op, const std::vector<Tensor>& inputs, const std::vector<Tensor>& outputs);
-// eq/ne/lt/le/gt/ge of f32/f64 tensors with a tensor of their layout or a one-element operand (compare.cpp).
-ops::Kernel compare_fast(ops::OpId op, const std::vector<Tensor>& inputs, const std::vector<Tensor>& outputs);
-// scatter_add along the last dim, contiguous f32/f64 with an int64 index of self's leading dims (scatter.cpp).
-ops::Kernel scatter_add_fast(const std::vector<Tensor>& inputs, const std::vector<Tensor>& outputs,
-                             const ops::Attrs& attrs);
-ops::Kernel matmul_fast(const std::vector<Tensor>& inputs, const std::vector<Tensor>& outputs);
-// f32 unary ops and activations on contiguous tensors; copy_ between same-dtype contiguous tensors (elementwise.cpp).
-ops::Kernel elementwise_fast(ops::OpId op, const std::vector<Tensor>& inputs, const std::vector<Tensor>& outputs,
-                             const ops::Attrs& attrs);
-ops::Kernel copy_fast(const std::vector<Tensor>& inputs, const std::vector<Tensor>& outputs);
+// Every selector has this signature, so that fast_kernels.def can list any of them for any op. It returns
+// the kernel that covers this call (dtype, layout, size), or null for the reference kernel. A selector
+// may ignore the arguments it does not need. Define it in its kernel's file and list it in
+// fast_kernels.def, which declares it here.
+using Selector = ops::Kernel (*)(ops::OpId op, const std::vector<Tensor>& inputs, const std::vector<Tensor>& outputs,
+                                 const ops::Attrs& attrs);
+#define NABLA_DECLARE_SELECTOR(selector)                                                                       \
+  ops::Kernel selector(ops::OpId op, const std::vector<Tensor>& inputs, const std::vector<Tensor>& outputs, \
+                       const ops::Attrs& attrs)
+
+// Every selector that fast_kernels.def lists, declared from that list (so a new one needs no line here).
+#define NABLA_FAST_KERNEL(op, selector) NABLA_DECLARE_SELECTOR(selector);
+#include "backend/cpu/fast_kernels.def"
+#undef NABLA_FAST_KERNEL
+
+// Calls body.template operator()<T>() with the unsigned type of dtype's element size, for kernels that only
+// move elements (copies, indexing, where): they serve every dtype. False when no such type exists.
+template <typename Body>
+bool by_element_size(DType dtype, Body&& body) {
+  switch (dtype_size(dtype)) {
+    case 1: body.template operator()<uint8_t>(); return true;
+    case 2: body.template operator()<uint16_t>(); return true;
+    case 4: body.template operator()<uint32_t>(); return true;
+    case 8: body.template operator()<uint64_t>(); return true;
+    default: return false;
+  }
+}
+
+// Copies source (any strides) into contiguous memory of its dtype, in parallel above a size (copy.cpp).
+void copy_to_contiguous(const Tensor& source, void* destination);
+
 // Runs body over [0, count) in fixed chunks: serially below parallel_threshold, else on OpenMP threads.
 // body must not throw (validate before calling).
 void for_each_chunk(int64_t count, const std::function<void(int64_t begin, int64_t end)>& body);
-// f32 sum/mean over all, the last or the leading dims, and max along the last dim; thread-count independent
-// (reduce.cpp).
-ops::Kernel reduce_fast(ops::OpId op, const std::vector<Tensor>& inputs, const std::vector<Tensor>& outputs,
-                        const ops::Attrs& attrs);
-// f32 softmax/log_softmax along the last dim, cross_entropy forward (fused log-softmax + NLL) (softmax.cpp).
-ops::Kernel softmax_fast(ops::OpId op, const std::vector<Tensor>& inputs, const std::vector<Tensor>& outputs,
-                         const ops::Attrs& attrs);
-ops::Kernel cross_entropy_fast(const std::vector<Tensor>& inputs, const std::vector<Tensor>& outputs,
-                               const ops::Attrs& attrs);
-// f32 layer_norm forward on contiguous x, weight and bias (norm.cpp).
-ops::Kernel layer_norm_fast(const std::vector<Tensor>& inputs, const std::vector<Tensor>& outputs);
-
-// f32 conv2d, conv_transpose2d and conv2d_backward_weight through oneDNN (conv.cpp); max/avg pooling (pool.cpp).
-ops::Kernel conv_fast(ops::OpId op, const std::vector<Tensor>& inputs, const std::vector<Tensor>& outputs,
-                      const ops::Attrs& attrs);
-ops::Kernel pool_fast(ops::OpId op, const std::vector<Tensor>& inputs, const std::vector<Tensor>& outputs,
-                      const ops::Attrs& attrs);
 
 }  // namespace nabla::cpu

@@ -128,7 +128,8 @@ void run_gemm(const ops::KernelCall& call) {
 
 }  // namespace
 
-ops::Kernel matmul_fast(const std::vector<Tensor>& inputs, const std::vector<Tensor>& outputs) {
+ops::Kernel matmul_fast(ops::OpId, const std::vector<Tensor>& inputs, const std::vector<Tensor>& outputs,
+                        const ops::Attrs&) {
   if (!plan_gemm(inputs[0], inputs[1], outputs[0])) return nullptr;
   return &run_gemm;
 }

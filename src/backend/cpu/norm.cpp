@@ -116,7 +116,8 @@ bool contiguous_f32(const Tensor& t) { return t.dtype() == DType::f32 && t.is_co
 
 }  // namespace
 
-ops::Kernel layer_norm_fast(const std::vector<Tensor>& inputs, const std::vector<Tensor>& outputs) {
+ops::Kernel layer_norm_fast(ops::OpId, const std::vector<Tensor>& inputs, const std::vector<Tensor>& outputs,
+                            const ops::Attrs&) {
   for (const Tensor& input : inputs) if (!contiguous_f32(input)) return nullptr;
   for (const Tensor& output : outputs) if (!contiguous_f32(output)) return nullptr;
   if (inputs[0].numel() == 0 || inputs[1].numel() == 0) return nullptr;

@@ -41,7 +41,7 @@ void run_scatter_add(const ops::KernelCall& call) {
 
 }  // namespace
 
-ops::Kernel scatter_add_fast(const std::vector<Tensor>& inputs, const std::vector<Tensor>& outputs,
+ops::Kernel scatter_add_fast(ops::OpId, const std::vector<Tensor>& inputs, const std::vector<Tensor>& outputs,
                              const ops::Attrs& attrs) {
   const Tensor& self = inputs[0];
   const Tensor& index = inputs[1];

@@ -296,7 +296,7 @@ ops::Kernel softmax_fast(ops::OpId op, const std::vector<Tensor>& inputs, const 
   return op == ops::OpId::log_softmax ? &softmax_rows<true> : &softmax_rows<false>;
 }
 
-ops::Kernel cross_entropy_fast(const std::vector<Tensor>& inputs, const std::vector<Tensor>& outputs,
+ops::Kernel cross_entropy_fast(ops::OpId, const std::vector<Tensor>& inputs, const std::vector<Tensor>& outputs,
                                const ops::Attrs& attrs) {
   const Tensor& logits = inputs[0];
   const Tensor& target = inputs[1];
