@@ -75,7 +75,7 @@ void panels_png(const std::string& path, const std::vector<Panel>& panels, int p
     script += panel.log_y ? "set logscale y\n" : "unset logscale y\n";
     // A legend inside the axes covers data: several series are named below the plot, one series needs no key
     // (the title and the axis label name it).
-    script += panel.series.size() > 1 ? "set key below\n" : "unset key\n";
+    script += panel.series.size() > 1 ? "set key below height 1.5\n" : "unset key\n";
     // One x value in all (a one-epoch run): gnuplot can't autoscale an empty range and warns; centre it.
     double low = INFINITY, high = -INFINITY;
     for (const Series& series : panel.series) {
@@ -183,7 +183,7 @@ void histogram_png(const std::string& path, const std::string& title, const std:
   if (high == low) high = low + 1;  // one distinct value: one bin of width 1/bins around it
   const double width = (high - low) / bins;
   std::string script = labels(title, x_label, "count (samples per bin)") +
-                       (samples.size() > 1 ? "set key below\n" : "unset key\n") +
+                       (samples.size() > 1 ? "set key below height 1.5\n" : "unset key\n") +
                        "set grid\nset style fill transparent solid 0.45 noborder\n" +
                        fmt::format("set boxwidth {} absolute\n", width);
   std::vector<std::string> plots;

@@ -93,6 +93,8 @@ void run(Context& ctx) {
   data::DatasetPtr pool = fashion_sample(data::Split::train, pool_size, ctx.seed());
   auto [train_set, validation_set] =
       data::stratified_split(pool, static_cast<double>(train_examples) / static_cast<double>(pool_size), ctx.seed() + 1);
+  NABLA_KNOB_CHECK(!validation_from_training || validation_examples <= train_examples,
+                   "lab Q32: validation_from_training needs validation_examples ≤ train_examples");
   if (validation_from_training) {
     std::vector<int64_t> first(static_cast<size_t>(validation_set->size()));
     for (size_t i = 0; i < first.size(); ++i) first[i] = static_cast<int64_t>(i);
