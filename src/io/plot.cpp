@@ -51,6 +51,12 @@ std::string xy_block(const std::string& name, const Series& series) {
   return block + "EOD\n";
 }
 
+// An axis without a name makes a figure that only the code explains: refused, naming the plot and the axis.
+void check_label(const std::string& label, const std::string& axis, const std::string& what) {
+  NABLA_CHECK(label.find_first_not_of(" \t") != std::string::npos,
+              "plot: the {} axis of {} has no label; name the quantity and its unit", axis, what);
+}
+
 std::string labels(const std::string& title, const std::string& x_label, const std::string& y_label) {
   return fmt::format("set title {}\nset xlabel {}\nset ylabel {}\n", gnuplot_string(title), gnuplot_string(x_label),
                      gnuplot_string(y_label));
@@ -63,10 +69,13 @@ void panels_png(const std::string& path, const std::vector<Panel>& panels, int p
   if (panels.size() > 1) script += fmt::format("set multiplot layout 1,{}\n", panels.size());
   int block = 0;
   for (const Panel& panel : panels) {
+    check_label(panel.x_label, "x", fmt::format("'{}' in {}", panel.title, path));
+    check_label(panel.y_label, "y", fmt::format("'{}' in {}", panel.title, path));
     script += labels(panel.title, panel.x_label, panel.y_label) + "set grid\n";
     script += panel.log_y ? "set logscale y\n" : "unset logscale y\n";
-    // Past a handful of series the legend covers the data in the top corner: put it under the plot.
-    script += panel.series.size() > 4 ? "set key below\n" : "set key default\n";
+    // A legend inside the axes covers data: several series are named below the plot, one series needs no key
+    // (the title and the axis label name it).
+    script += panel.series.size() > 1 ? "set key below height 1.5\n" : "unset key\n";
     // One x value in all (a one-epoch run): gnuplot can't autoscale an empty range and warns; centre it.
     double low = INFINITY, high = -INFINITY;
     for (const Series& series : panel.series) {
@@ -97,6 +106,9 @@ void check_grid(const Grid& grid, const std::string& path) {
     NABLA_CHECK(row.size() == grid.x.size(), "plot: the grid of {} has {} x values but a row of {} values", path,
                 grid.x.size(), row.size());
   }
+  check_label(grid.x_label, "x", path);
+  check_label(grid.y_label, "y", path);
+  check_label(grid.value_label, "colour (value)", path);
 }
 
 // Rows of "x y value", one blank line between rows of the grid: gnuplot's grid data.
@@ -159,6 +171,7 @@ void scatter_png(const std::string& path, const std::vector<Panel>& panels, int 
 
 void histogram_png(const std::string& path, const std::string& title, const std::string& x_label,
                    const std::vector<Series>& samples, int bins) {
+  check_label(x_label, "x", path);
   NABLA_CHECK(bins > 0, "plot: the histogram {} needs a positive number of bins, got {}", path, bins);
   double low = INFINITY, high = -INFINITY;
   for (const Series& series : samples) {
@@ -169,7 +182,9 @@ void histogram_png(const std::string& path, const std::string& title, const std:
   NABLA_CHECK(low <= high, "plot: the histogram {} has no finite samples", path);
   if (high == low) high = low + 1;  // one distinct value: one bin of width 1/bins around it
   const double width = (high - low) / bins;
-  std::string script = labels(title, x_label, "count") + "set grid\nset style fill transparent solid 0.45 noborder\n" +
+  std::string script = labels(title, x_label, "count (samples per bin)") +
+                       (samples.size() > 1 ? "set key below height 1.5\n" : "unset key\n") +
+                       "set grid\nset style fill transparent solid 0.45 noborder\n" +
                        fmt::format("set boxwidth {} absolute\n", width);
   std::vector<std::string> plots;
   for (size_t index = 0; index < samples.size(); ++index) {
@@ -189,34 +204,51 @@ void histogram_png(const std::string& path, const std::string& title, const std:
   render(path, 640, 480, script + "plot " + fmt::format("{}", fmt::join(plots, ", ")) + "\n");
 }
 
+// A perceptually ordered palette (dark blue → green → yellow → dark red), shared by the colour maps.
+constexpr const char* kPalette =
+    "set palette defined (0 '#30123b', 0.25 '#4686fb', 0.5 '#1ae4b6', 0.75 '#faba39', 1 '#7a0403')\n";
+
 void contour_png(const std::string& path, const std::string& title, const Grid& surface,
                  const std::vector<Series>& trajectories) {
   check_grid(surface, path);
-  std::vector<double> levels = contour_levels(surface, 12);
+  std::vector<double> levels = contour_levels(surface, 10);
   NABLA_CHECK(!levels.empty(), "plot: the surface of {} has no finite values", path);
-  // gnuplot computes the contour lines into a table; they are then drawn in 2-D under the trajectories.
+  // gnuplot computes the contour lines into a table; the surface is then drawn as a colour map, the lines
+  // over it in white with their level written on them, and the trajectories on top.
   std::string script = grid_block("$surface", surface) +
                        fmt::format("set contour base\nunset surface\nset cntrparam levels discrete {}\n",
                                    fmt::join(levels, ",")) +
                        "set table $contours\nsplot $surface using 1:2:3 with lines notitle\nunset table\nunset contour\n" +
-                       labels(title, "x", "y") +
-                       fmt::format("set xrange [{}:{}]\nset yrange [{}:{}]\nset size ratio -1\n", surface.x.front(),
-                                   surface.x.back(), surface.y.front(), surface.y.back());
-  std::vector<std::string> plots = {"$contours using 1:2 with lines linecolor rgb '#a0a0a0' title 'contour lines'"};
+                       labels(title, surface.x_label, surface.y_label) +
+                       fmt::format("set cblabel {}\n", gnuplot_string(surface.value_label)) + kPalette +
+                       fmt::format("set xrange [{}:{}]\nset yrange [{}:{}]\nset size ratio -1\n",
+                                   surface.x.front(), surface.x.back(), surface.y.front(), surface.y.back()) +
+                       // The key in a reserved bottom margin: "below" collides with the x label when the
+                       // axes keep their aspect ratio.
+                       "set bmargin 8\nset key at screen 0.5, screen 0.01 center bottom horizontal\n"
+                       "set style textbox opaque noborder\n";
+  std::vector<std::string> plots = {
+      "$surface using 1:2:3 with image notitle",
+      "$contours using 1:2 with lines linecolor rgb '#ffffff' linewidth 0.8 title 'contours (value on each)'",
+      // One label per contour piece, at its 15th point: the level, from the table's third column.
+      "$contours using 1:2:(sprintf('%.3g', $3)) every 1000::15 with labels boxed font ',7' notitle"};
   for (size_t t = 0; t < trajectories.size(); ++t) {
     std::string name = fmt::format("$trajectory{}", t);
     script += xy_block(name, trajectories[t]);
-    plots.push_back(fmt::format("{} using 1:2 with linespoints pointtype 7 pointsize 0.5 linewidth 1.5 title {}", name,
-                                gnuplot_string(trajectories[t].title)));
+    // Colours that stand out on every part of the palette.
+    static const std::vector<std::string> colours = {"#000000", "#ff00ff", "#ffffff", "#ff4000", "#00ffff"};
+    plots.push_back(fmt::format("{} using 1:2 with linespoints pointtype 7 pointsize 0.5 linewidth 1.5 linecolor rgb '{}' "
+                                "title {}",
+                                name, colours[t % colours.size()], gnuplot_string(trajectories[t].title)));
   }
-  render(path, 640, 560, script + "plot " + fmt::format("{}", fmt::join(plots, ", ")) + "\n");
+  render(path, 720, 680, script + "plot " + fmt::format("{}", fmt::join(plots, ", ")) + "\n");
 }
 
 void heatmap_png(const std::string& path, const std::string& title, const Grid& values) {
   check_grid(values, path);
-  std::string script = grid_block("$values", values) + labels(title, "x", "y") + "set autoscale fix\n" +
-                       "set palette defined (0 '#30123b', 0.25 '#4686fb', 0.5 '#1ae4b6', 0.75 '#faba39', 1 '#7a0403')\n"
-                       "plot $values using 1:2:3 with image notitle\n";
+  std::string script = grid_block("$values", values) + labels(title, values.x_label, values.y_label) +
+                       fmt::format("set cblabel {}\n", gnuplot_string(values.value_label)) + "set autoscale fix\n" +
+                       kPalette + "plot $values using 1:2:3 with image notitle\n";
   render(path, 640, 560, script);
 }
 

@@ -12,7 +12,7 @@ namespace nabla::lab {
 
 Context::Context(const Experiment& experiment, const RunOptions& options)
     : budget_(options.budget), seed_(options.seed), generator_(options.seed), settings_(options.settings),
-      directory_(options.out / experiment.id), verbose_(options.verbose) {
+      directory_(options.out / experiment.id), verbose_(options.verbose), language_(options.language) {
   std::filesystem::create_directories(directory_);
   record_ = {{"id", experiment.id},
              {"title", experiment.title},
@@ -97,14 +97,24 @@ void Context::table(const std::string& title, std::vector<std::string> header, s
   record_["evidence"].push_back({{"kind", "table"}, {"title", title}, {"header", header}, {"rows", rows}});
 }
 
-bool Context::claim(const std::string& name, bool condition, const std::string& evidence) {
-  record_["claims"].push_back({{"name", name}, {"pass", condition}, {"evidence", evidence}});
+bool Context::claim(const Text& name, bool condition, const Text& evidence) {
+  // result.json keeps the English texts under "name" and "evidence" (what negative tests and older readers
+  // use) and the Korean ones beside them.
+  nlohmann::json entry = {{"name", name.en}, {"pass", condition}, {"evidence", evidence.en}};
+  if (!name.ko.empty()) entry["name_ko"] = name.ko;
+  if (!evidence.ko.empty()) entry["evidence_ko"] = evidence.ko;
+  if (name.ko.empty() || evidence.ko.empty()) ++untranslated_claims_;
+  record_["claims"].push_back(entry);
   if (!condition) ++failed_claims_;
   if (verbose_ || !condition) {
     fmt::print("  {} {}{}: {}\n", condition ? "PASS" : "FAIL", verbose_ ? "" : record_["id"].get<std::string>() + " ",
-               name, evidence);
+               name.in(language_), evidence.in(language_));
   }
   return condition;
+}
+
+bool Context::claim(const std::string& name, bool condition, const std::string& evidence) {
+  return claim(Text{name, ""}, condition, Text{evidence, ""});
 }
 
 void Context::draw(const std::string& file, const std::string& title,

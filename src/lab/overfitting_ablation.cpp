@@ -173,7 +173,7 @@ void report_ablation(Context& ctx, const AblationSettings& settings, const std::
     if (row.remedy == Remedy::none) baseline = &row;
   }
   std::vector<std::vector<std::string>> table;
-  plot::Panel curves{"Validation accuracy per epoch", "epoch", "validation accuracy", {}};
+  plot::Panel curves{"Validation accuracy per epoch", "epoch", "validation accuracy (fraction correct)", {}};
   for (const AblationRow& row : rows) {
     table.push_back({remedy_name(row.remedy), std::to_string(row.history.size()), std::to_string(row.best_epoch()),
                      fmt::format("{:.1f} %", 100 * row.train_accuracy), fmt::format("{:.1f} %", 100 * row.test_accuracy),

@@ -60,7 +60,7 @@ void run(Context& ctx) {
   const train::Evaluation after = trainer.evaluate(test_loader);
 
   std::vector<std::vector<std::string>> rows;
-  plot::Panel curves{"Accuracy per epoch", "epoch", "accuracy", {{"train", {0}, {NAN}}, {"test", {0}, {before}}}};
+  plot::Panel curves{"Accuracy per epoch", "epoch", "accuracy (fraction correct)", {{"train", {0}, {NAN}}, {"test", {0}, {before}}}};
   for (const train::EpochMetrics& epoch : history) {
     rows.push_back({std::to_string(epoch.epoch), fmt::format("{:.4f}", epoch.train_loss),
                     fmt::format("{:.2f} %", 100 * epoch.train_accuracy),

@@ -88,8 +88,8 @@ void run(Context& ctx) {
   ctx.table("After training", {"model", "parameters", "parameters per image", "train accuracy", "validation accuracy",
                                "gap (points)", "train loss", "validation loss"},
             rows);
-  plot::Panel accuracy{"Accuracy per epoch", "epoch", "accuracy", {}};
-  plot::Panel loss{"Cross-entropy per epoch", "epoch", "loss", {}, true};
+  plot::Panel accuracy{"Accuracy per epoch", "epoch", "accuracy (fraction correct)", {}};
+  plot::Panel loss{"Cross-entropy per epoch", "epoch", "loss (cross-entropy, nats; log scale)", {}, true};
   for (const Curves* curves : {&tiny, &huge}) {
     add_curves(accuracy, *curves, &train::EpochMetrics::train_accuracy, &train::EpochMetrics::validation_accuracy);
     add_curves(loss, *curves, &train::EpochMetrics::train_loss, &train::EpochMetrics::validation_loss);

@@ -80,7 +80,7 @@ Tensor grid_points(const std::vector<double>& axis) {
 Grid decision_surface(nn::Module& model, const std::vector<double>& axis) {
   autograd::NoGradGuard no_grad;
   std::vector<double> probability = softmax(model(grid_points(axis)), 1).select(1, 1).to_vector();
-  Grid grid{axis, axis, {}};
+  Grid grid{axis, axis, {}, "x₁ (first input feature)", "x₂ (second input feature)", "P(class 1), the network's probability"};
   for (size_t row = 0; row < axis.size(); ++row) {
     grid.values.emplace_back(probability.begin() + static_cast<long>(row * axis.size()),
                              probability.begin() + static_cast<long>((row + 1) * axis.size()));
@@ -134,7 +134,7 @@ void run(Context& ctx) {
                        entries[2], entries[3], bias.to_vector()[0], bias.to_vector()[1]));
   ctx.heatmap("regions_linear.png", "P(class 1), 4 Linear layers without activation", decision_surface(*linear.model, axis));
   ctx.heatmap("regions_relu.png", "P(class 1), 4 Linear layers with ReLU", decision_surface(*with_relu.model, axis));
-  plot::Panel points{"The two spirals", "x₁", "x₂", {{"class 0", {}, {}}, {"class 1", {}, {}}}};
+  plot::Panel points{"The two spirals", "x₁ (first input feature)", "x₂ (second input feature)", {{"class 0", {}, {}}, {"class 1", {}, {}}}};
   std::vector<double> xy = spirals.inputs.to_vector(), labels = spirals.targets.to_vector();
   for (size_t i = 0; i < labels.size(); ++i) {
     auto& series = points.series[labels[i] == 0 ? 0 : 1];

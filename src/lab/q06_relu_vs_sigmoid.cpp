@@ -69,7 +69,7 @@ void run(Context& ctx) {
 
   std::vector<std::vector<std::string>> rows;
   plot::Panel panel{"Gradient norm of each layer's weights at initialisation", "layer (1 = next to the input)",
-                    "‖dL/dW‖", {{"sigmoid + Xavier", {}, {}}, {relu_label, {}, {}}}, true};
+                    "gradient norm ‖dL/dW‖ (log scale)", {{"sigmoid + Xavier", {}, {}}, {relu_label, {}, {}}}, true};
   for (size_t layer = 0; layer < sigmoid_norms.size(); ++layer) {
     rows.push_back({std::to_string(layer + 1), fmt::format("{:.3e}", sigmoid_norms[layer]),
                     fmt::format("{:.3e}", relu_norms[layer]), fmt::format("{:.3g}", relu_norms[layer] / sigmoid_norms[layer])});

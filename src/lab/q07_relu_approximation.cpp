@@ -119,8 +119,8 @@ void run(Context& ctx) {
   }
   ctx.table("Every fit", {"width", "seed", "MSE vs sin", "kinks from weights", "kinks on the grid", "bent grid points"}, rows);
 
-  plot::Panel fits{"One hidden ReLU layer fitting sin(x) (best of the seeds)", "x", "y", {}};
-  plot::Panel errors{"Error against width (best of the seeds)", "width", "MSE", {{"MSE", {}, {}}}, true};
+  plot::Panel fits{"One hidden ReLU layer fitting sin(x) (best of the seeds)", "input x (radians)", "output: sin(x) and the network's fit", {}};
+  plot::Panel errors{"Error against width (best of the seeds)", "hidden width (ReLU units)", "mean squared error (log scale)", {{"MSE", {}, {}}}, true};
   const std::vector<double> grid_x = fine.to_vector();
   const size_t stride = static_cast<size_t>(std::max<int64_t>(1, fine_points / 400));  // enough points to draw
   plot::Series truth{"sin(x)", {}, {}};

@@ -76,7 +76,7 @@ void run(Context& ctx) {
   std::vector<Measured> results;
   std::vector<std::vector<std::string>> rows;
   plot::Panel panel{"Gradient reaching each layer's input at initialisation", "layer (1 = next to the input)",
-                    "‖dL/dh_{l−1}‖", {}, true};
+                    "gradient norm ‖dL/dh_{l−1}‖ (log scale)", {}, true};
   for (const Configuration& configuration : configurations) {
     Measured result = measure(configuration, ctx.generator());
     const GradientFlow& flow = result.flow;

@@ -123,6 +123,9 @@ void run(Context& ctx) {
 
   // Pictures: the iterates over the contour lines of f, and the loss gap per step (log scale).
   Grid surface;
+  surface.x_label = "w₁ (first weight)";
+  surface.y_label = "w₂ (second weight)";
+  surface.value_label = "loss f(w) = ½ wᵀAw − bᵀw";
   for (int i = 0; i <= 60; ++i) surface.x.push_back(minimum[0] - 4 + 8.0 * i / 60);
   for (int i = 0; i <= 60; ++i) surface.y.push_back(minimum[1] - 4 + 8.0 * i / 60);
   for (double y : surface.y) {
@@ -131,7 +134,7 @@ void run(Context& ctx) {
     surface.values.push_back(row);
   }
   std::vector<plot::Series> trajectories;
-  plot::Panel gaps{"Loss gap f(w) − f* per step", "step", "f(w) − f*", {}, true};
+  plot::Panel gaps{"Loss gap f(w) − f* per step", "gradient step", "excess loss f(w) − f* (log scale)", {}, true};
   for (const Descent& run : runs) {
     std::string name = fmt::format("η = {:.3f}", run.lr);
     const size_t shown = std::min<size_t>(run.x.size(), 40);  // the early steps are the visible part

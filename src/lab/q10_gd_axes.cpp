@@ -116,7 +116,7 @@ void run(Context& ctx) {
                         small_crossings, small_lr));
 
   // The picture: the curve L(w) with the iterates on it; and, for contrast, the loss against the step number.
-  plot::Panel curve{"Loss against the weight: the GD picture", "weight w", "loss L(w)", {}};
+  plot::Panel curve{"Loss against the weight: the GD picture", "weight w (the one parameter)", "loss L(w) (mean squared error)", {}};
   plot::Series drawn{"L(w)", {}, {}};
   for (size_t g = 0; g < scan.size(); g += scan.size() / 200) {
     drawn.x.push_back(low + spacing * static_cast<double>(g));
@@ -125,7 +125,7 @@ void run(Context& ctx) {
   curve.series = {drawn, {fmt::format("GD, η = {:.2f}", small_lr), small.weights, small.losses},
                   {fmt::format("GD, η = {:.2f}", large_lr), large.weights, large.losses}};
   ctx.line_plot("loss_vs_weight.png", curve);
-  plot::Panel training{"The other picture: loss against the step", "step", "L(w) − L(w*)", {}, true};
+  plot::Panel training{"The other picture: loss against the step", "gradient step", "excess loss L(w) − L(w*) (log scale)", {}, true};
   for (const auto& [lr, descent] : {std::pair{small_lr, &small}, std::pair{large_lr, &large}}) {
     plot::Series series{fmt::format("η = {:.2f}", lr), {}, {}};
     for (size_t k = 0; k < descent->losses.size(); ++k) {

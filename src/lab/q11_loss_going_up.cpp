@@ -92,7 +92,7 @@ void learning_rate_sweep(Context& ctx) {
 
   const std::vector<double> below = {0.5, 0.9, 0.99}, past = {lr_factor, 1.1};
   std::vector<std::vector<std::string>> rows;
-  plot::Panel curves{"Loss per GD step, η = c · 2/L (c = 1.1 is in the table: it leaves the scale)", "step", "f(w) − f*", {}, true};
+  plot::Panel curves{"Loss per GD step, η = c · 2/L (c = 1.1 is in the table: it leaves the scale)", "gradient step", "excess loss f(w) − f* (log scale)", {}, true};
   bool all_converge = true, all_diverge = true, rates_match = true;
   std::string converge_evidence, diverge_evidence, rate_evidence;
   size_t edge_lowest_step = 0;  // at c = lr_factor: the step with the lowest loss
@@ -183,7 +183,7 @@ void minibatch_noise(Context& ctx) {
   ctx.figure("minibatch loss variance, B = 1", variances.front());
   ctx.figure("minibatch loss variance, B = 256", variances[4]);
 
-  plot::Panel panel{"Minibatch loss per step", "step", "loss on the batch", {}, true};
+  plot::Panel panel{"Minibatch loss per step", "optimizer step", "loss on the batch (cross-entropy, nats; log scale)", {}, true};
   for (size_t i : {size_t{0}, size_t{2}, size_t{4}, runs.size() - 1}) {
     std::vector<double> step_numbers;
     for (size_t k = 0; k < runs[i].batch_losses.size(); ++k) step_numbers.push_back(static_cast<double>(k));

@@ -165,7 +165,7 @@ void compare_costs(Context& ctx, const Problem& problem) {
                         long_budget, gd_long.excess.back(), cheapest->batch_size, sgd_floor));
   // The plot has no log x axis, so x is log₁₀(1 + evaluations): SGD's whole run fits in GD's first step.
   plot::Panel curves{"Excess loss against gradient evaluations (best η each)", "log₁₀(1 + per-example gradient evaluations)",
-                     "L(w) − L*", {}, true};
+                     "excess loss L(w) − L* (log scale)", {}, true};
   std::vector<Run> drawn = {gd_long, sgd_long};
   for (const Run& run : best) {
     if (run.batch_size != N && run.batch_size != cheapest->batch_size) drawn.push_back(run);

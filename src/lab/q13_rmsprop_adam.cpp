@@ -209,7 +209,7 @@ void fashion_mnist(Context& ctx) {
 
   std::vector<std::vector<std::string>> rows;
   std::vector<int> steps_to_target;
-  plot::Panel curves{fmt::format("Fashion-MNIST training loss (mean of the last {} batches)", window), "step", "loss", {}};
+  plot::Panel curves{fmt::format("Fashion-MNIST training loss (mean of the last {} batches)", window), "optimizer step", "training loss (cross-entropy, nats)", {}};
   for (const Setting& setting : settings) {
     Classifier model = make_classifier(init_seed);
     std::unique_ptr<optim::Optimizer> optimizer = setting.make(model.parameters(), setting.lr);

@@ -147,7 +147,7 @@ void compare_speed(Context& ctx) {
   const int max_steps = static_cast<int>(20 * kappa * std::log(1 / tolerance));
   std::vector<Trajectory> runs;
   std::vector<std::vector<std::string>> rows;
-  plot::Panel distances{"Distance to the minimum per iteration", "iteration", "‖w − w*‖ / ‖w₀ − w*‖", {}, true};
+  plot::Panel distances{"Distance to the minimum per iteration", "iteration", "relative distance ‖w − w*‖ / ‖w₀ − w*‖ (log scale)", {}, true};
   for (const Method& method : methods) {
     runs.push_back(follow(problem, start, [&](std::vector<Tensor> params) {
       return std::make_unique<optim::SGD>(std::move(params), method.options);

@@ -91,14 +91,14 @@ void one_dimension(Context& ctx) {
                         "f = {:.4f}",
                         global_runs, starts, global_x, global_loss, worst));
 
-  plot::Panel curve{"f(x) = sin(3x) + 0.1x² + 0.2x and its minima", "x", "f(x)", {{"f", {}, {}}}};
+  plot::Panel curve{"f(x) = sin(3x) + 0.1x² + 0.2x and its minima", "x (the one parameter)", "loss f(x)", {{"f", {}, {}}}};
   for (int i = 0; i <= 400; ++i) {
     const double at = -5 + 10.0 * i / 400;
     curve.series[0].x.push_back(at);
     curve.series[0].y.push_back(bumpy(tensor({at}, {.dtype = DType::f64})).item());
   }
   ctx.line_plot("function.png", curve);
-  ctx.histogram("final_losses_1d.png", "1-D: loss at the start and at the end of each run", "f(x)",
+  ctx.histogram("final_losses_1d.png", "1-D: loss at the start and at the end of each run", "loss f(x)",
                 {{"start", start_losses, {}}, {"end", final_losses, {}}}, 40);
 }
 
@@ -181,7 +181,7 @@ void small_network(Context& ctx) {
                         *std::max_element(big.final.begin(), big.final.end()), spread(big), initial));
   ctx.claim("the narrow net's final losses spread more than the wide net's", spread(small) > spread(big),
             fmt::format("spread: width {} {:.4f}, width {} {:.4f}", narrow, spread(small), wide, spread(big)));
-  ctx.histogram("final_losses_network.png", "Final training loss over seeds", "cross-entropy",
+  ctx.histogram("final_losses_network.png", "Final training loss over seeds", "final training loss (cross-entropy, nats)",
                 {{fmt::format("width {}", wide), big.final, {}}, {fmt::format("width {}", narrow), small.final, {}}}, 20);
 }
 

@@ -126,7 +126,7 @@ void run(Context& ctx) {
             fmt::format("{} noisy runs escape in {:g} … {:g} steps (median {:g}); GD without noise {}", noisy_runs,
                         noisy_steps.front(), noisy_slowest, noisy_median, steps_text(runs[0].escape_step)));
   ctx.histogram("noisy_escape.png", fmt::format("Noisy GD (σ = {:g}): steps to escape over {} runs", noise, noisy_runs),
-                "steps to escape", {{"noisy GD", noisy_steps, {}}}, 20);
+                "steps to escape (|y| ≥ 1)", {{"noisy GD", noisy_steps, {}}}, 20);
 
   // Escape time grows with ln(1/y0): each factor 100 closer to the ridge costs the same number of steps.
   std::vector<std::vector<std::string>> sweep_rows;
@@ -179,6 +179,9 @@ void run(Context& ctx) {
 
   // Pictures: the paths over the contour lines, and |y| per step on a log axis (a straight line is ×(1 + 2η)).
   Grid surface;
+  surface.x_label = "x (the curving-up direction)";
+  surface.y_label = "y (the curving-down direction)";
+  surface.value_label = "f(x, y) = x² − y²";
   for (int i = 0; i <= 60; ++i) surface.x.push_back(-1.25 + 2.5 * i / 60);
   for (int i = 0; i <= 60; ++i) surface.y.push_back(-0.75 + 2.75 * i / 60);
   for (double y : surface.y) {
@@ -187,7 +190,7 @@ void run(Context& ctx) {
     surface.values.push_back(row);
   }
   std::vector<plot::Series> paths;
-  plot::Panel growth{"Distance from the ridge per step", "step", "|y|", {}, true};
+  plot::Panel growth{"Distance from the ridge per step", "gradient step", "distance from the ridge |y| (log scale)", {}, true};
   for (const Descent& run : runs) {
     paths.push_back({run.method, run.x, run.y});
     std::vector<double> step_numbers, distances;

@@ -153,11 +153,11 @@ void run(Context& ctx) {
             fmt::format("initial → trained rises {:.4f} above its start; seed 0 → seed 1 rises {:.4f} above its ends", bump, barrier));
 
   // Pictures.
-  plot::Panel lines{"Loss along straight lines in weight space", "α", "training loss", {}};
+  plot::Panel lines{"Loss along straight lines in weight space", "α (0 and 1: the line's end points)", "training loss (cross-entropy, nats)", {}};
   lines.series.push_back({"initial (α = 0) → trained (α = 1)", alphas, path.losses});
   lines.series.push_back({"seed 0's solution (α = 0) → seed 1's (α = 1)", alphas, between.losses});
   ctx.line_plot("interpolation.png", lines);
-  Grid plane{offsets, offsets, {}};
+  Grid plane{offsets, offsets, {}, "a (step along direction 1)", "b (step along direction 2)", "training loss (cross-entropy, nats)"};
   for (int64_t j = 0; j < grid_points; ++j) {  // values[i][j] is at (x[j], y[i]): rows follow b (d2), columns a (d1)
     std::vector<double> row;
     for (int64_t i = 0; i < grid_points; ++i) row.push_back(values[static_cast<size_t>(i * grid_points + j)]);
@@ -165,7 +165,7 @@ void run(Context& ctx) {
   }
   ctx.contour_plot("landscape_2d.png", "Training loss on a plane through the solution (filter-normalised directions)", plane,
                    {{"trained weights", {0}, {0}}});
-  plot::Panel curves{"Training loss per step, every seed", "step", "cross-entropy", {}, true};
+  plot::Panel curves{"Training loss per step, every seed", "optimizer step", "training loss (cross-entropy, nats; log scale)", {}, true};
   for (size_t seed = 0; seed < solutions.size(); ++seed) {
     curves.series.push_back({fmt::format("seed {}", seed), steps_of(solutions[seed].losses.size()), solutions[seed].losses});
   }

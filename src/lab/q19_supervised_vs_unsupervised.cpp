@@ -56,7 +56,7 @@ PcaResult principal_components(Context& ctx, const Tensor& images, analysis::PCA
   // eigenvalues PCA(k) drops; the (N − 1)/N turns the unbiased variances into the mean over samples.
   std::vector<std::vector<std::string>> rows;
   double largest_mismatch = 0;
-  plot::Panel curve{"PCA: mean reconstruction error against components kept", "components k", "mean |x − x̂|²", {}, true};
+  plot::Panel curve{"PCA: mean reconstruction error against components kept", "principal components kept k", "reconstruction error, mean |x − x̂|² (pixel², log scale)", {}, true};
   plot::Series dropped_series{"(N − 1)/N · Σ dropped eigenvalues", {}, {}}, measured_series{"measured with PCA(k)", {}, {}};
   double dropped = result.total_variance;
   for (size_t k = 0; k < result.eigenvalues.size(); ++k) {
@@ -130,7 +130,7 @@ KMeansResult cluster(Context& ctx, const Pixels& train) {
   KMeansResult result;
   std::vector<std::vector<std::string>> rows;
   std::vector<double> by_clusters;
-  plot::Panel curve{"k-means inertia per Lloyd iteration", "iteration (0 = after k-means++ seeding)", "inertia", {}};
+  plot::Panel curve{"k-means inertia per Lloyd iteration", "Lloyd iteration (0 = after k-means++ seeding)", "inertia: Σ squared distance to the centre (pixel²)", {}};
   int rises = 0;
   for (int64_t clusters : {5, 10, 20}) {
     analysis::KMeans kmeans({.clusters = clusters, .max_iterations = 100});
@@ -255,7 +255,7 @@ SupervisedResult supervised(Context& ctx, const Tensor& train_scores, const Tens
                         result.cross_entropy_start, steps, result.cross_entropy_end, true_drop,
                         result.shuffled_cross_entropy_end, shuffled_drop));
 
-  plot::Panel curves{"Supervised objectives per step (linear model on 50 PCA scores)", "step", "loss", {}, true};
+  plot::Panel curves{"Supervised objectives per step (linear model on 50 PCA scores)", "gradient step", "training loss (log scale)", {}, true};
   for (const auto& [name, fit] : std::vector<std::pair<std::string, const Fit*>>{
            {"MSE (GD)", &mse_fit}, {"cross-entropy (Adam)", &true_fit}, {"cross-entropy, shuffled labels", &shuffled_fit}}) {
     plot::Series series{name, {}, fit->losses};

@@ -67,8 +67,8 @@ void run(Context& ctx) {
                 {{"inverted dropout", measured.ratios, {}}, {"plain mask", unscaled.ratios, {}}}, 40);
 
   // The running mean of one unit's output settles on x as masks accumulate (the noise falls like 1/√masks).
-  plot::Panel convergence{"Running mean over masks, relative to x (all units)", "log10(masks)",
-                          "max |mean/x − 1| over units", {{"inverted dropout", {}, {}}}, true};
+  plot::Panel convergence{"Running mean over masks, relative to x (all units)", "masks averaged (log₁₀)",
+                          "max over units of |mean / x − 1| (log scale)", {{"inverted dropout", {}, {}}}, true};
   Tensor running = cumsum(dropped, 0) / arange(1, masks + 1, 1, f64).unsqueeze(1);
   for (int64_t count = 10; count <= masks; count = count * 3 / 2) {
     convergence.series[0].x.push_back(std::log10(static_cast<double>(count)));
@@ -107,27 +107,48 @@ void run(Context& ctx) {
   ctx.figure("test accuracy with dropout − without", with_dropout.test_accuracy - baseline.test_accuracy);
 
   const double mask_standard_error = std::sqrt(p * (1 - p) / static_cast<double>(masks * units));
-  ctx.claim("a fraction p of the units is zeroed (within 5 standard errors)",
+  ctx.claim({"a fraction p of the units is zeroed (within 5 standard errors)",
+             "유닛 중 비율 p가 0이 된다 (표준오차 5배 이내)"},
             std::abs(dropped_fraction - p) <= 5 * mask_standard_error,
-            fmt::format("{:.4f} zeroed, p = {:g}, standard error {:.4f}", dropped_fraction, p, mask_standard_error));
-  ctx.claim("kept units are scaled by exactly 1/(1 − p)", kept_error <= 1e-12 * max(abs(batch)).item(),
-            fmt::format("max |y·(1 − p) − x| over kept units = {:g}", kept_error));
-  ctx.claim("the expected activation is the input: every unit's mean over masks is within 5 standard errors of x",
+            format_text({"{:.4f} zeroed, p = {:g}, standard error {:.4f}", "0이 된 비율 {:.4f}, p = {:g}, 표준오차 {:.4f}"}, dropped_fraction, p, mask_standard_error));
+  ctx.claim({"kept units are scaled by exactly 1/(1 − p)", "남은 유닛은 정확히 1/(1 − p)배가 된다"},
+            kept_error <= 1e-12 * max(abs(batch)).item(),
+            format_text({"max |y·(1 − p) − x| over kept units = {:g}", "남은 유닛에서 |y·(1 − p) − x|의 최댓값 = {:g}"},
+                        kept_error));
+  ctx.claim({"the expected activation is the input: every unit's mean over masks is within 5 standard errors of x",
+             "활성화의 기댓값은 입력과 같다: 모든 유닛의 마스크 평균이 x에서 표준오차 5배 이내다"},
             measured.worst_standard_errors <= 5,
-            fmt::format("worst unit {:.2f} standard errors away; Σ mean / Σ x = {:.4f}", measured.worst_standard_errors,
+            format_text({"worst unit {:.2f} standard errors away; Σ mean / Σ x = {:.4f}",
+                         "가장 먼 유닛이 표준오차의 {:.2f}배 떨어짐; Σ 평균 / Σ x = {:.4f}"}, measured.worst_standard_errors,
                         measured.mean_ratio));
-  ctx.claim("without the 1/(1 − p) scale the expected activation falls to (1 − p)·x",
+  ctx.claim({"without the 1/(1 − p) scale the expected activation falls to (1 − p)·x",
+             "1/(1 − p) 배율이 없으면 활성화의 기댓값이 (1 − p)·x로 줄어든다"},
             unscaled.worst_standard_errors <= 5 && std::abs(unscaled.mean_ratio - (1 - p)) < std::abs(unscaled.mean_ratio - 1),
-            fmt::format("plain mask: Σ mean / Σ x = {:.4f} (1 − p = {:g}), worst unit {:.2f} standard errors from (1 − p)·x",
+            format_text({"plain mask: Σ mean / Σ x = {:.4f} (1 − p = {:g}), worst unit {:.2f} standard errors from (1 − p)·x",
+                         "단순 마스크: Σ 평균 / Σ x = {:.4f} (1 − p = {:g}), 가장 먼 유닛이 (1 − p)·x에서 표준오차의 {:.2f}배"},
                         unscaled.mean_ratio, 1 - p, unscaled.worst_standard_errors));
-  ctx.claim("eval mode is the identity", eval_difference == 0, fmt::format("max |y − x| = {:g}", eval_difference));
-  ctx.claim("train mode is not: outputs differ from the input and between calls", train_changed > 0 && masks_differ > 0,
-            fmt::format("{:.1f} % differ from x, {:.1f} % between two calls", 100 * train_changed, 100 * masks_differ));
-  ctx.claim("the gradient is the same mask and scale as the forward pass", gradient_error <= 1e-12 * max(abs(x)).item(),
-            fmt::format("max |∂Σy/∂x · x − y| = {:g}", gradient_error));
-  ctx.claim(fmt::format("on {} training images dropout narrows the train − test gap", settings.train_examples),
+  ctx.claim({"eval mode is the identity", "평가 모드는 항등 함수다"}, eval_difference == 0,
+            format_text({"max |y − x| = {:g}", "|y − x|의 최댓값 = {:g}"}, eval_difference));
+  // Two calls in train mode differ exactly where one mask drops the unit and the other keeps it: if the masks are
+  // independent draws, that share is 2p(1 − p), a prediction the measured share must meet within its noise.
+  const double predicted_differ = 2 * p * (1 - p);
+  const double differ_standard_error =
+      std::sqrt(predicted_differ * (1 - predicted_differ) / static_cast<double>(masks * units));
+  ctx.claim({"train mode draws a fresh mask each call: the share of outputs differing between two calls is 2p(1 − p)",
+             "학습 모드는 호출마다 새 마스크를 뽑는다: 두 번 호출한 출력이 다른 비율은 2p(1 − p)다"},
+            std::abs(masks_differ - predicted_differ) <= 5 * differ_standard_error,
+            format_text({"{:.4f} differ between two calls, 2p(1 − p) = {:.4f}, standard error {:.4f}; {:.1f} % differ from x",
+                         "두 호출 사이에 다른 비율 {:.4f}, 2p(1 − p) = {:.4f}, 표준오차 {:.4f}; x와 다른 출력 {:.1f} %"},
+                        masks_differ, predicted_differ, differ_standard_error, 100 * train_changed));
+  ctx.claim({"the gradient is the same mask and scale as the forward pass", "기울기에는 순전파와 같은 마스크와 배율이 걸린다"},
+            gradient_error <= 1e-12 * max(abs(x)).item(),
+            format_text({"max |∂Σy/∂x · x − y| = {:g}", "|∂Σy/∂x · x − y|의 최댓값 = {:g}"}, gradient_error));
+  ctx.claim(format_text({"on {} training images dropout narrows the train − test gap",
+                         "학습 이미지 {}장에서 드롭아웃은 학습과 테스트 정확도의 차이를 줄인다"},
+                        settings.train_examples),
             with_dropout.gap() < baseline.gap(),
-            fmt::format("gap {:.1f} points with dropout vs {:.1f} without; test accuracy {:.1f} % vs {:.1f} %",
+            format_text({"gap {:.1f} points with dropout vs {:.1f} without; test accuracy {:.1f} % vs {:.1f} %",
+                         "차이: 드롭아웃 있음 {:.1f} %p, 없음 {:.1f} %p; 테스트 정확도 {:.1f} % 대 {:.1f} %"},
                         100 * with_dropout.gap(), 100 * baseline.gap(), 100 * with_dropout.test_accuracy,
                         100 * baseline.test_accuracy));
 }

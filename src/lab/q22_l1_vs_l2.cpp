@@ -121,7 +121,7 @@ void run(Context& ctx) {
   }
   ctx.table("Weights after training (W only, 7 840 values)",
             {"penalty", "exactly 0", fmt::format("|w| < {:g}", settings.threshold), "‖W‖₁", "‖W‖₂", "test accuracy"}, rows);
-  ctx.histogram("weights.png", "Weight values", "weight", histograms, 60);
+  ctx.histogram("weights.png", "Weight values", "weight value (first layer)", histograms, 60);
   // Each class's 784 weights as a 28×28 picture, 0 as mid-grey: top row L2, bottom row L1 (proximal).
   const Fitted& l2 = fits[1];
   const Fitted& l1_gradient = fits[2];

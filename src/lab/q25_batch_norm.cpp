@@ -159,7 +159,7 @@ void learning_rates(Context& ctx) {
             plain_largest > 0 && std::log10(normalised_largest / plain_largest) >= 1 - 1e-9,
             fmt::format("{:g} with BatchNorm vs {:g} plain", normalised_largest, plain_largest));
 
-  plot::Panel panel{fmt::format("Training loss at learning rate {:g}", rates[shown]), "step", "cross-entropy", {}, true};
+  plot::Panel panel{fmt::format("Training loss at learning rate {:g}", rates[shown]), "optimizer step", "training loss (cross-entropy, nats; log scale)", {}, true};
   for (auto [name, run] : {std::pair{"plain", &plain_runs[shown]}, std::pair{"with BatchNorm", &normalised_runs[shown]}}) {
     plot::Series series{name, {}, {}};
     for (size_t step = 0; step < run->losses.size(); ++step) {

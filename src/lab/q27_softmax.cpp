@@ -79,7 +79,7 @@ void run(Context& ctx) {
   // that T = 1 is not already nearly one-hot).
   const std::vector<double> shown = {0.25, 0.5, 1, 2, 10};
   const Tensor first_row = logits.slice(0, 0, 1) / 3.0;
-  plot::Panel panel{"softmax(z / T) of one row of logits z ~ N(0, 1)", "class", "probability", {}, false};
+  plot::Panel panel{"softmax(z / T) of one row of logits z ~ N(0, 1)", "class index", "probability", {}, false};
   std::vector<double> class_index;
   for (int64_t c = 0; c < classes; ++c) class_index.push_back(static_cast<double>(c));
   for (double temperature : shown)
@@ -87,7 +87,7 @@ void run(Context& ctx) {
   ctx.line_plot("temperatures.png", panel);
   std::vector<double> log_temperatures;
   for (double temperature : temperatures) log_temperatures.push_back(std::log10(temperature));
-  plot::Panel entropy_panel{"Mean entropy of softmax(z / T)", "log₁₀ T", "entropy (nats)",
+  plot::Panel entropy_panel{"Mean entropy of softmax(z / T)", "temperature T (log₁₀)", "entropy (nats)",
                             {{"entropy", log_temperatures, entropies},
                              {"ln C (uniform)", {log_temperatures.front(), log_temperatures.back()},
                               {uniform_entropy, uniform_entropy}}},

@@ -166,7 +166,7 @@ void run(Context& ctx) {
   ctx.note("accuracy at the training mix = Σ recall_c × (share of class c in training): what a test set as skewed as "
            "the training set would report");
 
-  plot::Panel panel{"Recall per class (balanced test set)", "class", "recall", {}};
+  plot::Panel panel{"Recall per class (balanced test set)", "class index", "recall (fraction of the class found)", {}};
   for (const Outcome& outcome : outcomes) {
     plot::Series series{outcome.name, {}, {}};
     for (int64_t c = 0; c < kClasses; ++c) series.x.push_back(static_cast<double>(c)), series.y.push_back(outcome.recall[static_cast<size_t>(c)]);

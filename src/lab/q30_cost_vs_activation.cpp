@@ -95,8 +95,8 @@ void draw_activations(Context& ctx) {
       {"tanh", [](const Tensor& x) { return tanh(x); }},
       {"sigmoid", [](const Tensor& x) { return sigmoid(x); }},
   };
-  plot::Panel values{"Activation functions", "x", "f(x)", {}, false};
-  plot::Panel slopes{"Their derivatives, by autograd", "x", "f'(x)", {}, false};
+  plot::Panel values{"Activation functions", "pre-activation z", "activation f(z)", {}, false};
+  plot::Panel slopes{"Their derivatives, by autograd", "pre-activation z", "derivative f'(z)", {}, false};
   for (const auto& [name, function] : functions) {
     Tensor x = linspace(-4, 4, 81, {.dtype = DType::f64}).requires_grad_();
     const Tensor y = function(x);
@@ -120,7 +120,11 @@ std::vector<double> gradient_through_sigmoid(const Tensor& z, bool cross_entropy
 }
 
 void pairing(Context& ctx) {
-  const Tensor z = linspace(-10, 4, 57, {.dtype = DType::f64});
+  // The premise: a confident mistake, a logit far on the wrong side. The negative test moves it close to 0,
+  // where σ' is not small and squared error's gradient no longer stalls.
+  const double mistake = ctx.parameter("mistake_logit", -10);
+  NABLA_KNOB_CHECK(mistake < 4, "lab Q30: mistake_logit must be below 4, the grid's other end");
+  const Tensor z = linspace(mistake, 4, 57, {.dtype = DType::f64});
   const std::vector<double> with_cross_entropy = gradient_through_sigmoid(z, true);
   const std::vector<double> with_squared_error = gradient_through_sigmoid(z, false);
   const std::vector<double> grid = z.to_vector(), sigma = sigmoid(z).to_vector();
@@ -135,15 +139,15 @@ void pairing(Context& ctx) {
                                        {{"cross-entropy", grid, cross_entropy_size},
                                         {"squared error", grid, squared_error_size}},
                                        true});
-  // z = −10 is the first grid point: a confidently wrong prediction.
+  // The first grid point is the confidently wrong prediction.
   const double ratio = cross_entropy_size.front() / squared_error_size.front();
-  ctx.figure("confidently wrong (z = −10): cross-entropy ÷ squared-error gradient", ratio, "×");
+  ctx.figure(fmt::format("confidently wrong (z = {:g}): cross-entropy ÷ squared-error gradient", mistake), ratio, "×");
   ctx.claim("after a sigmoid, cross-entropy's gradient is σ(z) − y", formula_error < 1e-12,
-            fmt::format("largest |dL/dz − (σ(z) − 1)| over {} logits in [−10, 4]: {:.3g}", grid.size(), formula_error));
+            fmt::format("largest |dL/dz − (σ(z) − 1)| over {} logits in [{:g}, 4]: {:.3g}", grid.size(), mistake, formula_error));
   ctx.claim("squared error after a sigmoid stalls on confident mistakes", ratio > 1000,
-            fmt::format("at z = −10 with target 1: |dL/dz| = {:.4g} with cross-entropy vs {:.4g} with squared error "
+            fmt::format("at z = {:g} with target 1: |dL/dz| = {:.4g} with cross-entropy vs {:.4g} with squared error "
                         "(σ' = {:.3g} multiplies the latter)",
-                        cross_entropy_size.front(), squared_error_size.front(), sigma.front() * (1 - sigma.front())));
+                        mistake, cross_entropy_size.front(), squared_error_size.front(), sigma.front() * (1 - sigma.front())));
 }
 
 void run(Context& ctx) {

@@ -142,7 +142,7 @@ void run(Context& ctx) {
     const std::string activation = relu_activation ? "ReLU" : "tanh";
     plot::Panel panel{fmt::format("{}: std of each layer's output at initialisation (zeros: 0, not drawable on log axes)",
                                   activation),
-                      "layer", "std(h_l)", {}, true};
+                      "layer l", "std of the layer's output h_l (log scale)", {}, true};
     for (Scheme scheme : kStackSchemes) {
       if (scheme == Scheme::zeros) continue;
       plot::Series series{scheme_name(scheme), {}, {}};
@@ -163,28 +163,50 @@ void run(Context& ctx) {
   ctx.figure(fmt::format("tanh + Xavier: std at layer {}", depth), last(Scheme::xavier, false));
   ctx.figure(fmt::format("tanh + uniform ±0.1: std at layer {}", depth), last(Scheme::uniform, false));
 
-  double zero_largest = 0;
-  for (bool relu_activation : {false, true}) {
-    for (double value : stds[{Scheme::zeros, relu_activation}]) zero_largest = std::max(zero_largest, value);
+  // Each ReLU layer multiplies the variance by width·Var(W)/2 (half of a symmetric pre-activation survives), so
+  // the std gains sqrt(width·Var(W)/2) a layer: predicted from the initialiser's variance alone, and compared
+  // with the geometric mean of the measured layer-to-layer ratios (layers 2…depth, whose inputs are ReLU outputs).
+  const double fan = static_cast<double>(width);
+  const std::vector<std::pair<Scheme, double>> variances = {{Scheme::uniform, 0.01 / 3}, {Scheme::xavier, 1 / fan},
+                                                            {Scheme::he, 2 / fan}};
+  double worst_gain_error = 0;
+  std::vector<std::string> gain_texts;
+  for (auto [scheme, variance] : variances) {
+    const std::vector<double>& values = stds[{scheme, true}];
+    const double measured = std::pow(values.back() / values.front(), 1.0 / static_cast<double>(depth - 1));
+    const double predicted = std::sqrt(fan * variance / 2);
+    worst_gain_error = std::max(worst_gain_error, std::abs(measured / predicted - 1));
+    gain_texts.push_back(fmt::format("{} {:.4f} (predicted {:.4f})", scheme_name(scheme), measured, predicted));
   }
-  ctx.claim("all-zero weights give every layer's output a standard deviation of exactly 0", zero_largest == 0,
-            fmt::format("largest std over the {} layers, tanh and ReLU: {:g}", depth, zero_largest));
+  ctx.claim({"with ReLU each layer multiplies the std by √(fan_in·Var(W)/2), within 5 %",
+             "ReLU에서는 층마다 표준편차가 √(fan_in·Var(W)/2)배가 된다 (오차 5 % 이내)"},
+            worst_gain_error < 0.05,
+            format_text({"geometric-mean gain per layer: {}", "층당 배율의 기하평균: {}"}, fmt::format("{}", fmt::join(gain_texts, ", "))));
   const double he_ratio = last(Scheme::he, true) / first(Scheme::he, true);
-  ctx.claim(fmt::format("ReLU + He keeps the signal: std at layer {} within 10× of layer 1", depth),
+  ctx.claim(format_text({"ReLU + He keeps the signal: std at layer {} within 10× of layer 1",
+                         "ReLU + He는 신호를 유지한다: {}층의 표준편차가 1층의 10배 범위 안에 있다"},
+                        depth),
             he_ratio > 0.1 && he_ratio < 10,
-            fmt::format("{:.3g} at layer {} vs {:.3g} at layer 1 (ratio {:.3g})", last(Scheme::he, true), depth,
+            format_text({"{:.3g} at layer {} vs {:.3g} at layer 1 (ratio {:.3g})", "{:.3g} ({}층), 1층 {:.3g} (비율 {:.3g})"}, last(Scheme::he, true), depth,
                         first(Scheme::he, true), he_ratio));
-  ctx.claim(fmt::format("ReLU + Xavier loses the signal: its std at layer {} is < 10⁻³ × He's", depth),
+  ctx.claim(format_text({"ReLU + Xavier loses the signal: its std at layer {} is < 10⁻³ × He's",
+                         "ReLU + Xavier는 신호를 잃는다: {}층의 표준편차가 He의 10⁻³배보다 작다"},
+                        depth),
             last(Scheme::xavier, true) < 1e-3 * last(Scheme::he, true),
-            fmt::format("{:.3g} vs {:.3g}: Xavier's variance 1/fan_in is halved by every ReLU",
+            format_text({"{:.3g} vs {:.3g}: Xavier's variance 1/fan_in is halved by every ReLU",
+                         "{:.3g} 대 {:.3g}: Xavier의 분산 1/fan_in이 ReLU를 지날 때마다 절반이 된다"},
                         last(Scheme::xavier, true), last(Scheme::he, true)));
-  ctx.claim(fmt::format("uniform ±0.1 vanishes with ReLU: std at layer {} < 10⁻³ × layer 1", depth),
+  ctx.claim(format_text({"uniform ±0.1 vanishes with ReLU: std at layer {} < 10⁻³ × layer 1",
+                         "ReLU에서 uniform ±0.1은 신호가 사라진다: {}층의 표준편차가 1층의 10⁻³배보다 작다"},
+                        depth),
             last(Scheme::uniform, true) < 1e-3 * first(Scheme::uniform, true),
-            fmt::format("{:.3g} at layer {} vs {:.3g} at layer 1", last(Scheme::uniform, true), depth,
+            format_text({"{:.3g} at layer {} vs {:.3g} at layer 1", "{:.3g} ({}층), 1층 {:.3g}"}, last(Scheme::uniform, true), depth,
                         first(Scheme::uniform, true)));
-  ctx.claim(fmt::format("with tanh, Xavier keeps ≥ 3× the std of uniform ±0.1 at layer {}", depth),
+  ctx.claim(format_text({"with tanh, Xavier keeps ≥ 3× the std of uniform ±0.1 at layer {}",
+                         "tanh에서 Xavier는 {}층에서 uniform ±0.1보다 표준편차를 3배 이상 유지한다"},
+                        depth),
             last(Scheme::xavier, false) >= 3 * last(Scheme::uniform, false),
-            fmt::format("{:.3g} (Xavier) vs {:.3g} (uniform ±0.1)", last(Scheme::xavier, false),
+            format_text({"{:.3g} (Xavier) vs {:.3g} (uniform ±0.1)", "{:.3g} (Xavier) 대 {:.3g} (uniform ±0.1)"}, last(Scheme::xavier, false),
                         last(Scheme::uniform, false)));
 
   // ---- 2. symmetry
@@ -212,18 +234,23 @@ void run(Context& ctx) {
   const Symmetry &zero = runs[0], &same = runs[1], &random = runs[2];
   ctx.figure("zero init: hidden-unit spread after training", std::max(zero.spread[0], zero.spread[1]));
   ctx.figure("He init: hidden-unit spread after training", std::min(random.spread[0], random.spread[1]));
-  ctx.claim("zero init: after training, every hidden layer's weights are still exactly 0 (the gradient never reaches them)",
+  ctx.claim({"zero init: after training, every hidden layer's weights are still exactly 0 (the gradient never reaches them)",
+             "0 초기화: 학습 후에도 모든 은닉층 가중치가 정확히 0이다 (기울기가 전혀 닿지 않는다)"},
             zero.largest_weight[0] == 0 && zero.largest_weight[1] == 0,
-            fmt::format("max |W₁| = {:g}, max |W₂| = {:g} after {} steps", zero.largest_weight[0], zero.largest_weight[1],
+            format_text({"max |W₁| = {:g}, max |W₂| = {:g} after {} steps", "{2}스텝 후 max |W₁| = {0:g}, max |W₂| = {1:g}"}, zero.largest_weight[0], zero.largest_weight[1],
                         epochs * loader.batches_per_epoch()));
   const double same_spread = std::max(same.spread[0], same.spread[1]);
   const double random_spread = std::min(random.spread[0], random.spread[1]);
-  ctx.claim("constant init: the hidden units learn but stay identical (spread < 10⁻⁶ × He's)",
+  ctx.claim({"constant init: the hidden units learn but stay identical (spread < 10⁻⁶ × He's)",
+             "상수 초기화: 은닉 유닛은 학습되지만 서로 똑같이 남는다 (차이가 He의 10⁻⁶배 미만)"},
             same.largest_weight[0] != constant && same_spread < 1e-6 * random_spread,
-            fmt::format("spread {:.3g} (layer 1 max |W| moved from {:g} to {:.4g}) vs He {:.3g}", same_spread, constant,
+            format_text({"spread {:.3g} (layer 1 max |W| moved from {:g} to {:.4g}) vs He {:.3g}",
+                         "차이 {:.3g} (1층 max |W|가 {:g}에서 {:.4g}로 움직임), He는 {:.3g}"}, same_spread, constant,
                         same.largest_weight[0], random_spread));
-  ctx.claim("the symmetric nets train worse than He's", std::max(zero.train_accuracy, same.train_accuracy) < random.train_accuracy,
-            fmt::format("train accuracy: zeros {:.1f} %, constant {:.1f} %, He {:.1f} %", 100 * zero.train_accuracy,
+  ctx.claim({"the symmetric nets train worse than He's", "대칭인 네트워크는 He 초기화보다 학습이 덜 된다"},
+            std::max(zero.train_accuracy, same.train_accuracy) < random.train_accuracy,
+            format_text({"train accuracy: zeros {:.1f} %, constant {:.1f} %, He {:.1f} %",
+                         "학습 정확도: 0 {:.1f} %, 상수 {:.1f} %, He {:.1f} %"}, 100 * zero.train_accuracy,
                         100 * same.train_accuracy, 100 * random.train_accuracy));
 }
 

@@ -82,7 +82,7 @@ void run(Context& ctx) {
                        static_cast<double>(model->parameter_count()) / static_cast<double>(train_set->size()), lr, epochs));
 
   std::vector<std::vector<std::string>> rows;
-  plot::Panel accuracy{"Accuracy per epoch: training images vs held-out test images", "epoch", "accuracy",
+  plot::Panel accuracy{"Accuracy per epoch: training images vs held-out test images", "epoch", "accuracy (fraction correct)",
                        {{"train", {}, {}}, {"test", {}, {}}}};
   for (size_t e = 0; e < scores.size(); ++e) {
     const EpochScores& score = scores[e];

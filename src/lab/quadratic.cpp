@@ -50,6 +50,9 @@ Trajectory follow(const Quadratic& problem, const Tensor& start, const MakeOptim
 Grid quadratic_surface(const Quadratic& problem, double x_low, double x_high, double y_low, double y_high, int points) {
   NABLA_CHECK(points >= 2, "quadratic_surface: needs at least 2 points a side, got {}", points);
   Grid surface;
+  surface.x_label = "w₁ (first weight)";
+  surface.y_label = "w₂ (second weight)";
+  surface.value_label = "loss f(w) = ½ (w − w*)ᵀA(w − w*)";
   for (int i = 0; i < points; ++i) surface.x.push_back(x_low + (x_high - x_low) * i / (points - 1));
   for (int i = 0; i < points; ++i) surface.y.push_back(y_low + (y_high - y_low) * i / (points - 1));
   for (double y : surface.y) {  // one row of the grid at a time: errors [points, 2] → ½ Σ (errors·A) ⊙ errors

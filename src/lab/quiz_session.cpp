@@ -105,8 +105,10 @@ void print_evidence(const Experiment& experiment, const json& result, const Opti
                unit.empty() ? "" : " ", unit);
   }
   for (const json& claim : claims) {
-    fmt::print(output, "  {} {}: {}\n", claim.value("pass", false) ? "PASS" : "FAIL", claim.value("name", ""),
-               claim.value("evidence", ""));
+    const std::string name = claim.value("name", ""), evidence = claim.value("evidence", "");
+    const bool korean = language == Language::ko;  // the Korean texts where the experiment wrote them
+    fmt::print(output, "  {} {}: {}\n", claim.value("pass", false) ? "PASS" : "FAIL",
+               korean ? claim.value("name_ko", name) : name, korean ? claim.value("evidence_ko", evidence) : evidence);
   }
 }
 

@@ -71,10 +71,14 @@ using Rows = std::vector<std::vector<std::string>>;
 const std::vector<std::string> kClaimHeader = {"result", "claim", "evidence"};
 const std::vector<std::string> kFigureHeader = {"figure", "value", "unit"};
 
-Rows claim_rows(const json& record) {
+// A claim in the report's language: its Korean texts where the experiment wrote them, else the English ones.
+Rows claim_rows(const json& record, Language language) {
   Rows rows;
   for (const json& claim : record["claims"]) {
-    rows.push_back({claim.value("pass", false) ? "PASS" : "FAIL", claim.value("name", ""), claim.value("evidence", "")});
+    const bool korean = language == Language::ko;
+    const std::string name = claim.value("name", ""), evidence = claim.value("evidence", "");
+    rows.push_back({claim.value("pass", false) ? "PASS" : "FAIL", korean ? claim.value("name_ko", name) : name,
+                    korean ? claim.value("evidence_ko", evidence) : evidence});
   }
   return rows;
 }
@@ -119,7 +123,7 @@ std::string markdown_section(const json& record, const std::string& image_prefix
   }
   const std::string sub = heading + "# ";
   if (!record.value("claims", json::array()).empty()) {
-    text += sub + kWords.claims.in(language) + "\n\n" + markdown_table(kClaimHeader, claim_rows(record));
+    text += sub + kWords.claims.in(language) + "\n\n" + markdown_table(kClaimHeader, claim_rows(record, language));
   }
   if (!record.value("figures", json::array()).empty()) {
     text += sub + kWords.figures.in(language) + "\n\n" + markdown_table(kFigureHeader, figure_rows(record));
@@ -190,7 +194,7 @@ std::string html_section(const json& record, const std::string& image_prefix, La
             "</p>\n";
   }
   if (!record.value("claims", json::array()).empty()) {
-    html += "<h3>" + escape(kWords.claims.in(language)) + "</h3>\n" + html_table(kClaimHeader, claim_rows(record));
+    html += "<h3>" + escape(kWords.claims.in(language)) + "</h3>\n" + html_table(kClaimHeader, claim_rows(record, language));
   }
   if (!record.value("figures", json::array()).empty()) {
     html += "<h3>" + escape(kWords.figures.in(language)) + "</h3>\n" + html_table(kFigureHeader, figure_rows(record));

@@ -28,6 +28,7 @@ class Plot : public testing::TemporaryDirectoryTest {
 
 plot::Grid bowl() {
   plot::Grid grid;
+  grid.x_label = "w₁ (weight)", grid.y_label = "w₂ (weight)", grid.value_label = "loss";
   for (int i = 0; i <= 20; ++i) grid.x.push_back(-1 + 0.1 * i), grid.y.push_back(-2 + 0.2 * i);
   for (double y : grid.y) {
     std::vector<double> row;
@@ -62,6 +63,21 @@ TEST_F(Plot, BadArgumentsNameTheFile) {
   expect_error([&] { plot::line_png(path("series.png"), {{"t", "x", "y", {{"s", {1, 2}, {1}}}}}); },
                {"series 's'", "2 x values and 1 y values"});
   EXPECT_FALSE(fs::exists(path("ragged.png")));
+}
+
+// A figure must explain itself: every axis (and a colour map's scale) is named, so an empty label is refused.
+TEST_F(Plot, AnAxisWithoutALabelIsRefused) {
+  const plot::Series series{"s", {1, 2}, {1, 2}};
+  expect_error([&] { plot::line_png(path("no_x.png"), {{"t", "", "y (unit)", {series}}}); }, {"no_x.png", "x axis", "no label"});
+  expect_error([&] { plot::scatter_png(path("no_y.png"), {{"t", "x (unit)", " ", {series}}}); }, {"no_y.png", "y axis"});
+  expect_error([&] { plot::histogram_png(path("no_label.png"), "t", "", {{"a", {1, 2}, {}}}, 2); }, {"no_label.png", "x axis"});
+  plot::Grid unnamed = bowl();
+  unnamed.value_label.clear();
+  expect_error([&] { plot::contour_png(path("unnamed.png"), "t", unnamed, {}); }, {"unnamed.png", "colour (value) axis"});
+  unnamed = bowl();
+  unnamed.y_label.clear();
+  expect_error([&] { plot::heatmap_png(path("unnamed.png"), "t", unnamed); }, {"unnamed.png", "y axis"});
+  EXPECT_FALSE(fs::exists(path("no_x.png")));
 }
 
 }  // namespace

@@ -41,6 +41,30 @@ TEST(LabReport, MarkdownKeepsTablesAndSaysWhatFailed) {
   EXPECT_NE(markdown.find("lr_factor = 1.1 (set)"), std::string::npos) << markdown;
 }
 
+// A claim made with both texts keeps both in result.json; a Korean report shows the Korean ones, and a claim
+// made in English only is counted as untranslated (and shown in English).
+TEST(LabReport, ClaimsCarryTheirKoreanTexts) {
+  const fs::path out = fs::temp_directory_path() / fmt::format("nabla_lab_korean_{}", ::getpid());
+  const Experiment experiment{.id = "Q99", .title = "t", .question = {"q", "질문"}, .answer = {"a", "답"}, .topic = "A",
+                              .run = nullptr};
+  Context context(experiment, {.out = out, .verbose = false, .language = Language::ko});
+  context.claim({"it holds", "성립한다"}, true, format_text({"value {:.1f}", "값 {:.1f}"}, 2.34));
+  context.claim("english only", true, "value 3");
+  EXPECT_EQ(context.untranslated_claims(), 1);
+  const nlohmann::json& claims = context.record()["claims"];
+  EXPECT_EQ(claims[0]["name"], "it holds");
+  EXPECT_EQ(claims[0]["name_ko"], "성립한다");
+  EXPECT_EQ(claims[0]["evidence_ko"], "값 2.3");
+  EXPECT_FALSE(claims[1].contains("name_ko"));
+  nlohmann::json record = sample_record();
+  record["claims"] = claims;
+  const std::string korean = markdown_report(record, "", Language::ko);
+  EXPECT_NE(korean.find("| PASS | 성립한다 | 값 2.3 |"), std::string::npos) << korean;
+  EXPECT_NE(korean.find("| PASS | english only | value 3 |"), std::string::npos) << korean;
+  EXPECT_NE(markdown_report(record).find("| PASS | it holds | value 2.3 |"), std::string::npos);
+  fs::remove_all(out);
+}
+
 TEST(LabReport, IndexEscapesHtmlAndLinksRelatively) {
   fs::path out = fs::temp_directory_path() / fmt::format("nabla_lab_report_{}", ::getpid());
   fs::create_directories(out / "Q09");

@@ -1,6 +1,9 @@
 #pragma once
 // PNG plots through gnuplot: line and scatter charts in one or more panels side by side, histograms,
-// contour lines with trajectories drawn over them, heatmaps and grids of images (the lab draws with these).
+// surfaces as filled colour maps with labelled contour lines and trajectories drawn over them, heatmaps and
+// grids of images (the lab draws with these). Every axis must be named (with its unit): a plot with an
+// empty axis label is refused, so that no figure needs the code to be read. Legends sit below the plot,
+// off the data.
 #include <string>
 #include <vector>
 
@@ -15,15 +18,17 @@ struct Series {
 };
 
 struct Panel {
-  std::string title, x_label, y_label;
+  std::string title, x_label, y_label;  // labels name the quantity and its unit: "epoch", "loss (cross-entropy, nats)"
   std::vector<Series> series;
   bool log_y = false;
 };
 
-// A function sampled on a grid: values[i][j] is the value at (x[j], y[i]).
+// A function sampled on a grid: values[i][j] is the value at (x[j], y[i]). The labels name the two axes and
+// the value (drawn on the colour scale); none may be empty.
 struct Grid {
   std::vector<double> x, y;
   std::vector<std::vector<double>> values;
+  std::string x_label, y_label, value_label;
 };
 
 // Each writes `path` atomically (a temporary file renamed into place). Errors name the file, or say how to
@@ -33,7 +38,8 @@ void scatter_png(const std::string& path, const std::vector<Panel>& panels, int 
 // One histogram per series (its x values are the samples; y is unused), on shared bins, drawn see-through.
 void histogram_png(const std::string& path, const std::string& title, const std::string& x_label,
                    const std::vector<Series>& samples, int bins);
-// Contour lines of `surface` (levels at quantiles of its values) with each trajectory drawn on top.
+// `surface` as a filled colour map with a colour scale, its contour lines (levels at quantiles of its values)
+// labelled with their values, and each trajectory drawn on top.
 void contour_png(const std::string& path, const std::string& title, const Grid& surface,
                  const std::vector<Series>& trajectories);
 void heatmap_png(const std::string& path, const std::string& title, const Grid& values);

@@ -38,6 +38,14 @@ struct Text {
   const std::string& in(Language language) const { return language == Language::ko && !ko.empty() ? ko : en; }
 };
 
+// Formats both languages of a text with the same arguments (numbers formatted once by code, the words per
+// language); the Korean format may reorder them with {0}, {1}…
+template <typename... Arguments>
+Text format_text(const Text& format, const Arguments&... arguments) {
+  return {fmt::format(fmt::runtime(format.en), arguments...),
+          format.ko.empty() ? std::string() : fmt::format(fmt::runtime(format.ko), arguments...)};
+}
+
 using Grid = plot::Grid;
 
 class Context;
@@ -95,8 +103,13 @@ class Context {
   void note(const std::string& text);  // a line of evidence: printed and in the report
   void figure(const std::string& name, double value, const std::string& unit = "");  // a key figure
   void table(const std::string& title, std::vector<std::string> header, std::vector<std::vector<std::string>> rows);
-  // Records a measured fact and whether it holds; prints PASS/FAIL with the evidence. Returns condition.
+  // Records a measured fact and whether it holds; prints PASS/FAIL with the evidence (in the run's language).
+  // Returns condition. The name is the claim's identity (negative tests name the English one).
+  bool claim(const Text& name, bool condition, const Text& evidence);
+  // The English-only form, for claims whose Korean text is not written yet: a Korean run prints them in English.
   bool claim(const std::string& name, bool condition, const std::string& evidence);
+  // Claims recorded without a Korean name or evidence so far (a test lists them per experiment).
+  int untranslated_claims() const { return untranslated_claims_; }
 
   // Plots: each writes <directory>/<file> (a .png name) and embeds it in the report. A plot that cannot be
   // drawn (gnuplot missing) is a warning and a line in the report, never a failed experiment.
@@ -128,7 +141,9 @@ class Context {
   std::set<std::string> knobs_read_;
   std::filesystem::path directory_;
   bool verbose_;
+  Language language_;
   int failed_claims_ = 0;
+  int untranslated_claims_ = 0;
   nlohmann::json record_;
 };
 
