@@ -25,7 +25,7 @@ void add_training_options(CLI::App& command, TrainingConfig& config) {
   command.add_option("--optimizer", config.optimizer, fmt::format("sgd, adam, adamw, rmsprop or adagrad {}", recipe))
       ->check(CLI::IsMember({"sgd", "adam", "adamw", "rmsprop", "adagrad"}));
   command.add_option("--scheduler", config.scheduler,
-                     fmt::format("none, step (x0.1 every third of the run), cosine or onecycle {}", recipe))
+                     fmt::format("none, step (×0.1 every third of the run), cosine or onecycle {}", recipe))
       ->check(CLI::IsMember({"none", "step", "cosine", "onecycle"}));
   command.add_option("--weight-decay", config.weight_decay, fmt::format("Weight decay {}", recipe))->check(non_negative());
   command.add_option("--momentum", config.momentum, fmt::format("Momentum (sgd, rmsprop) {}", recipe))->check(non_negative());
