@@ -14,6 +14,7 @@
 #include "bench/train/workloads.h"
 #include "nabla/data/dataset.h"
 #include "nabla/error.h"
+#include "nabla/models/registry.h"
 
 namespace {
 
@@ -46,7 +47,8 @@ int main(int argc, char** argv) {
   nabla::bench::Recipe recipe{.model = "mlp"};
   int64_t warmup = 20, steps = 200;
   app.add_option("--mode", mode, "train, infer, parity or data")->check(CLI::IsMember({"train", "infer", "parity", "data"}));
-  app.add_option("--model", recipe.model, "mlp or lenet")->check(CLI::IsMember({"mlp", "lenet"}));
+  app.add_option("--model", recipe.model, "A model of the registry (`nabla models`)")
+      ->check(CLI::IsMember(nabla::models::registry().names()));
   app.add_option("--data", recipe.data, "Fashion-MNIST directory (default: $NABLA_DATA, else the Debian package's)");
   app.add_option("--seed", recipe.seed, "Initialisation and shuffling seed");
   app.add_option("--batch-size", recipe.batch_size, "Training and inference batch")->check(CLI::PositiveNumber);

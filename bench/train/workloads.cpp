@@ -10,7 +10,7 @@
 #include "nabla/autograd.h"
 #include "nabla/data/dataset.h"
 #include "nabla/data/loader.h"
-#include "nabla/models/zoo.h"
+#include "nabla/models/registry.h"
 #include "nabla/nabla.h"
 #include "nabla/nn/summary.h"
 #include "nabla/optim/optimizer.h"
@@ -27,7 +27,7 @@ class TrainingRun {
  public:
   // Seeded before the model is made: its initialisation draws from the global generator.
   explicit TrainingRun(const Recipe& recipe)
-      : model_((manual_seed(recipe.seed), models::make_model(recipe.model))),
+      : model_((manual_seed(recipe.seed), models::registry().make(recipe.model))),
         optimizer_(model_->parameters(), optim::AdamOptions{.lr = recipe.lr}),
         loader_(data::fashion_mnist(data::Split::train, recipe.data),
                 data::LoaderOptions{.batch_size = recipe.batch_size, .shuffle = true, .seed = recipe.seed}) {
@@ -100,7 +100,7 @@ TrainingSpeed measure_training(const Recipe& recipe, int64_t warmup, int64_t ste
 
 InferenceSpeed measure_inference(const Recipe& recipe, int64_t warmup, int64_t calls) {
   manual_seed(recipe.seed);
-  nn::ModulePtr model = models::make_model(recipe.model);
+  nn::ModulePtr model = models::registry().make(recipe.model);
   model->eval();
   autograd::InferenceModeGuard inference;
   InferenceSpeed result;
@@ -138,8 +138,8 @@ double one_epoch_test_accuracy(const Recipe& recipe) {
 }
 
 double training_flops_per_sample(const std::string& model_name) {
-  nn::ModulePtr model = models::make_model(model_name);
-  nn::ModelSummary summary = nn::summary(*model, {1, 1, 28, 28});
+  nn::ModulePtr model = models::registry().make(model_name);
+  nn::ModelSummary summary = nn::summary(*model, models::registry().at(model_name).batch_shape(1));
   auto first_learned = std::find_if(summary.layers.begin(), summary.layers.end(),
                                     [](const nn::LayerSummary& layer) { return layer.parameters > 0; });
   const int64_t first_input_gradient = first_learned == summary.layers.end() ? 0 : first_learned->flops;

@@ -12,12 +12,15 @@ Runner add_demo_command(CLI::App& app);
 Runner add_train_command(CLI::App& app);
 Runner add_eval_command(CLI::App& app);
 Runner add_summary_command(CLI::App& app);
+Runner add_models_command(CLI::App& app);
 Runner add_predict_command(CLI::App& app);
 Runner add_lab_command(CLI::App& app);
 
 // Validators whose messages say what is wrong in a few words (CLI11's print whole ranges).
 CLI::Validator positive();
 CLI::Validator non_negative();
+// A model name of the registry; the message lists the known ones.
+CLI::Validator model_name();
 // A whole number from 1 to cpu::max_threads.
 CLI::Validator thread_count();
 

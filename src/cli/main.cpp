@@ -22,7 +22,7 @@ int main(int argc, char** argv) {
   app.add_flag("--profile", profile, "Print per-op kernel time at the end of the run (as NABLA_PROFILE=1)");
   std::vector<nabla::cli::Runner> commands = {
       nabla::cli::add_train_command(app), nabla::cli::add_eval_command(app), nabla::cli::add_predict_command(app),
-      nabla::cli::add_summary_command(app), nabla::cli::add_demo_command(app),
+      nabla::cli::add_summary_command(app), nabla::cli::add_models_command(app), nabla::cli::add_demo_command(app),
       nabla::cli::add_lab_command(app)};
 
   try {

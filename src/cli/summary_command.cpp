@@ -1,6 +1,7 @@
-// `nabla summary MODEL`: each layer's output shape, parameters and FLOPs for a 1×1×28×28 input.
+// `nabla summary MODEL`: each layer's output shape, parameters and FLOPs, and the FLOPs per op, for one
+// sample of the input the model expects (its registry entry's shape, batch 1).
 #include "cli/commands.h"
-#include "nabla/models/zoo.h"
+#include "nabla/models/registry.h"
 #include "nabla/nn/summary.h"
 
 namespace nabla::cli {
@@ -8,11 +9,15 @@ namespace nabla::cli {
 Runner add_summary_command(CLI::App& app) {
   auto name = std::make_shared<std::string>();
   CLI::App* command = app.add_subcommand("summary", "Print a model's layers, output shapes, parameters and FLOPs");
-  command->add_option("model", *name, "mlp or lenet")->required()->check(CLI::IsMember({"mlp", "lenet"}));
+  command->add_option("model", *name, fmt::format("{} (`nabla models` lists them)", fmt::join(models::registry().names(), ", ")))
+      ->required()->check(model_name());
   return [command, name] {
     if (!command->parsed()) return -1;
-    nn::ModulePtr model = models::make_model(*name);
-    fmt::print("{} for input [1, 1, 28, 28]\n\n{}", *name, nn::summary(*model, {1, 1, 28, 28}).to_string());
+    const models::ModelEntry& entry = models::registry().at(*name);
+    nn::ModulePtr model = models::registry().make(*name);
+    const Shape input = entry.batch_shape(1);
+    fmt::print("{} for input {} ({})\n\n{}", *name, shape_string(input), entry.input.dataset,
+               nn::summary(*model, input).to_string());
     return 0;
   };
 }

@@ -7,24 +7,28 @@
 #include "nabla/data/dataset.h"
 #include "nabla/io/file.h"
 #include "nabla/io/safetensors.h"
-#include "nabla/models/zoo.h"
+#include "nabla/models/registry.h"
 #include "nabla/nabla.h"
 
 namespace nabla::cli {
 
 void add_training_options(CLI::App& command, TrainingConfig& config) {
-  command.add_option("--model", config.model, "Model: mlp or lenet")->capture_default_str()
-      ->check(CLI::IsMember({"mlp", "lenet"}));
-  command.add_option("--epochs", config.epochs, "Epochs to train")->capture_default_str()->check(positive());
-  command.add_option("--batch-size", config.batch_size, "Examples per batch")->capture_default_str()->check(positive());
-  command.add_option("--lr", config.lr, "Learning rate (default: 3e-3 for adam/adamw, 1e-3 for rmsprop, 0.05 for sgd, 0.01 for adagrad)")
+  command.add_option("--model", config.model, fmt::format("Model: {} (`nabla models` describes them)",
+                                                          fmt::join(models::registry().names(), ", ")))
+      ->capture_default_str()->check(model_name());
+  const char* recipe = "(default: the model's recipe, see `nabla models`)";
+  command.add_option("--epochs", config.epochs, fmt::format("Epochs to train {}", recipe))->check(positive());
+  command.add_option("--batch-size", config.batch_size, fmt::format("Examples per batch {}", recipe))->check(positive());
+  command.add_option("--lr", config.lr, "Learning rate (default: the recipe's with its optimizer; with another, 3e-3 for "
+                                        "adam/adamw, 1e-3 for rmsprop, 0.05 for sgd, 0.01 for adagrad)")
       ->check(positive());
-  command.add_option("--optimizer", config.optimizer, "sgd, adam, adamw, rmsprop or adagrad")->capture_default_str()
+  command.add_option("--optimizer", config.optimizer, fmt::format("sgd, adam, adamw, rmsprop or adagrad {}", recipe))
       ->check(CLI::IsMember({"sgd", "adam", "adamw", "rmsprop", "adagrad"}));
-  command.add_option("--scheduler", config.scheduler, "none, step (×0.1 every third of the run), cosine or onecycle")
-      ->capture_default_str()->check(CLI::IsMember({"none", "step", "cosine", "onecycle"}));
-  command.add_option("--weight-decay", config.weight_decay, "Weight decay")->capture_default_str()->check(non_negative());
-  command.add_option("--momentum", config.momentum, "Momentum (sgd, rmsprop)")->capture_default_str()->check(non_negative());
+  command.add_option("--scheduler", config.scheduler,
+                     fmt::format("none, step (×0.1 every third of the run), cosine or onecycle {}", recipe))
+      ->check(CLI::IsMember({"none", "step", "cosine", "onecycle"}));
+  command.add_option("--weight-decay", config.weight_decay, fmt::format("Weight decay {}", recipe))->check(non_negative());
+  command.add_option("--momentum", config.momentum, fmt::format("Momentum (sgd, rmsprop) {}", recipe))->check(non_negative());
   command.add_option("--seed", config.seed, "Random seed (initialisation, shuffling, dropout)")->capture_default_str()->check(non_negative());
   command.add_option("--data", config.data, "Fashion-MNIST directory (default: $NABLA_DATA, else the Debian package's)");
   command.add_option("--out", config.out, "Output directory (default: runs/train/MODEL)");
@@ -40,13 +44,21 @@ void add_training_options(CLI::App& command, TrainingConfig& config) {
 }
 
 void finish_config(TrainingConfig& config) {
+  const models::Recipe& recipe = models::registry().at(config.model).recipe;
   if (config.out.empty()) config.out = "runs/train/" + config.model;
+  if (config.epochs == 0) config.epochs = recipe.epochs;
+  if (config.batch_size == 0) config.batch_size = recipe.batch_size;
+  if (config.scheduler.empty()) config.scheduler = recipe.scheduler;
+  if (config.weight_decay < 0) config.weight_decay = recipe.weight_decay;
+  if (config.momentum < 0) config.momentum = recipe.momentum;
+  if (config.optimizer.empty()) config.optimizer = recipe.optimizer;
   if (config.lr == 0) {
-    // Measured on Fashion-MNIST: Adam at 3e-3 with cosine decay over 20 epochs takes LeNet past 90 %.
-    config.lr = config.optimizer == "sgd"       ? 0.05
-                : config.optimizer == "adagrad" ? 0.01
-                : config.optimizer == "rmsprop" ? 1e-3
-                                                : 3e-3;
+    // The recipe's rate belongs to its optimizer; another optimizer starts from a rate that suits it.
+    config.lr = config.optimizer == recipe.optimizer ? recipe.lr
+                : config.optimizer == "sgd"          ? 0.05
+                : config.optimizer == "adagrad"      ? 0.01
+                : config.optimizer == "rmsprop"      ? 1e-3
+                                                     : 3e-3;
   }
   NABLA_CHECK(std::isfinite(config.lr), "train: --lr must be finite, got {}", config.lr);
 }
@@ -108,7 +120,11 @@ std::shared_ptr<optim::Optimizer> make_optimizer(const TrainingConfig& c, std::v
 TrainingSetup make_setup(const TrainingConfig& c) {
   TrainingSetup setup;
   manual_seed(c.seed);
-  setup.model = models::make_model(c.model);
+  const models::ModelEntry& entry = models::registry().at(c.model);
+  NABLA_CHECK(entry.input.dataset == "fashion-mnist",
+              "train: model '{}' expects the {} data set; `nabla train` reads only fashion-mnist so far", c.model,
+              entry.input.dataset);
+  setup.model = models::registry().make(c.model, {.classes = static_cast<int64_t>(data::fashion_mnist_classes.size())});
   std::shared_ptr<const data::Dataset> train_set = data::fashion_mnist(data::Split::train, c.data);
   if (c.limit_train > 0 && c.limit_train < train_set->size()) {
     std::vector<int64_t> first(static_cast<size_t>(c.limit_train));
@@ -149,7 +165,8 @@ TrainedModel load_trained_model(const std::string& directory, const std::string&
   NABLA_CHECK(fs::exists(weights_path), "{}: {} not found; did the run in {} finish?", command, weights_path, directory);
   TrainedModel trained;
   trained.config = config_from_json(nlohmann::json::parse(io::read_file(config_path), nullptr, false), config_path);
-  trained.model = models::make_model(trained.config.model);
+  trained.model = models::registry().make(trained.config.model,
+                                          {.classes = static_cast<int64_t>(data::fashion_mnist_classes.size())});
   trained.model->load_state_dict(load_safetensors(weights_path));
   trained.model->eval();
   return trained;

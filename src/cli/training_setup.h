@@ -19,13 +19,15 @@ namespace nabla::cli {
 
 struct TrainingConfig {
   std::string model = "lenet";
-  int64_t epochs = 20;
-  int64_t batch_size = 128;
-  double lr = 0;  // 0: the optimizer's default for this job
-  std::string optimizer = "adam";
-  std::string scheduler = "cosine";
-  double weight_decay = 0;
-  double momentum = 0.9;  // sgd, rmsprop
+  // The recipe: left unset here (0, "" or -1: values no option accepts) so that finish_config can fill each
+  // one the command line did not give from the model's default recipe in the registry.
+  int64_t epochs = 0;
+  int64_t batch_size = 0;
+  double lr = 0;
+  std::string optimizer;
+  std::string scheduler;
+  double weight_decay = -1;
+  double momentum = -1;  // sgd, rmsprop
   uint64_t seed = 0;
   std::string data;  // Fashion-MNIST directory ("" = NABLA_DATA or the Debian package)
   std::string out;   // "" = runs/train/<model>
@@ -39,7 +41,7 @@ struct TrainingConfig {
 };
 
 void add_training_options(CLI::App& command, TrainingConfig& config);
-void finish_config(TrainingConfig& config);  // fills defaults that depend on other options
+void finish_config(TrainingConfig& config);  // fills what was not given from the model's recipe
 nlohmann::json to_json(const TrainingConfig& config);
 TrainingConfig config_from_json(const nlohmann::json& json, const std::string& file);
 

@@ -1,6 +1,7 @@
 #include "cli/commands.h"
 
 #include "backend/cpu/kernels.h"
+#include "nabla/models/registry.h"
 
 #include <cmath>
 
@@ -31,6 +32,15 @@ CLI::Validator thread_count() {
 
 CLI::Validator non_negative() {
   return number_check("NON-NEGATIVE", [](double v) { return std::isfinite(v) && v >= 0; }, "must be a finite number, zero or more");
+}
+
+CLI::Validator model_name() {
+  return CLI::Validator(
+      [](std::string& text) {
+        if (models::registry().find(text)) return std::string();
+        return fmt::format("unknown model '{}'; known models: {}", text, fmt::join(models::registry().names(), ", "));
+      },
+      "MODEL");
 }
 
 }  // namespace nabla::cli

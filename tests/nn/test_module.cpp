@@ -158,10 +158,39 @@ TEST(Summary, ShapesParametersAndFlops) {
   ModelSummary report = summary(*model, {2, 4});
   ASSERT_EQ(report.layers.size(), 3u);
   EXPECT_EQ(report.layers[0].output_shape, (Shape{2, 8}));
-  EXPECT_EQ(report.layers[0].flops, 2 * 2 * 4 * 8);
+  // Counted per op: the matmul (2 per multiply-add) and the bias add (one per output element).
+  EXPECT_EQ(report.layers[0].flops, 2 * 2 * 4 * 8 + 2 * 8);
+  EXPECT_EQ(report.layers[1].flops, 2 * 8);  // ReLU: one per element
   EXPECT_EQ(report.layers[2].parameters, 8 * 3 + 3);
   EXPECT_EQ(report.parameters, model->parameter_count());
+  EXPECT_EQ(report.flops, report.layers[0].flops + report.layers[1].flops + report.layers[2].flops);
   EXPECT_NE(report.to_string().find("Linear(in=4, out=8, bias=true)"), std::string::npos) << report.to_string();
+  // The per-op table: matmul (two calls) and add (two calls), relu (one).
+  ASSERT_FALSE(report.ops.empty());
+  EXPECT_EQ(report.ops[0].op, "matmul");
+  EXPECT_EQ(report.ops[0].calls, 2);
+  EXPECT_EQ(report.ops[0].flops, 2 * 2 * 4 * 8 + 2 * 2 * 8 * 3);
+}
+
+// A module that computes in its own forward, beside its children: a residual block x + relu(linear(x)).
+class Residual : public Module {
+ public:
+  Residual() : Module("Residual") { linear = register_module("linear", std::make_shared<Linear>(4, 4)); }
+  Tensor forward(const Tensor& x) override { return x + relu((*linear)(x)); }
+  std::shared_ptr<Linear> linear;
+};
+
+TEST(Summary, OpsOfACompositeModuleCountOnceInTheModuleRunningThem) {
+  auto model = std::make_shared<Sequential>(std::initializer_list<ModulePtr>{std::make_shared<Residual>()});
+  ModelSummary report = summary(*model, {2, 4});
+  // The leaf (linear) and the block whose own ops (relu, add: 8 elements each) are counted in its row.
+  ASSERT_EQ(report.layers.size(), 2u) << report.to_string();
+  EXPECT_EQ(report.layers[0].name, "0.linear");
+  EXPECT_EQ(report.layers[0].flops, 2 * 2 * 4 * 4 + 2 * 4);
+  EXPECT_EQ(report.layers[1].name, "0");
+  EXPECT_EQ(report.layers[1].flops, 8 + 8);
+  EXPECT_EQ(report.layers[1].parameters, 0);  // its own, not its child's
+  EXPECT_EQ(report.flops, report.layers[0].flops + report.layers[1].flops);
 }
 
 TEST(Loss, FocalLossReducesToCrossEntropyAtGammaZero) {

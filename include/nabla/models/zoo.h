@@ -1,5 +1,6 @@
 #pragma once
-// The model zoo: one function per family, and lookup by name for the command line.
+// The model zoo: one constructor per family, for code that builds a model with its own options. Lookup by
+// name, expected inputs and default recipes live in the registry (nabla/models/registry.h).
 #include <string>
 #include <vector>
 
@@ -18,9 +19,5 @@ nn::ModulePtr mlp(const MlpOptions& options = {});
 // LeNet-5 in its common modern form for 1×28×28 inputs: conv 5×5 (6, padding 2) → ReLU → max-pool 2 →
 // conv 5×5 (16) → ReLU → max-pool 2 → 120 → 84 → classes, with ReLU between the fully connected layers.
 nn::ModulePtr lenet5(int64_t classes = 10);
-
-std::vector<std::string> model_names();
-// By name ("mlp", "lenet"); an unknown name is an error listing the known ones.
-nn::ModulePtr make_model(const std::string& name);
 
 }  // namespace nabla::models
