@@ -7,6 +7,7 @@
 #include <cstdlib>
 
 #include "backend/cpu/fast.h"
+#include "nabla/threads.h"
 
 namespace nabla::cpu {
 namespace {
@@ -104,3 +105,8 @@ ops::Kernel fast_kernel(ops::OpId op, const std::vector<Tensor>& inputs, const s
 }
 
 }  // namespace nabla::cpu
+
+namespace nabla {
+void set_num_threads(int threads) { cpu::set_num_threads(threads); }
+int num_threads() { return cpu::num_threads(); }
+}  // namespace nabla
