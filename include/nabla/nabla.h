@@ -19,3 +19,4 @@
 #include "nabla/random.h"
 #include "nabla/shape.h"
 #include "nabla/tensor.h"
+#include "nabla/threads.h"

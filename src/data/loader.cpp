@@ -258,20 +258,23 @@ TransformPtr compose(std::vector<TransformPtr> transforms) {
 }
 
 // ---- the loader
-DataLoader::DataLoader(DatasetPtr dataset, LoaderOptions options, std::shared_ptr<const Sampler> sampler,
-                       TransformPtr transform)
-    : dataset_(std::move(dataset)), options_(options), sampler_(std::move(sampler)), transform_(std::move(transform)) {
+DataLoader::DataLoader(DatasetPtr dataset, LoaderOptions options)
+    : dataset_(std::move(dataset)), options_(std::move(options)) {
   NABLA_CHECK(dataset_ != nullptr, "DataLoader: no data set");
   NABLA_CHECK(options_.batch_size > 0, "DataLoader: batch_size must be positive, got {}", options_.batch_size);
   NABLA_CHECK(options_.prefetch >= 0, "DataLoader: prefetch must be non-negative, got {}", options_.prefetch);
-  if (!sampler_) {
-    if (options_.shuffle) sampler_ = std::make_shared<RandomSampler>();
-    else sampler_ = std::make_shared<SequentialSampler>();
+  if (!options_.sampler) {
+    if (options_.shuffle) options_.sampler = std::make_shared<RandomSampler>();
+    else options_.sampler = std::make_shared<SequentialSampler>();
   }
 }
 
+DataLoader::EpochIterator DataLoader::begin() const {
+  return EpochIterator(std::shared_ptr<Epoch>(epoch(next_epoch_++).release()));
+}
+
 int64_t DataLoader::examples_per_epoch() const {
-  return static_cast<int64_t>(sampler_->order(dataset_->size(), options_.seed, 0).size());
+  return static_cast<int64_t>(options_.sampler->order(dataset_->size(), options_.seed, 0).size());
 }
 
 int64_t DataLoader::batches_per_epoch() const {
@@ -285,7 +288,7 @@ std::unique_ptr<DataLoader::Epoch> DataLoader::epoch(int64_t epoch, int64_t firs
 
 DataLoader::Epoch::Epoch(const DataLoader& loader, int64_t epoch, int64_t first_batch)
     : loader_(loader), epoch_(epoch), next_batch_(first_batch) {
-  order_ = loader.sampler_->order(loader.dataset_->size(), loader.options_.seed, epoch);
+  order_ = loader.options_.sampler->order(loader.dataset_->size(), loader.options_.seed, epoch);
   int64_t examples = static_cast<int64_t>(order_.size()), size = loader.options_.batch_size;
   batch_count_ = loader.options_.drop_last ? examples / size : (examples + size - 1) / size;
   NABLA_CHECK(first_batch >= 0 && first_batch <= batch_count_, "DataLoader: can't start at batch {} of {}", first_batch,
@@ -308,10 +311,10 @@ Batch DataLoader::Epoch::make(int64_t batch) const {
   auto end = order_.begin() + std::min<int64_t>((batch + 1) * size, static_cast<int64_t>(order_.size()));
   std::vector<int64_t> indices(begin, end);
   Batch result = loader_.dataset_->get_batch(indices);
-  if (loader_.transform_) {
+  if (loader_.options_.transform) {
     std::vector<uint64_t> keys;
     for (int64_t index : indices) keys.push_back(sample_key(loader_.options_.seed, epoch_, index));
-    result.inputs = loader_.transform_->apply(result.inputs, keys);
+    result.inputs = loader_.options_.transform->apply(result.inputs, keys);
   }
   return result;
 }

@@ -132,8 +132,8 @@ AblationRow train_row(Remedy remedy, const AblationSettings& settings, const Set
   if (remedy == Remedy::augmentation) {
     augmentation = data::compose({data::random_crop(28, settings.shift), data::random_horizontal_flip()});
   }
-  data::DataLoader train_loader(sets.train, {.batch_size = 50, .shuffle = true, .seed = settings.seed}, nullptr,
-                                augmentation);
+  data::DataLoader train_loader(sets.train, {.batch_size = 50, .shuffle = true, .seed = settings.seed,
+                                                 .transform = augmentation});
   data::DataLoader plain_train_loader(sets.train, {.batch_size = 500, .shuffle = false});
   data::DataLoader validation_loader(sets.validation, {.batch_size = 500, .shuffle = false});
   data::DataLoader test_loader(sets.test, {.batch_size = 500, .shuffle = false});

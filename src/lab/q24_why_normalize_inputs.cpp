@@ -39,8 +39,8 @@ Run train_run(const std::string& label, data::TransformPtr inputs, double lr, co
   manual_seed(settings.seed);  // the same initial weights in every run
   nn::ModulePtr model = models::mlp({.hidden = {settings.hidden}});
   optim::SGD optimizer(model->parameters(), {.lr = lr});
-  data::DataLoader loader(train_set, {.batch_size = 64, .shuffle = true, .drop_last = true, .seed = settings.seed},
-                          nullptr, inputs);
+  data::DataLoader loader(train_set, {.batch_size = 64, .shuffle = true, .drop_last = true, .seed = settings.seed,
+                                     .transform = inputs});
   Run run{label, lr};
   double window_sum = 0;
   for (int64_t epoch = 0; static_cast<int64_t>(run.losses.size()) < settings.steps; ++epoch) {

@@ -123,8 +123,8 @@ void run(Context& ctx) {
     manual_seed(ctx.seed());  // every method starts from the same weights
     nn::ModulePtr model = models::mlp({.hidden = {128}});
     auto optimizer = std::make_shared<optim::Adam>(model->parameters(), optim::AdamOptions{.lr = 1e-3});
-    data::DataLoader loader(train_set, {.batch_size = batch_size, .shuffle = true, .seed = ctx.seed(), .prefetch = 0},
-                            method.sampler);
+    data::DataLoader loader(train_set, {.batch_size = batch_size, .shuffle = true, .seed = ctx.seed(), .prefetch = 0,
+                                       .sampler = method.sampler});
     // The same number of optimizer steps for every method: undersampling's epochs are short, so it gets more.
     const int64_t epochs = std::max<int64_t>(1, (steps + loader.batches_per_epoch() - 1) / loader.batches_per_epoch());
     for (int64_t epoch = 0; epoch < epochs; ++epoch) train_epoch(*model, *optimizer, loader, epoch, method.loss);

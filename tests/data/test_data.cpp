@@ -189,7 +189,7 @@ TEST(Loader, SameBatchesWithAndWithoutPrefetch) {
   auto transform = compose({gaussian_noise(0.1)});
   std::vector<std::vector<double>> seen[2];
   for (int prefetch : {0, 3}) {
-    DataLoader loader(data, {.batch_size = 10, .shuffle = true, .seed = 9, .prefetch = prefetch}, nullptr, transform);
+    DataLoader loader(data, {.batch_size = 10, .shuffle = true, .seed = 9, .prefetch = prefetch, .transform = transform});
     EXPECT_EQ(loader.batches_per_epoch(), 11);
     auto epoch = loader.epoch(2);
     while (auto batch = epoch->next()) seen[prefetch ? 1 : 0].push_back(batch->inputs.to_vector());
@@ -210,6 +210,52 @@ TEST(Loader, EpochsDifferAndResumingMidEpochMatches) {
   full->next();
   auto resumed = loader.epoch(3, 2);
   EXPECT_EQ(full->next()->inputs.to_vector(), resumed->next()->inputs.to_vector());
+}
+
+TEST(Loader, RangeForVisitsEveryBatchOfAnEpoch) {
+  auto data = toy(50, 2);
+  DataLoader loader(data, {.batch_size = 8, .shuffle = true, .seed = 4, .prefetch = 1});
+  // An epoch, by number: the same batches as next() gives.
+  std::vector<std::vector<double>> by_range, by_next;
+  for (Batch& batch : loader.batches(3)) by_range.push_back(batch.targets.to_vector());
+  auto epoch = loader.epoch(3);
+  while (auto batch = epoch->next()) by_next.push_back(batch->targets.to_vector());
+  EXPECT_EQ(by_range, by_next);
+  ASSERT_EQ(by_range.size(), 7u);  // 6 full batches and one of 2
+  // The loader itself: each loop is the next epoch (0, then 1), as LibTorch's `for (auto& batch : *loader)`.
+  std::vector<std::vector<double>> first_loop, second_loop;
+  for (Batch& batch : loader) first_loop.push_back(batch.targets.to_vector());
+  for (const Batch& batch : loader) second_loop.push_back(batch.targets.to_vector());
+  std::vector<std::vector<double>> epoch_zero, epoch_one;
+  for (Batch& batch : loader.batches(0)) epoch_zero.push_back(batch.targets.to_vector());
+  for (Batch& batch : loader.batches(1)) epoch_one.push_back(batch.targets.to_vector());
+  EXPECT_EQ(first_loop, epoch_zero);
+  EXPECT_EQ(second_loop, epoch_one);
+  EXPECT_NE(first_loop, second_loop);
+}
+
+TEST(Loader, SamplerAndTransformAreOptions) {
+  auto data = toy(12, 2);
+  // A sampler that visits the examples backwards, and a transform that negates each batch.
+  class Backwards : public Sampler {
+   public:
+    std::vector<int64_t> order(int64_t size, uint64_t, int64_t) const override {
+      std::vector<int64_t> order(static_cast<size_t>(size));
+      for (int64_t i = 0; i < size; ++i) order[static_cast<size_t>(i)] = size - 1 - i;
+      return order;
+    }
+  };
+  class Negate : public Transform {
+   public:
+    Tensor apply(const Tensor& batch, const std::vector<uint64_t>&) const override { return -batch; }
+  };
+  DataLoader plain(data, {.batch_size = 12, .shuffle = false});
+  DataLoader loader(data, {.batch_size = 12, .sampler = std::make_shared<Backwards>(),
+                           .transform = std::make_shared<Negate>()});
+  std::vector<double> forward = plain.epoch(0)->next()->inputs.flatten(1).select(1, 0).to_vector();
+  std::vector<double> changed = loader.epoch(0)->next()->inputs.flatten(1).select(1, 0).to_vector();
+  ASSERT_EQ(forward.size(), 12u);
+  for (size_t i = 0; i < 12; ++i) EXPECT_DOUBLE_EQ(changed[i], -forward[11 - i]) << "example " << i;
 }
 
 TEST(Loader, ErrorsInTheWorkerReachTheCaller) {

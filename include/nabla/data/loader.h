@@ -78,12 +78,13 @@ struct LoaderOptions {
   bool drop_last = false;
   uint64_t seed = 0;
   int64_t prefetch = 2;  // batches prepared ahead by a background thread; 0: none, on the caller's thread
+  std::shared_ptr<const Sampler> sampler = nullptr;  // the visiting order; default: by `shuffle`
+  TransformPtr transform = nullptr;                  // applied to each batch (augmentation, normalisation)
 };
 
 class DataLoader {
  public:
-  DataLoader(DatasetPtr dataset, LoaderOptions options, std::shared_ptr<const Sampler> sampler = nullptr,
-             TransformPtr transform = nullptr);
+  DataLoader(DatasetPtr dataset, LoaderOptions options);
   int64_t batches_per_epoch() const;
   int64_t examples_per_epoch() const;
   const Dataset& dataset() const { return *dataset_; }
@@ -96,6 +97,28 @@ class DataLoader {
     Epoch(const Epoch&) = delete;
     Epoch& operator=(const Epoch&) = delete;
     std::optional<Batch> next();  // empty at the end of the epoch; rethrows a loading error
+
+    // Walks an epoch's batches with next(); for range-for, see DataLoader::batches.
+    class Iterator {
+     public:
+      using value_type = Batch;
+      using difference_type = std::ptrdiff_t;
+      Iterator() = default;  // the end
+      explicit Iterator(Epoch* epoch) : epoch_(epoch) { ++*this; }
+      Batch& operator*() { return *batch_; }
+      Batch* operator->() { return &*batch_; }
+      Iterator& operator++() {
+        batch_ = epoch_->next();
+        if (!batch_) epoch_ = nullptr;
+        return *this;
+      }
+      void operator++(int) { ++*this; }
+      bool operator==(const Iterator& other) const { return epoch_ == other.epoch_; }
+
+     private:
+      Epoch* epoch_ = nullptr;
+      std::optional<Batch> batch_;
+    };
 
    private:
     Batch make(int64_t batch) const;
@@ -112,11 +135,47 @@ class DataLoader {
   };
   std::unique_ptr<Epoch> epoch(int64_t epoch, int64_t first_batch = 0) const;
 
+  // Range-for over one epoch: `for (data::Batch& batch : loader.batches(3)) …`. The range owns the epoch
+  // (a range-for over `*loader.epoch(3)` would not keep the temporary alive in C++20).
+  class EpochRange {
+   public:
+    explicit EpochRange(std::unique_ptr<Epoch> epoch) : epoch_(std::move(epoch)) {}
+    Epoch::Iterator begin() { return Epoch::Iterator(epoch_.get()); }
+    Epoch::Iterator end() { return Epoch::Iterator(); }
+
+   private:
+    std::unique_ptr<Epoch> epoch_;
+  };
+  EpochRange batches(int64_t epoch, int64_t first_batch = 0) const { return EpochRange(this->epoch(epoch, first_batch)); }
+
+  // Range-for over the next epoch, as LibTorch's `for (auto& batch : *loader)`: each loop over the loader
+  // is one more epoch (0, 1, 2, …), with that epoch's keyed order and augmentation.
+  class EpochIterator {
+   public:
+    using value_type = Batch;
+    using difference_type = std::ptrdiff_t;
+    EpochIterator() = default;
+    explicit EpochIterator(std::shared_ptr<Epoch> epoch) : epoch_(std::move(epoch)), at_(epoch_.get()) {}
+    Batch& operator*() { return *at_; }
+    Batch* operator->() { return &*at_; }
+    EpochIterator& operator++() {
+      ++at_;
+      return *this;
+    }
+    void operator++(int) { ++*this; }
+    bool operator==(const EpochIterator& other) const { return at_ == other.at_; }
+
+   private:
+    std::shared_ptr<Epoch> epoch_;  // kept alive while the loop runs
+    Epoch::Iterator at_;
+  };
+  EpochIterator begin() const;
+  EpochIterator end() const { return EpochIterator(); }
+
  private:
   DatasetPtr dataset_;
   LoaderOptions options_;
-  std::shared_ptr<const Sampler> sampler_;
-  TransformPtr transform_;
+  mutable int64_t next_epoch_ = 0;  // advanced by each range-for over the loader
 };
 
 }  // namespace nabla::data

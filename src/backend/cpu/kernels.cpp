@@ -8,6 +8,7 @@
 #include <cstdlib>
 
 #include "backend/cpu/fast.h"
+#include "nabla/threads.h"
 
 namespace nabla::cpu {
 namespace {
@@ -69,3 +70,8 @@ ops::Kernel fast_kernel(ops::OpId op, const std::vector<Tensor>& inputs, const s
 bool has_fast_kernel(ops::OpId op) { return selectors[static_cast<size_t>(op)] != nullptr; }
 
 }  // namespace nabla::cpu
+
+namespace nabla {
+void set_num_threads(int threads) { cpu::set_num_threads(threads); }
+int num_threads() { return cpu::num_threads(); }
+}  // namespace nabla
