@@ -913,10 +913,13 @@ void run_golden(const std::string& name) {
   }
   // The case's claim, proven: each op it covers ran (on whichever kernel this pass selects).
   if (current_run().refused || ::testing::Test::HasFatalFailure()) return;
+  std::vector<std::string> ran;
+  for (ops::OpId op : current_run().dispatched) ran.push_back(ops::op_name(op));
   for (const std::string& covered : covered_ops(spec)) {
     const auto op = op_named(covered);
     EXPECT_TRUE(op && current_run().dispatched.count(*op))
-        << name << " claims to cover " << covered << ", but running it (and its gradient) never dispatched it";
+        << name << " claims to cover " << covered << ", but running it (and its gradient) never dispatched it; it ran: "
+        << fmt::format("{}", fmt::join(ran, ", "));
   }
 }
 

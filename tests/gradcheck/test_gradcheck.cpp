@@ -243,6 +243,20 @@ TEST(GradcheckCoverage, EveryDifferentiableOpHasACase) {
   }
 }
 
+TEST(GradcheckHarness, FailsWhenMostPointsAreKinks) {
+  // |x| at x = 0 everywhere: every element is a kink, so the check would compare nothing.
+  Tensor x = zeros({6}, {.dtype = DType::f64}).requires_grad_();
+  GradcheckFunction kinked = [](const std::vector<Tensor>& inputs) { return abs(inputs[0]); };
+  GradcheckResult refused = gradcheck(kinked, {x});
+  EXPECT_FALSE(refused.ok);
+  EXPECT_EQ(refused.skipped, 6);
+  EXPECT_NE(refused.message.find("allow_kinks"), std::string::npos) << refused.message;
+  // Declared, with the reason, the same check passes.
+  GradcheckResult declared = gradcheck(kinked, {x}, {.allow_kinks = "abs at its kink, on purpose"});
+  EXPECT_TRUE(declared.ok) << declared.message;
+  EXPECT_EQ(declared.skipped, 6);
+}
+
 TEST(GradcheckHarness, CatchesAWrongGradient) {
   // A function whose backward is deliberately wrong (2x instead of 3x²) must fail the check.
   Tensor x = rand({5}, {.dtype = DType::f64}).requires_grad_();
