@@ -197,7 +197,7 @@ std::set<ops::OpId> dispatched_by(const GradCase& test_case, uint64_t seed) {
   }
   if (!test_case.second_order) return seen;
   // The gradient of the gradient, as gradgradcheck takes it: the backward formulas' own backward.
-  std::vector<Tensor> first, wrt, weights;
+  std::vector<Tensor> first, weights;
   for (size_t i = 0; i < grads.size(); ++i) {
     if (!grads[i].defined() || !grads[i].requires_grad()) continue;
     first.push_back(grads[i]);
@@ -216,7 +216,8 @@ TEST_P(GradcheckClaim, CaseDispatchesTheOpsItCovers) {
   const std::set<ops::OpId> seen = dispatched_by(test_case, GetParam() * 7);
   for (ops::OpId op : test_case.covers) {
     EXPECT_TRUE(seen.count(op)) << test_case.name << " claims to cover " << ops::op_name(op)
-                                << ", but its gradient computation never dispatched it";
+                                << ", but it never ran where gradcheck sees its gradient (in the forward pass on an "
+                                   "input that requires grad, or in a backward pass)";
   }
 }
 
