@@ -38,6 +38,13 @@ std::vector<Tensor> make_inputs(const ReferenceCase& test_case, uint64_t seed) {
 
 class FastVersusReference : public ::testing::TestWithParam<ReferenceCase> {};
 
+}  // namespace
+
+// gtest prints a failing case's parameter: its name, not its bytes.
+void PrintTo(const ReferenceCase& test_case, std::ostream* out) { *out << test_case.name; }
+
+namespace {
+
 // The ops a case is about: its `ops`, else the longest op name that begins its name (followed by '_').
 std::vector<ops::OpId> ops_under_test(const ReferenceCase& test_case) {
   if (!test_case.ops.empty()) return test_case.ops;
