@@ -1,6 +1,8 @@
 #pragma once
 // Gradient checking: analytic gradients (autograd) against central finite differences, in float64.
-// Points where the function has a kink (the one-sided differences disagree) are skipped, not failed.
+// Points where the function has a kink (the one-sided differences disagree) are skipped, not failed — but
+// a check that skipped more than max_kink_fraction of its elements fails, unless the function declares
+// why it has that many kinks (allow_kinks): a check that skips most points proves little.
 #include <functional>
 #include <string>
 #include <vector>
@@ -14,6 +16,8 @@ struct GradcheckOptions {
   double atol = 1e-5;
   double rtol = 1e-3;
   uint64_t seed = 0;  // for the random projection of a non-scalar output
+  double max_kink_fraction = 0.1;  // of the elements checked or skipped, per call
+  std::string allow_kinks;         // why this function may have more kinks (empty: it may not)
 };
 
 struct GradcheckResult {

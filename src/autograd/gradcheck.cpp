@@ -54,6 +54,15 @@ GradcheckResult compare(const GradcheckFunction& function, const std::vector<Ten
       }
     }
   }
+  const int64_t total = result.checked + result.skipped;
+  if (result.ok && options.allow_kinks.empty() &&
+      static_cast<double>(result.skipped) > options.max_kink_fraction * static_cast<double>(total)) {
+    result.ok = false;
+    result.message = fmt::format("skipped {} of {} elements as kinks (more than {:g} %): the check proves little; "
+                                 "move the inputs off the kinks, or declare them in GradcheckOptions::allow_kinks "
+                                 "with the reason",
+                                 result.skipped, total, 100 * options.max_kink_fraction);
+  }
   return result;
 }
 

@@ -100,7 +100,7 @@ std::vector<Tensor> call(OpId op, std::vector<Tensor> inputs, Attrs attrs) {
       kind = KernelKind::reference;
     }
     {
-      profiler::Scope scope(op);
+      profiler::Scope scope(op, kind == KernelKind::reference);
       detail::KernelDepth nested;
       kernel(KernelCall{inputs, outputs, attrs});
     }

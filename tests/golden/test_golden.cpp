@@ -17,6 +17,7 @@
 #include "nabla/io/safetensors.h"
 #include "nabla/nabla.h"
 #include "backend/cpu/kernels.h"
+#include "ops/observer.h"
 #include "ops/op.h"
 
 namespace nabla::golden {
@@ -95,6 +96,13 @@ const Tensor& fixture(const std::string& name) {
   auto it = fixtures().find(name);
   if (it == fixtures().end()) throw Error("fixtures.safetensors has no tensor " + name);
   return it->second;
+}
+
+std::optional<ops::OpId> op_named(const std::string& name) {
+  for (int i = 0; i < ops::op_count; ++i) {
+    if (name == ops::op_name(static_cast<ops::OpId>(i))) return static_cast<ops::OpId>(i);
+  }
+  return std::nullopt;
 }
 
 DType dtype_named(const std::string& name) {
@@ -671,6 +679,30 @@ void expect_matches(const std::string& what, const Tensor& actual, const Tensor&
                            << report;
 }
 
+// ---------------------------------------------------------------- what a case ran
+
+// The ops a case dispatched itself (depth 0: not ops that some kernel called) while its function and its
+// gradient ran — not the harness's loading, casting and comparing — and whether nabla refused the call
+// (an "error" case, or a documented deviation), in which case it ran nothing to prove.
+struct CaseRun {
+  std::set<ops::OpId> dispatched;
+  bool refused = false;
+};
+
+CaseRun& current_run() {
+  static CaseRun run;
+  return run;
+}
+
+// Runs `body` as part of the case: the ops it dispatches count toward the case's claim.
+template <class Body>
+auto as_case(Body&& body) {
+  ops::ObserveDispatch observe([](const ops::Dispatched& call) {
+    if (call.depth == 0) current_run().dispatched.insert(call.op);
+  });
+  return body();
+}
+
 // ---------------------------------------------------------------- running one case
 
 // The upstream gradient of an output: cos(2.39996…·k + 0.5) at flat index k, rounded to the output's dtype
@@ -707,7 +739,7 @@ void check_gradients(const json& spec, size_t position, const Tensors& inputs, c
     grad_names.push_back(tensor_name(position, "g", i));
   }
   if (differentiable.empty() || wanted.empty()) return;
-  Tensors grads = autograd::grad(differentiable, wanted, upstreams, {}, false, /*allow_unused=*/true);
+  Tensors grads = as_case([&] { return autograd::grad(differentiable, wanted, upstreams, {}, false, /*allow_unused=*/true); });
   ASSERT_EQ(grads.size(), wanted.size());
   for (size_t i = 0; i < grads.size(); ++i) {
     const Tensor& expected = fixture(grad_names[i]);
@@ -796,7 +828,7 @@ void check_dropout(Tensor x, const json& spec, size_t position) {
   Tensor leaf = fixture(tensor_name(position, "i", 0)).clone().requires_grad_();
   Tensors seen = seen_by_op(spec, {leaf});
   const double p = number(spec.at("args").at("p"));
-  Tensor y = functional::dropout(seen[0], p, /*training=*/true);
+  Tensor y = as_case([&] { return functional::dropout(seen[0], p, /*training=*/true); });
   ASSERT_EQ(shape_string(y.shape()), shape_string(seen[0].shape()));
   EXPECT_EQ(dtype_name(y.dtype()), dtype_name(x.dtype()));
   std::vector<double> in = seen[0].to_vector(), out = y.to_vector();
@@ -812,7 +844,7 @@ void check_dropout(Tensor x, const json& spec, size_t position) {
   }
   EXPECT_TRUE(within_five_sigma(zeros, static_cast<double>(in.size()), p)) << zeros << " zeros of " << in.size();
   Tensor upstream = upstream_like(y);
-  Tensors grads = autograd::grad({y}, {leaf}, {upstream});
+  Tensors grads = as_case([&] { return autograd::grad({y}, {leaf}, {upstream}); });
   ASSERT_EQ(grads.size(), 1u);
   // The leaf's gradient, seen as the op saw the leaf (transposed where the case says so).
   std::vector<double> grad = seen_by_op(spec, {grads[0]})[0].to_vector(), up = upstream.to_vector();
@@ -827,7 +859,7 @@ void run_property_case(const json& spec, size_t position, const OpFunction& func
   Tensors inputs = load_inputs(spec, position);
   Tensors seen = seen_by_op(spec, inputs);
   if (check == "dropout") return check_dropout(seen[0], spec, position);
-  Tensors outputs = function(seen, spec.at("args"));
+  Tensors outputs = as_case([&] { return function(seen, spec.at("args")); });
   ASSERT_EQ(outputs.size(), 1u);
   if (check == "bernoulli") return check_bernoulli(seen[0], outputs[0], spec.at("args"));
   if (check == "multinomial") return check_multinomial(seen[0], outputs[0], spec.at("args"));
@@ -839,20 +871,24 @@ void run_case(const json& spec, size_t position) {
   auto function = op_table().find(op);
   ASSERT_NE(function, op_table().end()) << "no C++ function for op " << op;
   Tensors inputs = load_inputs(spec, position);
-  if (spec.contains("error")) return expect_error(spec, function->second, inputs);
+  if (spec.contains("error")) {
+    current_run().refused = true;
+    return expect_error(spec, function->second, inputs);
+  }
   if (spec.contains("check")) return run_property_case(spec, position, function->second);
   Tolerance tolerance{spec.at("tolerance").at(0), spec.at("tolerance").at(1)};
   Tensors outputs;
   if (spec.contains("deviation")) {
     // A documented deviation: nabla may refuse with its one-line error; if it answers, it must match PyTorch.
     try {
-      outputs = function->second(seen_by_op(spec, inputs), spec.at("args"));
+      outputs = as_case([&] { return function->second(seen_by_op(spec, inputs), spec.at("args")); });
     } catch (const Error& error) {
+      current_run().refused = true;
       EXPECT_EQ(std::string(error.what()).find('\n'), std::string::npos) << "not one line: " << error.what();
       return;
     }
   } else {
-    outputs = function->second(seen_by_op(spec, inputs), spec.at("args"));
+    outputs = as_case([&] { return function->second(seen_by_op(spec, inputs), spec.at("args")); });
   }
   ASSERT_EQ(outputs.size(), spec.at("outputs").get<size_t>()) << "number of outputs";
   for (size_t i = 0; i < outputs.size(); ++i) {
@@ -869,10 +905,21 @@ void run_golden(const std::string& name) {
   auto [spec, position] = case_spec(name);
   SCOPED_TRACE(fmt::format("case {}: op {}, args {}{}", name, spec.at("op").get<std::string>(),
                            spec.at("args").dump(), spec.contains("note") ? " — " + spec.at("note").get<std::string>() : ""));
+  current_run() = {};
   try {
     run_case(spec, position);
   } catch (const std::exception& error) {
     FAIL() << "threw: " << error.what();
+  }
+  // The case's claim, proven: each op it covers ran (on whichever kernel this pass selects).
+  if (current_run().refused || ::testing::Test::HasFatalFailure()) return;
+  std::vector<std::string> ran;
+  for (ops::OpId op : current_run().dispatched) ran.push_back(ops::op_name(op));
+  for (const std::string& covered : covered_ops(spec)) {
+    const auto op = op_named(covered);
+    EXPECT_TRUE(op && current_run().dispatched.count(*op))
+        << name << " claims to cover " << covered << ", but running it (and its gradient) never dispatched it; it ran: "
+        << fmt::format("{}", fmt::join(ran, ", "));
   }
 }
 

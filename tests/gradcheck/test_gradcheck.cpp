@@ -1,9 +1,11 @@
 // The gradcheck driver: every case × every layout, float64, central differences.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <set>
 
 #include "nabla/gradcheck.h"
+#include "ops/observer.h"
 #include "tests/gradcheck/cases.h"
 
 namespace nabla::testing {
@@ -145,14 +147,93 @@ TEST_P(Gradcheck, MatchesFiniteDifferences) {
   }
 }
 
-std::string instance_name(const ::testing::TestParamInfo<Instance>& info) {
-  std::string name = all_cases()[info.param.case_index].name + "_" + layout_name(info.param.layout);
+// gtest's names are identifiers.
+std::string identifier(std::string name) {
   for (char& c : name) if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
   return name;
 }
 
+std::string instance_name(const ::testing::TestParamInfo<Instance>& info) {
+  return identifier(all_cases()[info.param.case_index].name + "_" + layout_name(info.param.layout));
+}
+
 INSTANTIATE_TEST_SUITE_P(Ops, Gradcheck, ::testing::ValuesIn(instances()), instance_name);
 
+// A case's claim (`covers`) is checked against what it ran: each op it names must be dispatched by the
+// case itself or by a backward formula of its graph (depth 0: not an op some kernel called), and a
+// differentiable op must have been called on an input that requires grad in the forward pass, or run in a
+// backward pass — else gradcheck never saw its gradient.
+std::set<ops::OpId> dispatched_by(const GradCase& test_case, uint64_t seed) {
+  Generator generator(seed);
+  std::vector<Tensor> leaves, differentiable_leaves;
+  for (const InputSpec& spec : test_case.inputs) {
+    Tensor leaf = make_input(spec, Layout::contiguous, generator, leaves.size()).first;
+    if (differentiable(spec)) differentiable_leaves.push_back(leaf.requires_grad_());
+    leaves.push_back(leaf);
+  }
+  std::set<ops::OpId> seen;
+  auto recorder = [&seen](bool backward) {
+    return [&seen, backward](const ops::Dispatched& call) {
+      if (call.depth != 0) return;
+      const uint32_t differentiable_outputs = ops::schema(call.op).differentiable;
+      if (backward || differentiable_outputs == 0 || differentiable_outputs == ops::refused ||
+          std::any_of(call.inputs.begin(), call.inputs.end(), [](const Tensor& t) { return t.requires_grad(); })) {
+        seen.insert(call.op);
+      }
+    };
+  };
+  Tensor output;
+  {
+    ops::ObserveDispatch observe(recorder(false));
+    output = test_case.function(leaves);
+  }
+  if (!output.requires_grad()) return seen;
+  Generator upstream_generator(seed + 1);
+  Tensor upstream = randn(output.shape(), {.dtype = output.dtype()}, &upstream_generator);
+  std::vector<Tensor> grads;
+  {
+    ops::ObserveDispatch observe(recorder(true));
+    grads = autograd::grad({output}, differentiable_leaves, {upstream}, true, test_case.second_order, true);
+  }
+  if (!test_case.second_order) return seen;
+  // The gradient of the gradient, as gradgradcheck takes it: the backward formulas' own backward.
+  std::vector<Tensor> first, weights;
+  for (size_t i = 0; i < grads.size(); ++i) {
+    if (!grads[i].defined() || !grads[i].requires_grad()) continue;
+    first.push_back(grads[i]);
+    weights.push_back(randn(grads[i].shape(), {.dtype = grads[i].dtype()}, &upstream_generator));
+  }
+  if (first.empty()) return seen;
+  ops::ObserveDispatch observe(recorder(true));
+  autograd::grad(first, differentiable_leaves, weights, {}, false, true);
+  return seen;
+}
+
+class GradcheckClaim : public ::testing::TestWithParam<size_t> {};
+
+TEST_P(GradcheckClaim, CaseDispatchesTheOpsItCovers) {
+  const GradCase& test_case = all_cases()[GetParam()];
+  const std::set<ops::OpId> seen = dispatched_by(test_case, GetParam() * 7);
+  for (ops::OpId op : test_case.covers) {
+    EXPECT_TRUE(seen.count(op)) << test_case.name << " claims to cover " << ops::op_name(op)
+                                << ", but it never ran where gradcheck sees its gradient (in the forward pass on an "
+                                   "input that requires grad, or in a backward pass)";
+  }
+}
+
+// The cases that claim ops (a composite such as a loss claims none: it checks a public function).
+std::vector<size_t> claiming_cases() {
+  std::vector<size_t> indices;
+  for (size_t i = 0; i < all_cases().size(); ++i) {
+    if (!all_cases()[i].covers.empty()) indices.push_back(i);
+  }
+  return indices;
+}
+
+INSTANTIATE_TEST_SUITE_P(Cases, GradcheckClaim, ::testing::ValuesIn(claiming_cases()),
+                         [](const ::testing::TestParamInfo<size_t>& info) { return identifier(all_cases()[info.param].name); });
+
+// Every differentiable op is claimed by some case (and GradcheckClaim proves each claim).
 TEST(GradcheckCoverage, EveryDifferentiableOpHasACase) {
   std::set<ops::OpId> covered;
   for (const GradCase& test_case : all_cases()) covered.insert(test_case.covers.begin(), test_case.covers.end());
@@ -161,6 +242,20 @@ TEST(GradcheckCoverage, EveryDifferentiableOpHasACase) {
     if (ops::schema(op).differentiable == 0 || ops::schema(op).differentiable == ops::refused) continue;
     EXPECT_TRUE(covered.count(op)) << "no gradcheck case covers " << ops::op_name(op);
   }
+}
+
+TEST(GradcheckHarness, FailsWhenMostPointsAreKinks) {
+  // |x| at x = 0 everywhere: every element is a kink, so the check would compare nothing.
+  Tensor x = zeros({6}, {.dtype = DType::f64}).requires_grad_();
+  GradcheckFunction kinked = [](const std::vector<Tensor>& inputs) { return abs(inputs[0]); };
+  GradcheckResult refused = gradcheck(kinked, {x});
+  EXPECT_FALSE(refused.ok);
+  EXPECT_EQ(refused.skipped, 6);
+  EXPECT_NE(refused.message.find("allow_kinks"), std::string::npos) << refused.message;
+  // Declared, with the reason, the same check passes.
+  GradcheckResult declared = gradcheck(kinked, {x}, {.allow_kinks = "abs at its kink, on purpose"});
+  EXPECT_TRUE(declared.ok) << declared.message;
+  EXPECT_EQ(declared.skipped, 6);
 }
 
 TEST(GradcheckHarness, CatchesAWrongGradient) {

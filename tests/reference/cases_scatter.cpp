@@ -5,6 +5,7 @@
 
 namespace nabla::testing {
 namespace F = functional;
+using ops::OpId;
 
 namespace {
 using Inputs = std::vector<Tensor>;
@@ -41,17 +42,24 @@ NABLA_REFERENCE_CASES(scatter) {
       {"scatter_add_beyond_l2", {{64, 16384}, {64, 8192}, {64, 8192}}, scatter_last()},
       {"scatter_add_dim_counted_forward", {{5, 9}, {5, 9}, {5, 9}},
        [](Inputs t) { return scatter_add(t[0], 1, indices_from(t[2], 9), t[1]); }},
-      {"scatter_add_transposed_self", {{9, 5}, {5, 9}, {5, 9}},
-       [](Inputs t) { return scatter_add(t[0].t(), -1, indices_from(t[2], 9), t[1]); }},
-      {"max_pool_backward_lenet1", {{8, 6, 28, 28}, {8 * 6 * 14 * 14}}, max_pool_backward({.kernel_size = 2})},
-      {"max_pool_stride2_ties_nans_values", {{4, 3, 28, 30}},
-       [](Inputs t) { return F::max_pool2d(ties_and_nans(t[0]), {.kernel_size = 2}); }},
-      {"max_pool_stride2_ties_nans_indices", {{4, 3, 28, 30}},
-       [](Inputs t) { return F::max_pool2d_with_indices(ties_and_nans(t[0]), {.kernel_size = 2}).second; }},
-      {"max_pool_stride2_wide_window_indices", {{2, 3, 11, 150}},
-       [](Inputs t) { return F::max_pool2d_with_indices(ties_and_nans(t[0]), {.kernel_size = 3, .stride = 2}).second; }},
-      {"max_pool_backward_overlap", {{3, 5, 13, 11}, {3 * 5 * 8 * 8}},
-       max_pool_backward({.kernel_size = 3, .stride = 2, .padding = 1, .ceil_mode = true})},
+      // the kernelsindex branch adds scatter kernels: if one takes a strided self, flip this case to fast
+      on_reference("the fast scatter_add takes a contiguous self",
+                   {"scatter_add_transposed_self", {{9, 5}, {5, 9}, {5, 9}},
+                    [](Inputs t) { return scatter_add(t[0].t(), -1, indices_from(t[2], 9), t[1]); }}),
+      // max pooling's backward pass is a scatter_add of the upstream gradient to the maxima's indices
+      about({OpId::scatter_add},
+            {"max_pool_backward_lenet1", {{8, 6, 28, 28}, {8 * 6 * 14 * 14}}, max_pool_backward({.kernel_size = 2})}),
+      about({OpId::max_pool2d}, {"max_pool_stride2_ties_nans_values", {{4, 3, 28, 30}},
+                                 [](Inputs t) { return F::max_pool2d(ties_and_nans(t[0]), {.kernel_size = 2}); }}),
+      about({OpId::max_pool2d},
+            {"max_pool_stride2_ties_nans_indices", {{4, 3, 28, 30}},
+             [](Inputs t) { return F::max_pool2d_with_indices(ties_and_nans(t[0]), {.kernel_size = 2}).second; }}),
+      about({OpId::max_pool2d},
+            {"max_pool_stride2_wide_window_indices", {{2, 3, 11, 150}}, [](Inputs t) {
+               return F::max_pool2d_with_indices(ties_and_nans(t[0]), {.kernel_size = 3, .stride = 2}).second;
+             }}),
+      about({OpId::scatter_add}, {"max_pool_backward_overlap", {{3, 5, 13, 11}, {3 * 5 * 8 * 8}},
+                                  max_pool_backward({.kernel_size = 3, .stride = 2, .padding = 1, .ceil_mode = true})}),
   };
 }
 
