@@ -64,4 +64,15 @@ ops::Kernel conv_fast(ops::OpId op, const std::vector<Tensor>& inputs, const std
 ops::Kernel pool_fast(ops::OpId op, const std::vector<Tensor>& inputs, const std::vector<Tensor>& outputs,
                       const ops::Attrs& attrs);
 
+// Training-step kernels for normalisation, attention, resampling and windows; each declines (null) all but
+// f32 contiguous operands. batch_norm, group_norm and their fused backward ops (channel_norm.cpp).
+ops::Kernel channel_norm_fast(ops::OpId op, const std::vector<Tensor>& inputs, const std::vector<Tensor>& outputs);
+// scaled_dot_product_attention and attention_backward (attention.cpp).
+ops::Kernel attention_fast(ops::OpId op, const std::vector<Tensor>& inputs, const std::vector<Tensor>& outputs,
+                           const ops::Attrs& attrs);
+// upsample2d and upsample2d_backward (resample.cpp); pad (pad.cpp); im2col and col2im (unfold.cpp).
+ops::Kernel upsample_fast(ops::OpId op, const std::vector<Tensor>& inputs, const std::vector<Tensor>& outputs);
+ops::Kernel pad_fast(const std::vector<Tensor>& inputs, const std::vector<Tensor>& outputs);
+ops::Kernel unfold_fast(ops::OpId op, const std::vector<Tensor>& inputs, const std::vector<Tensor>& outputs);
+
 }  // namespace nabla::cpu

@@ -97,6 +97,18 @@ ops::Kernel fast_kernel(ops::OpId op, const std::vector<Tensor>& inputs, const s
     case ops::OpId::max_pool2d: case ops::OpId::avg_pool2d: case ops::OpId::avg_pool2d_backward:
     case ops::OpId::adaptive_avg_pool2d: case ops::OpId::adaptive_avg_pool2d_backward:
       return pool_fast(op, inputs, outputs, attrs);
+    // Training-step kernels: normalisation, attention, resampling, padding and windows.
+    case ops::OpId::batch_norm: case ops::OpId::group_norm: case ops::OpId::batch_norm_backward:
+    case ops::OpId::group_norm_backward:
+      return channel_norm_fast(op, inputs, outputs);
+    case ops::OpId::scaled_dot_product_attention: case ops::OpId::attention_backward:
+      return attention_fast(op, inputs, outputs, attrs);
+    case ops::OpId::upsample2d: case ops::OpId::upsample2d_backward:
+      return upsample_fast(op, inputs, outputs);
+    case ops::OpId::pad:
+      return pad_fast(inputs, outputs);
+    case ops::OpId::im2col: case ops::OpId::col2im:
+      return unfold_fast(op, inputs, outputs);
     default:
       (void)attrs;
       return nullptr;
