@@ -2,7 +2,8 @@
 //
 //   BM_LeNetStep/batch_norm:0|1        one SGD step (forward, backward, update) of a LeNet-like CNN on
 //                                      [128, 1, 28, 28]: conv5(6, pad 2) [BatchNorm2d] relu maxpool2
-//                                      conv5(16) [BatchNorm2d] relu maxpool2 linear 120-84-10, cross entropy
+//                                      conv5(16) [BatchNorm2d] relu maxpool2 linear 120-84-10, cross entropy;
+//                                      its label names the ops of a step that ran on a reference kernel
 //   BM_<kernel>/fast, BM_<kernel>/reference   one op (forward + backward where it has one) on the fast kernel,
 //                                      and forced onto the reference kernel (ReferenceOnlyGuard)
 //
@@ -11,11 +12,14 @@
 
 #include <functional>
 #include <optional>
+#include <set>
+#include <string>
 
 #include "backend/cpu/kernels.h"
 #include "nabla/autograd.h"
 #include "nabla/nabla.h"
 #include "nabla/nn/functional.h"
+#include "ops/observer.h"
 
 namespace {
 
@@ -75,7 +79,7 @@ struct LeNet {
   }
 
   void step(const Tensor& x, const Tensor& labels) {
-    Tensor loss = F::cross_entropy(forward(x), labels);
+    Tensor loss = F::cross_entropy(forward(x), labels, {});
     loss.backward();
     autograd::NoGradGuard no_grad;
     for (Tensor& p : parameters) {
@@ -91,7 +95,21 @@ void BM_LeNetStep(benchmark::State& state) {
   Tensor x = uniform({128, 1, 28, 28}, 20);
   Generator generator(21);
   Tensor labels = randint(0, 10, {128}, {.dtype = DType::i64}, &generator);
-  net.step(x, labels);  // warm-up: oneDNN plans, allocator caches
+  // Warm-up (oneDNN plans, allocator caches), counting the ops that fell back to a reference kernel.
+  std::set<std::string> reference_ops;
+  int64_t reference_calls = 0;
+  {
+    ops::ObserveDispatch observer([&](const ops::Dispatched& call) {
+      if (call.kernel != ops::KernelKind::reference) return;
+      ++reference_calls;
+      reference_ops.insert(ops::op_name(call.op));
+    });
+    net.step(x, labels);
+  }
+  std::string label;
+  for (const std::string& name : reference_ops) label += (label.empty() ? "reference: " : " ") + name;
+  state.SetLabel(label);
+  state.counters["reference_calls"] = static_cast<double>(reference_calls);
   for (auto _ : state) net.step(x, labels);
   state.SetItemsProcessed(state.iterations() * 128);
 }
