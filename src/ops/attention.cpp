@@ -20,6 +20,19 @@
 #include "ops/op.h"
 
 namespace nabla::ops {
+
+// Dropout's factor D for score (b, i, j): 0 or 1/(1 − p), from Philox(seed, offset) at its flat index.
+// Also called by the fast kernels (src/backend/cpu/attention.cpp), so both drop the same scores.
+double attention_keep_factor(const AttentionAttrs& attrs, int64_t queries, int64_t keys, int64_t b, int64_t i,
+                             int64_t j) {
+  if (attrs.dropout_p == 0) return 1.0;
+  const auto index = static_cast<uint64_t>((b * queries + i) * keys + j);
+  const std::array<uint32_t, 4> block = philox(attrs.seed, attrs.offset + index / 2);
+  const int lane = static_cast<int>(index % 2) * 2;
+  const bool kept = uniform_double(block[lane], block[lane + 1]) >= attrs.dropout_p;
+  return kept && attrs.dropout_p < 1 ? 1.0 / (1.0 - attrs.dropout_p) : 0.0;
+}
+
 namespace {
 
 constexpr double negative_infinity = -std::numeric_limits<double>::infinity();
@@ -108,14 +121,8 @@ struct Operands {
   }
 };
 
-// Dropout's factor D for score (b, i, j): 0 or 1/(1 − p), from Philox(seed, offset) at its flat index.
 double keep_factor(const AttentionAttrs& attrs, const Problem& problem, int64_t b, int64_t i, int64_t j) {
-  if (attrs.dropout_p == 0) return 1.0;
-  const auto index = static_cast<uint64_t>((b * problem.queries + i) * problem.keys + j);
-  const std::array<uint32_t, 4> block = philox(attrs.seed, attrs.offset + index / 2);
-  const int lane = static_cast<int>(index % 2) * 2;
-  const bool kept = uniform_double(block[lane], block[lane + 1]) >= attrs.dropout_p;
-  return kept && attrs.dropout_p < 1 ? 1.0 / (1.0 - attrs.dropout_p) : 0.0;
+  return attention_keep_factor(attrs, problem.queries, problem.keys, b, i, j);
 }
 
 // One batch of an operand as a contiguous row-major double matrix, so the loops below run on plain arrays.

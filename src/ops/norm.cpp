@@ -190,6 +190,18 @@ std::pair<Tensor, Tensor> channel_parameter_grads(const BackwardCall& call, cons
   return {dweight, dbias};
 }
 
+// batch_norm's and group_norm's first-order backward through their fused ops (src/ops/norm_backward.cpp):
+// gradients for the inputs that need one (batch_norm in evaluation: none for the running statistics).
+std::vector<Tensor> fused_norm_backward(OpId op, const BackwardCall& call) {
+  std::vector<Tensor> grads = ops::call(op, {call.grads[0], call.inputs[0], call.inputs[1], call.outputs[1],
+                                             call.outputs[2]}, call.attrs);
+  std::vector<Tensor> result(call.inputs.size());
+  for (size_t i = 0; i < 3; ++i) {
+    if (call.needs_grad[i]) result[i] = std::move(grads[i]);
+  }
+  return result;
+}
+
 }  // namespace
 
 // layer_norm: x [..., *normalized] (normalized = the last `normalized_dims` dims), weight, bias [*normalized]
@@ -278,6 +290,7 @@ std::vector<Tensor> backward_batch_norm(const BackwardCall& call) {
   const auto& attrs = std::get<NormAttrs>(call.attrs);
   const Tensor& x = call.inputs[0];
   const Tensor& grad = call.grads[0];
+  if (!autograd::grad_enabled()) return fused_norm_backward(OpId::batch_norm_backward, call);
   const Shape broadcast = channel_broadcast_shape(x.shape());
   Tensor weight = call.inputs[1].reshape(broadcast);
   Tensor dx;
@@ -338,6 +351,7 @@ std::vector<Tensor> backward_group_norm(const BackwardCall& call) {
   const auto& attrs = std::get<NormAttrs>(call.attrs);
   const Tensor& x = call.inputs[0];
   const Tensor& grad = call.grads[0];
+  if (!autograd::grad_enabled()) return fused_norm_backward(OpId::group_norm_backward, call);
   const int64_t batch = x.shape()[0];
   const int64_t per_group = x.shape()[1] / attrs.groups * numel(std::span(x.shape()).subspan(2));
   const Shape grouped_shape{batch, attrs.groups, per_group};

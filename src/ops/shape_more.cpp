@@ -15,13 +15,11 @@
 #include "nabla/factory.h"
 #include "nabla/nn/functional.h"
 #include "nabla/ops.h"
+#include "ops/index_maps.h"
 #include "ops/op.h"
 
 namespace nabla::ops {
 namespace {
-
-constexpr int64_t outside = std::numeric_limits<int64_t>::min();
-using IndexTable = std::vector<int64_t>;  // output index along one dim → input index (or `outside`)
 
 // Visits every element of `shape` in row-major order with its multi-index.
 template <typename Body>
@@ -107,6 +105,8 @@ const char* mode_name(PadMode mode) {
 // The dim that pads[2k], pads[2k+1] apply to: the last dim first.
 int64_t padded_dim(int64_t rank, size_t pair) { return rank - 1 - static_cast<int64_t>(pair); }
 
+}  // namespace
+
 std::vector<IndexTable> pad_tables(const Shape& input_shape, const PadAttrs& attrs, const Shape& output_shape) {
   std::vector<IndexTable> tables = identity_tables(output_shape);
   const int64_t rank = static_cast<int64_t>(input_shape.size());
@@ -116,6 +116,8 @@ std::vector<IndexTable> pad_tables(const Shape& input_shape, const PadAttrs& att
   }
   return tables;
 }
+
+namespace {
 
 // ---- roll
 

@@ -15,16 +15,11 @@
 #include "core/element.h"
 #include "nabla/nn/functional.h"
 #include "nabla/ops.h"
+#include "ops/index_maps.h"
 #include "ops/op.h"
 
 namespace nabla::ops {
 namespace {
-
-// Up to two source positions along one axis for one output position, with their weights.
-struct Taps {
-  int64_t first = 0, second = 0;
-  double first_weight = 1, second_weight = 0;
-};
 
 // PyTorch's nearest_idx: exact shortcuts for equal and doubled sizes, else a float scale and floor.
 int64_t nearest_source(int64_t position, int64_t input, int64_t output, double scale_factor) {
@@ -53,6 +48,8 @@ Taps linear_taps(int64_t position, int64_t input, int64_t output, double scale_f
   return taps;
 }
 
+}  // namespace
+
 std::vector<Taps> axis_taps(int64_t input, int64_t output, double scale_factor, const UpsampleAttrs& attrs) {
   std::vector<Taps> taps(static_cast<size_t>(output));
   for (int64_t i = 0; i < output; ++i) {
@@ -65,6 +62,8 @@ std::vector<Taps> axis_taps(int64_t input, int64_t output, double scale_factor, 
   }
   return taps;
 }
+
+namespace {
 
 // visit(input_index, output_index, weight) for every tap of every output element.
 template <typename Visit>

@@ -1250,13 +1250,14 @@ def norm_cases(f):
               {**names("x", "weight"), "normalized_shape": [3, 4], "eps": 1e-3}, tolerance=tol)
         f.add(f"batch_norm_train_{tag}", "batch_norm", [u(4, 3, 2, 2), u(3), positive(3, dtype=dtype), u(3), u(3)],
               {**names("x", "running_mean", "running_var", "weight", "bias"), "training": True, "momentum": 0.1},
-              grad=[True, False, False, True, True], tolerance=tol,
+              grad=[True, False, False, True, True], tolerance=tol, covers=["batch_norm_backward"],
               note="outputs: y, running_mean and running_var after the call (unbiased batch variance)")
         f.add(f"batch_norm_eval_{tag}", "batch_norm", [u(4, 3, 2), u(3), positive(3, dtype=dtype), u(3), u(3)],
               {**names("x", "running_mean", "running_var", "weight", "bias"), "training": False},
-              grad=[True, False, False, True, True], tolerance=tol, note="eval: the running statistics, unchanged")
+              grad=[True, False, False, True, True], tolerance=tol, covers=["batch_norm_backward"],
+              note="eval: the running statistics, unchanged")
         f.add(f"group_norm_{tag}", "group_norm", [u(2, 6, 3, 2), u(6), u(6)],
-              {**names("x", "weight", "bias"), "groups": 3}, tolerance=tol)
+              {**names("x", "weight", "bias"), "groups": 3}, tolerance=tol, covers=["group_norm_backward"])
     f.add("layer_norm_no_affine_f64", "layer_norm", [uniform(3, 5)], {**names("x"), "normalized_shape": [5]})
     f.add("layer_norm_bias_only_f64", "layer_norm", [uniform(3, 5), uniform(5)], {**names("x", "bias"), "normalized_shape": [5]})
     f.add("layer_norm_constant_row_f64", "layer_norm", [values([[2.0, 2.0, 2.0], [1.0, 2.0, 4.0]]), uniform(3), uniform(3)],

@@ -37,22 +37,24 @@ NABLA_GRADCHECK_CASES(neural) {
        [](auto& x) { return F::layer_norm(x[0], {3, 4}, x[1], x[2]); }},
       {"layer_norm_no_affine", {OpId::layer_norm}, {{{4, 6}}},
        [](auto& x) { return F::layer_norm(x[0], {6}) * x[0]; }},
-      {"batch_norm_training_2d", {OpId::batch_norm}, {{{5, 3}}, {{3}}, {{3}}},
+      // First order goes through the fused batch_norm_backward/group_norm_backward ops; the second order
+      // (create_graph) through the composite of differentiable ops.
+      {"batch_norm_training_2d", {OpId::batch_norm, OpId::batch_norm_backward}, {{{5, 3}}, {{3}}, {{3}}},
        [](auto& x) { return F::batch_norm(x[0], {}, {}, x[1], x[2], true); }},
-      {"batch_norm_training_4d", {OpId::batch_norm}, {{{2, 3, 2, 2}}, {{3}}, {{3}}},
+      {"batch_norm_training_4d", {OpId::batch_norm, OpId::batch_norm_backward}, {{{2, 3, 2, 2}}, {{3}}, {{3}}},
        [](auto& x) {
          Tensor running_mean = zeros({3}, {.dtype = DType::f64}), running_var = ones({3}, {.dtype = DType::f64});
          return F::batch_norm(x[0], running_mean, running_var, x[1], x[2], true);
        }},
-      {"batch_norm_eval", {OpId::batch_norm}, {{{4, 3, 2}}, {{3}}, {{3}}},
+      {"batch_norm_eval", {OpId::batch_norm, OpId::batch_norm_backward}, {{{4, 3, 2}}, {{3}}, {{3}}},
        [](auto& x) {
          Tensor running_mean = tensor({0.1, -0.2, 0.3}, {.dtype = DType::f64});
          Tensor running_var = tensor({0.5, 1.5, 2.0}, {.dtype = DType::f64});
          return F::batch_norm(x[0], running_mean, running_var, x[1], x[2], false) * x[0];
        }},
-      {"group_norm_3d", {OpId::group_norm}, {{{2, 6, 3}}, {{6}}, {{6}}},
+      {"group_norm_3d", {OpId::group_norm, OpId::group_norm_backward}, {{{2, 6, 3}}, {{6}}, {{6}}},
        [](auto& x) { return F::group_norm(x[0], 3, x[1], x[2]); }},
-      {"group_norm_2d_no_affine", {OpId::group_norm}, {{{3, 4}}},
+      {"group_norm_2d_no_affine", {OpId::group_norm, OpId::group_norm_backward}, {{{3, 4}}},
        [](auto& x) { return F::group_norm(x[0], 2) * x[0]; }},
       // attention_backward is a fused kernel marked non-differentiable (ops.def): double backward through
       // attention is refused, so these cases check first order only.
