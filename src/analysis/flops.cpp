@@ -205,6 +205,9 @@ int64_t flops(const ops::Dispatched& call) {
       const bool given_statistics = call.op == OpId::batch_norm && !std::get<ops::NormAttrs>(call.attrs).training;
       return (given_statistics ? 2 : 5) * in + (has_input(call, 1) ? 2 * in : 0);
     }
+    // fused backward (dy, x, …): x̂ (2), the sums of dy and dy·x̂ (3), dx = scale·(dy − mean dy − x̂·mean dy·x̂) (4)
+    case OpId::batch_norm_backward: case OpId::group_norm_backward:
+      return 9 * in;
 
     // ---- linear algebra
     case OpId::qr: case OpId::svd: case OpId::eigh: case OpId::solve: case OpId::cholesky:
