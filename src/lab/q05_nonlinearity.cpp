@@ -159,7 +159,7 @@ void run(Context& ctx) {
              "활성화 함수 없이 층을 쌓으면 선형 층 하나보다 나을 것이 없다"},
             linear_accuracy <= single_accuracy + 0.02,
             format_text({"{:.1f} % vs {:.1f} % for logistic regression (2 points of slack for training noise)",
-                         "{:.1f} %, 로지스틱 회귀는 {:.1f} % (학습 잡음을 고려해 2 %p 여유)"},
+                         "활성화 없는 층 쌓기 {:.1f} %, 로지스틱 회귀 {:.1f} % (학습 잡음을 고려해 2 %p 여유)"},
                         100 * linear_accuracy, 100 * single_accuracy));
   ctx.claim({"with ReLU the same stack fits the spirals (≥ 95 %), far better than without",
              "ReLU를 넣으면 같은 구조가 나선 데이터를 맞춘다 (95 % 이상): 없을 때보다 훨씬 낫다"},

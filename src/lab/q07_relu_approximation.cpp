@@ -157,7 +157,7 @@ void run(Context& ctx) {
   ctx.claim({"the fit is straight between its kinks", "근사는 꺾이는 점 사이에서 직선이다"}, straight_between,
             format_text({"grid points whose second difference exceeds {:g}: at most 2 per breakpoint in every fit "
                          "(a smooth curve would bend at nearly all {} points)",
-                         "2차 차분이 {:g}를 넘는 격자점: 모든 근사에서 꺾이는 점마다 최대 2개 (매끄러운 곡선이라면 "
+                         "2차 차분이 {:g}보다 큰 격자점: 모든 근사에서 꺾이는 점마다 최대 2개 (매끄러운 곡선이라면 "
                          "{}개 점 거의 모두에서 휜다)"},
                         kSecondDifferenceTolerance, fine_points));
 }

@@ -114,7 +114,7 @@ void run(Context& ctx) {
   ctx.claim({"the loss never rises below the stability limit", "안정성 한계 아래에서는 손실이 한 번도 오르지 않는다"},
             rises == 0,
             format_text({"η = {:.4f} {} 2/λmax = {:.4f}; the loss rose in {} of {} steps",
-                         "η = {0:.4f} {1} 2/λmax = {2:.4f}; {4}스텝 중 {3}스텝에서 손실이 올랐다"},
+                         "η = {0:.4f} {1} 2/λmax = {2:.4f}; 손실이 오른 스텝은 {4}스텝 중 {3}스텝"},
                         main.lr, main.lr < 2 / largest ? "<" : "≥", 2 / largest, rises, steps));
   ctx.claim({"each step shrinks the error by max|1 − ηλ|", "매 스텝 오차가 max|1 − ηλ|배로 줄어든다"}, rates_match,
             join_texts(rate_evidence, "; "));

@@ -108,7 +108,7 @@ void run(Context& ctx) {
                   small.weights.size(), worst_slope_error));
   ctx.claim({"iterates descend monotonically at a small step", "스텝이 작으면 반복점이 단조롭게 내려간다"}, rises == 0,
             format_text({"η = {:.3f} ({} × 2/L''): the loss rose in {} of {} steps, from {:.6f} to {:.6f}",
-                         "η = {0:.3f} ({1} × 2/L''): {3}스텝 중 {2}스텝에서 손실이 올랐다, {4:.6f}에서 {5:.6f}로"},
+                         "η = {0:.3f} ({1} × 2/L''): 손실이 오른 스텝은 {3}스텝 중 {2}스텝, 손실은 {4:.6f}에서 {5:.6f}로"},
                         small_lr, lr_factor, rises, steps, small.losses.front(), small.losses.back()));
   ctx.claim({"GD ends at the minimum of the dense scan", "GD는 촘촘한 탐색으로 찾은 최솟점에서 끝난다"},
             final_distance <= spacing,

@@ -188,7 +188,7 @@ void run(Context& ctx) {
   ctx.claim({"the Hessian at the saddle has eigenvalues +2 and −2", "안장점에서 헤세 행렬의 고윳값은 +2와 −2다"},
             std::abs(largest - 2) < 1e-9 && std::abs(smallest + 2) < 1e-9,
             format_text({"Lanczos from {} Hessian-vector products: {:.12g} and {:.12g}",
-                         "헤세 행렬-벡터 곱 {}번으로 란초스: {:.12g}, {:.12g}"},
+                         "헤세 행렬-벡터 곱 {}번으로 란초스 방법이 구한 값: {:.12g}, {:.12g}"},
                         pairs.products, largest, smallest));
   ctx.claim({"the negative-curvature direction is the y axis", "음의 곡률 방향은 y축이다"}, escape_alignment > 1 - 1e-9,
             format_text({"|y component| of the eigenvector of {:.4g} = {:.12f}",

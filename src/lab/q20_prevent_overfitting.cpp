@@ -41,7 +41,7 @@ void run(Context& ctx) {
                         100 * baseline.train_accuracy, 100 * baseline.test_accuracy));
   for (Remedy remedy : {Remedy::dropout, Remedy::weight_decay, Remedy::augmentation, Remedy::early_stopping}) {
     const AblationRow& row = ablation_row(rows, remedy);
-    ctx.claim(format_text({"{} narrows the train − test gap", "{}은(는) 학습과 테스트 정확도의 차이를 줄인다"},
+    ctx.claim(format_text({"{} narrows the train − test gap", "{} 적용 시 학습과 테스트 정확도의 차이가 줄어든다"},
                           remedy_label(remedy)),
               row.gap() < baseline.gap(),
               format_text({"{:.1f} points vs {:.1f} without a remedy", "{:.1f} %p, 대책이 없을 때는 {:.1f} %p"},

@@ -224,7 +224,7 @@ void run(Context& ctx) {
       format_text(
           {"784-{}-10: cross-validation {:.1f} %, predicted from test {:.1f} % and η = {:g}: {:.1f} %; 3 standard "
            "errors {:.1f} points",
-           "784-{}-10: 교차 검증 {:.1f} %, 테스트 {:.1f} %와 η = {:g}로 예측한 값 {:.1f} %; 표준오차 3배 {:.1f} %p"},
+           "784-{}-10: 교차 검증 {:.1f} %, 테스트 {:.1f} %와 η = {:g}에서 예측한 값 {:.1f} %; 표준오차 3배 {:.1f} %p"},
           candidates[chosen], 100 * cv_mean, 100 * test_mean, label_noise, 100 * predicted_cv, 300 * estimate_error));
   ctx.claim(
       {"the width chosen on cross-validation is the best on the test set, or within one fold std of it",

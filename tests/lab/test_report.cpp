@@ -57,6 +57,7 @@ TEST(LabReport, ClaimsCarryTheirKoreanTexts) {
   record["claims"] = claims;
   record["claims"].push_back({{"name", "english only"}, {"pass", true}, {"evidence", "value 3"}});
   const std::string korean = markdown_report(record, "", Language::ko);
+  EXPECT_NE(korean.find("| 결과 | 주장 | 근거 |"), std::string::npos) << korean;
   EXPECT_NE(korean.find("| PASS | 성립한다 | 값 2.3 |"), std::string::npos) << korean;
   EXPECT_NE(korean.find("| PASS | english only | value 3 |"), std::string::npos) << korean;
   EXPECT_NE(markdown_report(record).find("| PASS | it holds | value 2.3 |"), std::string::npos);
