@@ -44,7 +44,7 @@ void run(Context& ctx) {
     ctx.claim(format_text({"{} narrows the train − test gap", "{} 적용 시 학습과 테스트 정확도의 차이가 줄어든다"},
                           remedy_label(remedy)),
               row.gap() < baseline.gap(),
-              format_text({"{:.1f} points vs {:.1f} without a remedy", "{:.1f} %p, 대책이 없을 때는 {:.1f} %p"},
+              format_text({"{:.1f} points vs {:.1f} without a remedy", "차이 {:.1f} %p, 대책이 없을 때 {:.1f} %p"},
                           100 * row.gap(), 100 * baseline.gap()));
   }
   // Batch norm speeds up fitting the training set; on its own it is no cure for memorising it.
