@@ -100,21 +100,20 @@ void Context::table(const std::string& title, std::vector<std::string> header, s
 bool Context::claim(const Text& name, bool condition, const Text& evidence) {
   // result.json keeps the English texts under "name" and "evidence" (what negative tests and older readers
   // use) and the Korean ones beside them.
-  nlohmann::json entry = {{"name", name.en}, {"pass", condition}, {"evidence", evidence.en}};
-  if (!name.ko.empty()) entry["name_ko"] = name.ko;
-  if (!evidence.ko.empty()) entry["evidence_ko"] = evidence.ko;
-  if (name.ko.empty() || evidence.ko.empty()) ++untranslated_claims_;
-  record_["claims"].push_back(entry);
+  NABLA_CHECK(!name.en.empty() && !evidence.en.empty(), "claim: a claim needs an English name and evidence");
+  NABLA_CHECK(!name.ko.empty() && !evidence.ko.empty(), "claim '{}' has no Korean {}", name.en,
+              name.ko.empty() ? "name" : "evidence");
+  record_["claims"].push_back({{"name", name.en},
+                               {"name_ko", name.ko},
+                               {"pass", condition},
+                               {"evidence", evidence.en},
+                               {"evidence_ko", evidence.ko}});
   if (!condition) ++failed_claims_;
   if (verbose_ || !condition) {
     fmt::print("  {} {}{}: {}\n", condition ? "PASS" : "FAIL", verbose_ ? "" : record_["id"].get<std::string>() + " ",
                name.in(language_), evidence.in(language_));
   }
   return condition;
-}
-
-bool Context::claim(const std::string& name, bool condition, const std::string& evidence) {
-  return claim(Text{name, ""}, condition, Text{evidence, ""});
 }
 
 void Context::draw(const std::string& file, const std::string& title,

@@ -23,4 +23,19 @@ Language language_from_environment() {
   return Language::en;
 }
 
+Text join_texts(const std::vector<Text>& parts, const std::string& separator) {
+  Text joined;
+  bool all_korean = true;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    if (i > 0) joined.en += separator, joined.ko += separator;
+    joined.en += parts[i].en;
+    joined.ko += parts[i].ko;
+    all_korean = all_korean && !parts[i].ko.empty();
+  }
+  // A part without Korean leaves the whole without Korean, so that a claim made of it is refused, not half
+  // translated.
+  if (!all_korean) joined.ko.clear();
+  return joined;
+}
+
 }  // namespace nabla::lab

@@ -27,6 +27,18 @@ std::string remedy_name(Remedy remedy) {
   throw Error("remedy_name: unknown remedy");
 }
 
+Text remedy_label(Remedy remedy) {
+  switch (remedy) {
+    case Remedy::none: return {remedy_name(remedy), "없음"};
+    case Remedy::dropout: return {remedy_name(remedy), "드롭아웃"};
+    case Remedy::weight_decay: return {remedy_name(remedy), "가중치 감쇠"};
+    case Remedy::batch_norm: return {remedy_name(remedy), "배치 정규화"};
+    case Remedy::augmentation: return {remedy_name(remedy), "데이터 증강"};
+    case Remedy::early_stopping: return {remedy_name(remedy), "조기 종료"};
+  }
+  throw Error("remedy_label: unknown remedy");
+}
+
 const std::vector<Remedy>& all_remedies() {
   static const std::vector<Remedy> remedies = {Remedy::none,       Remedy::dropout,      Remedy::weight_decay,
                                                Remedy::batch_norm, Remedy::augmentation, Remedy::early_stopping};

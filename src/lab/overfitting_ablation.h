@@ -17,6 +17,7 @@ namespace nabla::lab {
 
 enum class Remedy { none, dropout, weight_decay, batch_norm, augmentation, early_stopping };
 std::string remedy_name(Remedy remedy);
+Text remedy_label(Remedy remedy);  // the name in English and Korean, for claims
 const std::vector<Remedy>& all_remedies();
 
 struct AblationSettings {

@@ -88,12 +88,16 @@ void run(Context& ctx) {
   ctx.figure("test accuracy", after.accuracy);
   ctx.figure("test accuracy before training", before);
   ctx.figure("training images", static_cast<double>(train_set->size()));
-  ctx.claim("an untrained network is at chance", before < 0.2,
-            fmt::format("accuracy on the first 2 000 test images before training {:.2f} % (chance: 10 %)", 100 * before));
-  ctx.claim(fmt::format("test accuracy > {:.0f} % ({} budget)", 100 * threshold, budget_name(ctx.budget())),
+  ctx.claim({"an untrained network is at chance", "학습 전의 네트워크는 무작위 추측 수준이다"}, before < 0.2,
+            format_text({"accuracy on the first 2 000 test images before training {:.2f} % (chance: 10 %)",
+                         "학습 전 첫 테스트 이미지 2 000장에 대한 정확도 {:.2f} % (무작위 추측: 10 %)"},
+                        100 * before));
+  ctx.claim(format_text({"test accuracy > {:.0f} % ({} budget)", "테스트 정확도 > {:.0f} % ({} 예산)"}, 100 * threshold,
+                        budget_name(ctx.budget())),
             after.accuracy > threshold,
-            fmt::format("{:.2f} % on {} test images after {} epochs on {} training images", 100 * after.accuracy,
-                        after.examples, epochs, train_set->size()));
+            format_text({"{:.2f} % on {} test images after {} epochs on {} training images",
+                         "학습 이미지 {3}장으로 {2} 에포크 학습한 뒤 테스트 이미지 {1}장에서 {0:.2f} %"},
+                        100 * after.accuracy, after.examples, epochs, train_set->size()));
 }
 
 const bool registered = register_experiment({

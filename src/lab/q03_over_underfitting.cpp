@@ -111,16 +111,23 @@ void run(Context& ctx) {
 
   // The tiny model is not immune: with 1 600 parameters for 1 000 images it opens a gap too on long runs, but a
   // smaller one, and its problem is the low training accuracy.
-  ctx.claim("the huge model overfits: its train − validation gap is ≥ 10 points and ≥ 1.5× the tiny model's",
+  ctx.claim({"the huge model overfits: its train − validation gap is ≥ 10 points and ≥ 1.5× the tiny model's",
+             "거대 모델은 과적합된다: 학습과 검증 정확도의 차이가 10 %p 이상이고 작은 모델의 1.5배 이상이다"},
             huge.gap() >= 0.10 && huge.gap() >= 1.5 * std::max(tiny.gap(), 0.0),
-            fmt::format("huge: {:.1f} % train vs {:.1f} % validation (gap {:.1f}); tiny: gap {:.1f}", 100 * huge.train_accuracy,
-                        100 * huge.validation_accuracy, 100 * huge.gap(), 100 * tiny.gap()));
-  ctx.claim("the huge model all but memorises the training images (train accuracy ≥ 95 %)", huge.train_accuracy >= 0.95,
-            fmt::format("{:.2f} % of {} training images", 100 * huge.train_accuracy, train_set->size()));
-  ctx.claim("the tiny model underfits: its train accuracy is ≥ 20 points below the huge model's",
+            format_text({"huge: {:.1f} % train vs {:.1f} % validation (gap {:.1f}); tiny: gap {:.1f}",
+                         "거대 모델: 학습 {:.1f} %, 검증 {:.1f} % (차이 {:.1f} %p); 작은 모델: 차이 {:.1f} %p"},
+                        100 * huge.train_accuracy, 100 * huge.validation_accuracy, 100 * huge.gap(), 100 * tiny.gap()));
+  ctx.claim({"the huge model all but memorises the training images (train accuracy ≥ 95 %)",
+             "거대 모델은 학습 이미지를 거의 외운다 (학습 정확도 95 % 이상)"},
+            huge.train_accuracy >= 0.95,
+            format_text({"{:.2f} % of {} training images", "학습 이미지 {1}장 중 {0:.2f} %"}, 100 * huge.train_accuracy,
+                        train_set->size()));
+  ctx.claim({"the tiny model underfits: its train accuracy is ≥ 20 points below the huge model's",
+             "작은 모델은 과소적합된다: 학습 정확도가 거대 모델보다 20 %p 이상 낮다"},
             tiny.train_accuracy <= huge.train_accuracy - 0.20,
-            fmt::format("tiny {:.1f} % vs huge {:.1f} % on the same training images", 100 * tiny.train_accuracy,
-                        100 * huge.train_accuracy));
+            format_text({"tiny {:.1f} % vs huge {:.1f} % on the same training images",
+                         "같은 학습 이미지에서 작은 모델 {:.1f} %, 거대 모델 {:.1f} %"},
+                        100 * tiny.train_accuracy, 100 * huge.train_accuracy));
 }
 
 const bool registered = register_experiment({

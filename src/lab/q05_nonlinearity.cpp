@@ -147,17 +147,25 @@ void run(Context& ctx) {
   ctx.figure("accuracy with ReLU", relu_accuracy);
   ctx.figure("largest |network − W x − b| (float32)", largest_difference);
   const double tolerance = 1e-5 * largest_output;  // float32 round-off through four products of width 64
-  ctx.claim("without activations the 4 layers are one affine map", largest_difference <= tolerance,
-            fmt::format("largest |network(x) − (W₄W₃W₂W₁x + b)| over {} points: {:.3g}; outputs up to {:.3g}, "
-                        "tolerance {:.3g}",
-                        probe.size(0), largest_difference, largest_output, tolerance));
-  ctx.claim("the stack without activations does no better than one linear layer",
+  ctx.claim(
+      {"without activations the 4 layers are one affine map", "활성화 함수가 없으면 4개 층은 하나의 아핀 변환이다"},
+      largest_difference <= tolerance,
+      format_text(
+          {"largest |network(x) − (W₄W₃W₂W₁x + b)| over {} points: {:.3g}; outputs up to {:.3g}, "
+           "tolerance {:.3g}",
+           "점 {}개에서 |network(x) − (W₄W₃W₂W₁x + b)|의 최댓값: {:.3g}; 출력 크기 최대 {:.3g}, 허용 오차 {:.3g}"},
+          probe.size(0), largest_difference, largest_output, tolerance));
+  ctx.claim({"the stack without activations does no better than one linear layer",
+             "활성화 함수 없이 층을 쌓으면 선형 층 하나보다 나을 것이 없다"},
             linear_accuracy <= single_accuracy + 0.02,
-            fmt::format("{:.1f} % vs {:.1f} % for logistic regression (2 points of slack for training noise)",
+            format_text({"{:.1f} % vs {:.1f} % for logistic regression (2 points of slack for training noise)",
+                         "활성화 없는 층 쌓기 {:.1f} %, 로지스틱 회귀 {:.1f} % (학습 잡음을 고려해 2 %p 여유)"},
                         100 * linear_accuracy, 100 * single_accuracy));
-  ctx.claim("with ReLU the same stack fits the spirals (≥ 95 %), far better than without",
+  ctx.claim({"with ReLU the same stack fits the spirals (≥ 95 %), far better than without",
+             "ReLU를 넣으면 같은 구조가 나선 데이터를 맞춘다 (95 % 이상): 없을 때보다 훨씬 낫다"},
             relu_accuracy >= 0.95 && relu_accuracy >= linear_accuracy + 0.2,
-            fmt::format("{:.1f} % with ReLU vs {:.1f} % without", 100 * relu_accuracy, 100 * linear_accuracy));
+            format_text({"{:.1f} % with ReLU vs {:.1f} % without", "ReLU 있음 {:.1f} %, 없음 {:.1f} %"},
+                        100 * relu_accuracy, 100 * linear_accuracy));
 }
 
 const bool registered = register_experiment({

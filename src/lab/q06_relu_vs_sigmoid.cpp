@@ -98,19 +98,27 @@ void run(Context& ctx) {
   ctx.note(fmt::format("each sigmoid layer multiplies the backward signal by σ'(z) ≤ {:.4f}: {:.4f}^{} = {:.2e}",
                        scan.largest, scan.largest, depth - 1, std::pow(scan.largest, static_cast<double>(depth - 1))));
 
-  ctx.claim(fmt::format("ReLU's first-layer gradient is ≥ 10^{:g} × sigmoid's", kOrdersOfMagnitude),
+  ctx.claim(format_text({"ReLU's first-layer gradient is ≥ 10^{:g} × sigmoid's",
+                         "ReLU의 첫 층 기울기는 시그모이드의 10^{:g}배 이상이다"},
+                        kOrdersOfMagnitude),
             std::log10(first_ratio) >= kOrdersOfMagnitude,
-            fmt::format("‖dL/dW₁‖ = {:.3e} with {} vs {:.3e} with sigmoid + Xavier: ratio {:.3g} (10^{:.1f})",
+            format_text({"‖dL/dW₁‖ = {:.3e} with {} vs {:.3e} with sigmoid + Xavier: ratio {:.3g} (10^{:.1f})",
+                         "‖dL/dW₁‖ = {:.3e} ({}) 대 {:.3e} (시그모이드 + Xavier): 비율 {:.3g} (10^{:.1f})"},
                         relu_norms.front(), relu_label, sigmoid_norms.front(), first_ratio, std::log10(first_ratio)));
-  ctx.claim("sigmoid's gradient vanishes towards the input", sigmoid_span >= std::pow(10.0, kOrdersOfMagnitude),
-            fmt::format("‖dL/dW_{}‖ ÷ ‖dL/dW₁‖ = {:.3g}: the gradient shrinks by a factor {:.3g} per layer", depth,
-                        sigmoid_span, per_layer));
-  ctx.claim("ReLU + He keeps the first and last layer's gradients within 10× of each other",
+  ctx.claim({"sigmoid's gradient vanishes towards the input", "시그모이드의 기울기는 입력 쪽으로 갈수록 소실된다"},
+            sigmoid_span >= std::pow(10.0, kOrdersOfMagnitude),
+            format_text({"‖dL/dW_{}‖ ÷ ‖dL/dW₁‖ = {:.3g}: the gradient shrinks by a factor {:.3g} per layer",
+                         "‖dL/dW_{}‖ ÷ ‖dL/dW₁‖ = {:.3g}: 기울기가 층마다 {:.3g}배로 줄어든다"},
+                        depth, sigmoid_span, per_layer));
+  ctx.claim({"ReLU + He keeps the first and last layer's gradients within 10× of each other",
+             "ReLU + He는 첫 층과 마지막 층의 기울기를 서로 10배 이내로 유지한다"},
             relu_span > 0.1 && relu_span < 10,
-            fmt::format("‖dL/dW_{}‖ ÷ ‖dL/dW₁‖ = {:.3g} with {}", depth, relu_span, relu_label));
-  ctx.claim("sigmoid' ≤ 0.25, with the maximum at x = 0",
+            format_text({"‖dL/dW_{}‖ ÷ ‖dL/dW₁‖ = {:.3g} with {}", "‖dL/dW_{}‖ ÷ ‖dL/dW₁‖ = {:.3g} ({})"}, depth,
+                        relu_span, relu_label));
+  ctx.claim({"sigmoid' ≤ 0.25, with the maximum at x = 0", "sigmoid' ≤ 0.25이고, 최댓값은 x = 0에서 나온다"},
             scan.largest <= 0.25 && std::abs(scan.where) <= scan.spacing,
-            fmt::format("largest σ'(x) over {} points of [−10, 10]: {:.10f} at x = {:.4g} (grid spacing {:.3g})",
+            format_text({"largest σ'(x) over {} points of [−10, 10]: {:.10f} at x = {:.4g} (grid spacing {:.3g})",
+                         "[−10, 10]의 점 {0}개에서 σ'(x)의 최댓값: x = {2:.4g}에서 {1:.10f} (격자 간격 {3:.3g})"},
                         scan.x.size(), scan.largest, scan.where, scan.spacing));
 }
 

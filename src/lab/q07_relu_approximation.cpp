@@ -141,15 +141,24 @@ void run(Context& ctx) {
     return *std::find_if(best.begin(), best.end(), [&](const Fit& fit) { return fit.width == width; });
   };
   const Fit two = best_of(2), eight = best_of(8), sixty_four = best_of(64);
-  ctx.claim("best-of-seeds error: width 64 < width 8 < width 2", sixty_four.mse < eight.mse && eight.mse < two.mse,
-            fmt::format("MSE {:.3e} (64) < {:.3e} (8) < {:.3e} (2)", sixty_four.mse, eight.mse, two.mse));
-  ctx.claim("every fit has at most `width` kinks", within_width,
-            fmt::format("kinks on the grid and from the weights ≤ width for all {} fits (see the table)", rows.size()));
-  ctx.claim("every kink on the grid is a breakpoint −b/w of the weights", kinks_from_weights,
-            "for every fit, runs of non-zero second differences ≤ breakpoints −bᵢ/wᵢ in (−π, π)");
-  ctx.claim("the fit is straight between its kinks", straight_between,
-            fmt::format("grid points whose second difference exceeds {:g}: at most 2 per breakpoint in every fit "
-                        "(a smooth curve would bend at nearly all {} points)",
+  ctx.claim({"best-of-seeds error: width 64 < width 8 < width 2", "시드 중 가장 좋은 오차: 폭 64 < 폭 8 < 폭 2"},
+            sixty_four.mse < eight.mse && eight.mse < two.mse,
+            format_text({"MSE {:.3e} (64) < {:.3e} (8) < {:.3e} (2)", "MSE {:.3e} (64) < {:.3e} (8) < {:.3e} (2)"},
+                        sixty_four.mse, eight.mse, two.mse));
+  ctx.claim({"every fit has at most `width` kinks", "모든 근사의 꺾이는 점은 최대 `width`개다"}, within_width,
+            format_text({"kinks on the grid and from the weights ≤ width for all {} fits (see the table)",
+                         "근사 {}개 모두 격자에서 찾은 꺾임 수와 가중치로 구한 꺾임 수가 width 이하 (표 참조)"},
+                        rows.size()));
+  ctx.claim({"every kink on the grid is a breakpoint −b/w of the weights",
+             "격자에서 보이는 모든 꺾임은 가중치로 정해지는 꺾이는 점 −b/w다"},
+            kinks_from_weights,
+            {"for every fit, runs of non-zero second differences ≤ breakpoints −bᵢ/wᵢ in (−π, π)",
+             "모든 근사에서 0이 아닌 2차 차분이 이어지는 구간의 수 ≤ (−π, π) 안의 꺾이는 점 −bᵢ/wᵢ의 수"});
+  ctx.claim({"the fit is straight between its kinks", "근사는 꺾이는 점 사이에서 직선이다"}, straight_between,
+            format_text({"grid points whose second difference exceeds {:g}: at most 2 per breakpoint in every fit "
+                         "(a smooth curve would bend at nearly all {} points)",
+                         "2차 차분이 {:g}보다 큰 격자점: 모든 근사에서 꺾이는 점마다 최대 2개 (매끄러운 곡선이라면 "
+                         "{}개 점 거의 모두에서 휜다)"},
                         kSecondDifferenceTolerance, fine_points));
 }
 

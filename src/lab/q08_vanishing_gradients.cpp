@@ -137,27 +137,50 @@ void run(Context& ctx) {
   ctx.figure("sigmoid + Xavier: log10 of the Jacobian-norm product", sigmoid_plain.largest_jacobian_product);
   ctx.figure("sigmoid + Xavier: measured log10 attenuation", sigmoid_plain.flow.measured_log10_attenuation());
 
-  ctx.claim("the chain rule bounds the gradient: ‖g₀‖/‖g_depth‖ ≤ Π‖J_l‖ for every sample", bound,
-            fmt::format("{} samples in each of {} configurations, spectral norms from the SVD of each layer's Jacobian",
-                        samples, results.size()));
-  ctx.claim("with sigmoid + Xavier even the bound Π‖J_l‖ is below 10⁻³", sigmoid_plain.largest_jacobian_product < -3,
-            fmt::format("largest log10 Π‖J_l‖ = {:.2f}: every layer's Jacobian shrinks by σ'(z) ≤ ¼ times ‖W‖",
+  ctx.claim(
+      {"the chain rule bounds the gradient: ‖g₀‖/‖g_depth‖ ≤ Π‖J_l‖ for every sample",
+       "연쇄 법칙이 기울기의 상한을 준다: 모든 샘플에서 ‖g₀‖/‖g_depth‖ ≤ Π‖J_l‖"},
+      bound,
+      format_text({"{} samples in each of {} configurations, spectral norms from the SVD of each layer's Jacobian",
+                   "설정 {1}개마다 샘플 {0}개, 스펙트럼 노름은 각 층 야코비안의 SVD로 구함"},
+                  samples, results.size()));
+  ctx.claim({"with sigmoid + Xavier even the bound Π‖J_l‖ is below 10⁻³",
+             "시그모이드 + Xavier에서는 상한 Π‖J_l‖조차 10⁻³보다 작다"},
+            sigmoid_plain.largest_jacobian_product < -3,
+            format_text({"largest log10 Π‖J_l‖ = {:.2f}: every layer's Jacobian shrinks by σ'(z) ≤ ¼ times ‖W‖",
+                         "log10 Π‖J_l‖의 최댓값 = {:.2f}: 각 층의 야코비안은 σ'(z) ≤ ¼에 ‖W‖를 곱한 만큼 줄인다"},
                         sigmoid_plain.largest_jacobian_product));
-  ctx.claim("the per-layer factors width·Var(W)·E[f'²] predict the attenuation within a decade", worst_mismatch <= 1,
-            fmt::format("largest |measured − predicted| log10 attenuation: {:.2f} ({})", worst_mismatch, mismatch_at));
-  ctx.claim("He + residual first-layer gradient ≥ 10³ × sigmoid + Xavier plain", decades(he_residual, sigmoid_plain) >= 3,
-            fmt::format("‖dL/dW₁‖ {:.3e} vs {:.3e}: 10^{:.1f}", first(he_residual), first(sigmoid_plain),
-                        decades(he_residual, sigmoid_plain)));
-  ctx.claim("He instead of Xavier keeps ReLU's first-layer gradient ≥ 10× larger", decades(relu_he, relu_xavier) >= 1,
-            fmt::format("‖dL/dW₁‖ {:.3e} (He) vs {:.3e} (Xavier): 10^{:.1f}", first(relu_he), first(relu_xavier),
-                        decades(relu_he, relu_xavier)));
-  ctx.claim("skip connections lift sigmoid's first-layer gradient ≥ 10³×", decades(sigmoid_residual, sigmoid_plain) >= 3,
-            fmt::format("‖dL/dW₁‖ {:.3e} (residual) vs {:.3e} (plain): 10^{:.1f}", first(sigmoid_residual),
-                        first(sigmoid_plain), decades(sigmoid_residual, sigmoid_plain)));
-  ctx.claim("negative biases switch ReLUs off and shrink the first-layer gradient ≥ 10×",
-            mean_of(relu_dead.flow.zero_fraction) > mean_of(relu_he.flow.zero_fraction) && decades(relu_he, relu_dead) >= 1,
-            fmt::format("zero outputs {:.0f} % vs {:.0f} %; ‖dL/dW₁‖ {:.3e} vs {:.3e}", 100 * mean_of(relu_dead.flow.zero_fraction),
-                        100 * mean_of(relu_he.flow.zero_fraction), first(relu_dead), first(relu_he)));
+  ctx.claim({"the per-layer factors width·Var(W)·E[f'²] predict the attenuation within a decade",
+             "층별 인자 width·Var(W)·E[f'²]가 감쇠를 10배 이내로 예측한다"},
+            worst_mismatch <= 1,
+            format_text({"largest |measured − predicted| log10 attenuation: {:.2f} ({})",
+                         "log10 감쇠의 |측정 − 예측| 최댓값: {:.2f} ({})"},
+                        worst_mismatch, mismatch_at));
+  ctx.claim({"He + residual first-layer gradient ≥ 10³ × sigmoid + Xavier plain",
+             "He + 잔차 연결의 첫 층 기울기 ≥ 시그모이드 + Xavier 일반 네트워크의 10³배"},
+            decades(he_residual, sigmoid_plain) >= 3,
+            format_text({"‖dL/dW₁‖ {:.3e} vs {:.3e}: 10^{:.1f}", "‖dL/dW₁‖ {:.3e} 대 {:.3e}: 10^{:.1f}"},
+                        first(he_residual), first(sigmoid_plain), decades(he_residual, sigmoid_plain)));
+  ctx.claim({"He instead of Xavier keeps ReLU's first-layer gradient ≥ 10× larger",
+             "Xavier 대신 He를 쓰면 ReLU의 첫 층 기울기가 10배 이상 크게 유지된다"},
+            decades(relu_he, relu_xavier) >= 1,
+            format_text({"‖dL/dW₁‖ {:.3e} (He) vs {:.3e} (Xavier): 10^{:.1f}",
+                         "‖dL/dW₁‖ {:.3e} (He) 대 {:.3e} (Xavier): 10^{:.1f}"},
+                        first(relu_he), first(relu_xavier), decades(relu_he, relu_xavier)));
+  ctx.claim({"skip connections lift sigmoid's first-layer gradient ≥ 10³×",
+             "스킵 연결은 시그모이드의 첫 층 기울기를 10³배 이상 키운다"},
+            decades(sigmoid_residual, sigmoid_plain) >= 3,
+            format_text({"‖dL/dW₁‖ {:.3e} (residual) vs {:.3e} (plain): 10^{:.1f}",
+                         "‖dL/dW₁‖ {:.3e} (잔차) 대 {:.3e} (일반): 10^{:.1f}"},
+                        first(sigmoid_residual), first(sigmoid_plain), decades(sigmoid_residual, sigmoid_plain)));
+  ctx.claim(
+      {"negative biases switch ReLUs off and shrink the first-layer gradient ≥ 10×",
+       "음수 편향은 ReLU를 꺼서 첫 층 기울기를 10배 이상 줄인다"},
+      mean_of(relu_dead.flow.zero_fraction) > mean_of(relu_he.flow.zero_fraction) && decades(relu_he, relu_dead) >= 1,
+      format_text({"zero outputs {:.0f} % vs {:.0f} %; ‖dL/dW₁‖ {:.3e} vs {:.3e}",
+                   "0인 출력 {:.0f} % 대 {:.0f} %; ‖dL/dW₁‖ {:.3e} 대 {:.3e}"},
+                  100 * mean_of(relu_dead.flow.zero_fraction), 100 * mean_of(relu_he.flow.zero_fraction),
+                  first(relu_dead), first(relu_he)));
 }
 
 const bool registered = register_experiment({

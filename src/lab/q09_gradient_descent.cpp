@@ -54,7 +54,9 @@ double measured_rate(const Descent& run) {
   return std::pow(run.distance[last] / run.distance[first], 1.0 / static_cast<double>(last - first));
 }
 
-std::string steps_text(int steps) { return steps < 0 ? "never" : std::to_string(steps); }
+Text steps_text(int steps) {
+  return steps < 0 ? Text{"never", "도달 못 함"} : Text{std::to_string(steps), std::to_string(steps)};
+}
 
 void run(Context& ctx) {
   const double lr_factor = ctx.parameter("lr_factor", 0.9);  // the main run's step, in units of 2/λ_max
@@ -81,17 +83,17 @@ void run(Context& ctx) {
   std::vector<Descent> runs;
   std::vector<std::vector<std::string>> rows;
   bool rates_match = true;
-  std::string rate_evidence;
+  std::vector<Text> rate_evidence;  // one item per step size
   for (double factor : factors) {
     double lr = factor * 2 / largest;
     runs.push_back(descend(A, b, start, minimum, minimum_loss, lr, steps));
     double predicted = std::max(std::abs(1 - lr * smallest), std::abs(1 - lr * largest));
     double measured = measured_rate(runs.back());
     rates_match = rates_match && std::abs(measured - predicted) < 1e-3;
-    rate_evidence += fmt::format("{}η = {:.4f}: {:.4f} measured vs {:.4f} predicted", rate_evidence.empty() ? "" : "; ",
-                                 lr, measured, predicted);
+    rate_evidence.push_back(format_text(
+        {"η = {:.4f}: {:.4f} measured vs {:.4f} predicted", "η = {:.4f}: 측정 {:.4f}, 예측 {:.4f}"}, lr, measured, predicted));
     rows.push_back({fmt::format("{:.3f} × 2/λmax = {:.4f}", factor, lr), fmt::format("{:.4f}", predicted),
-                    fmt::format("{:.4f}", measured), steps_text(runs.back().steps_to_tolerance),
+                    fmt::format("{:.4f}", measured), steps_text(runs.back().steps_to_tolerance).en,
                     fmt::format("{:.3g}", runs.back().distance.back())});
   }
   ctx.table("Step size against speed (tolerance ‖w − w*‖ < 1e-6)",
@@ -102,24 +104,31 @@ void run(Context& ctx) {
   ctx.figure("main run: final distance to A⁻¹b", main.distance.back());
   ctx.figure("optimal step: steps to tolerance", runs[2].steps_to_tolerance, "steps");
 
-  ctx.claim("converges to A⁻¹b",
+  ctx.claim({"converges to A⁻¹b", "A⁻¹b로 수렴한다"},
             main.distance.back() < kTolerance && main.final_gradient_norm < kTolerance,
-            fmt::format("after {} steps at η = {:.4f}: ‖w − A⁻¹b‖ = {:.3g}, ‖∇f‖ = {:.3g} (both must be < {:g})", steps,
-                        main.lr, main.distance.back(), main.final_gradient_norm, kTolerance));
+            format_text({"after {} steps at η = {:.4f}: ‖w − A⁻¹b‖ = {:.3g}, ‖∇f‖ = {:.3g} (both must be < {:g})",
+                         "η = {1:.4f}로 {0}스텝 후: ‖w − A⁻¹b‖ = {2:.3g}, ‖∇f‖ = {3:.3g} (둘 다 {4:g} 미만이어야 함)"},
+                        steps, main.lr, main.distance.back(), main.final_gradient_norm, kTolerance));
   int rises = 0;  // counted while the gap is above round-off (f64 leaves it jittering around 1e-16)
   for (size_t k = 1; k < main.loss_gap.size(); ++k) rises += main.loss_gap[k - 1] > 1e-12 && main.loss_gap[k] > main.loss_gap[k - 1];
-  ctx.claim("the loss never rises below the stability limit", rises == 0,
-            fmt::format("η = {:.4f} {} 2/λmax = {:.4f}; the loss rose in {} of {} steps", main.lr,
-                        main.lr < 2 / largest ? "<" : "≥", 2 / largest, rises, steps));
-  ctx.claim("each step shrinks the error by max|1 − ηλ|", rates_match, rate_evidence);
+  ctx.claim({"the loss never rises below the stability limit", "안정성 한계 아래에서는 손실이 한 번도 오르지 않는다"},
+            rises == 0,
+            format_text({"η = {:.4f} {} 2/λmax = {:.4f}; the loss rose in {} of {} steps",
+                         "η = {0:.4f} {1} 2/λmax = {2:.4f}; 손실이 오른 스텝은 {4}스텝 중 {3}스텝"},
+                        main.lr, main.lr < 2 / largest ? "<" : "≥", 2 / largest, rises, steps));
+  ctx.claim({"each step shrinks the error by max|1 − ηλ|", "매 스텝 오차가 max|1 − ηλ|배로 줄어든다"}, rates_match,
+            join_texts(rate_evidence, "; "));
   bool optimum_fastest = runs[2].steps_to_tolerance >= 0;
   for (const Descent& other : runs) {
     if (other.steps_to_tolerance >= 0) optimum_fastest = optimum_fastest && runs[2].steps_to_tolerance <= other.steps_to_tolerance;
   }
-  std::vector<std::string> counts;
+  std::vector<Text> counts;
   for (const Descent& other : runs) counts.push_back(steps_text(other.steps_to_tolerance));
-  ctx.claim("η = 2/(λmin + λmax) is fastest, not the largest stable step", optimum_fastest,
-            fmt::format("steps to tolerance for factors {:.3f}: {}", fmt::join(factors, ", "), fmt::join(counts, ", ")));
+  ctx.claim({"η = 2/(λmin + λmax) is fastest, not the largest stable step",
+             "가장 빠른 것은 안정한 최대 스텝이 아니라 η = 2/(λmin + λmax)다"},
+            optimum_fastest,
+            format_text({"steps to tolerance for factors {:.3f}: {}", "배율 {:.3f}별 허용 오차까지의 스텝 수: {}"},
+                        fmt::join(factors, ", "), join_texts(counts, ", ")));
 
   // Pictures: the iterates over the contour lines of f, and the loss gap per step (log scale).
   Grid surface;

@@ -101,19 +101,27 @@ void run(Context& ctx) {
   ctx.figure("scan minimum w*", scan_minimum);
   ctx.figure("GD final weight (small step)", small.weights.back());
   ctx.figure("GD final |dL/dw|", std::abs(small.gradients.back()));
-  ctx.claim("the gradient is the slope of the drawn curve", worst_slope_error < 1e-6,
-            fmt::format("autograd dL/dw vs central differences of the curve at {} iterates: worst relative error {:.2g}",
-                        small.weights.size(), worst_slope_error));
-  ctx.claim("iterates descend monotonically at a small step", rises == 0,
-            fmt::format("η = {:.3f} ({} × 2/L''): the loss rose in {} of {} steps, from {:.6f} to {:.6f}", small_lr,
-                        lr_factor, rises, steps, small.losses.front(), small.losses.back()));
-  ctx.claim("GD ends at the minimum of the dense scan", final_distance <= spacing,
-            fmt::format("|w_GD − w_scan| = {:.3g} ≤ grid spacing {:.3g}; w_GD = {:.6f}, w_scan = {:.6f}", final_distance,
-                        spacing, small.weights.back(), scan_minimum));
+  ctx.claim(
+      {"the gradient is the slope of the drawn curve", "그래디언트는 그린 곡선의 기울기다"}, worst_slope_error < 1e-6,
+      format_text({"autograd dL/dw vs central differences of the curve at {} iterates: worst relative error {:.2g}",
+                   "반복점 {}개에서 autograd dL/dw와 곡선의 중앙 차분 비교: 최대 상대 오차 {:.2g}"},
+                  small.weights.size(), worst_slope_error));
+  ctx.claim({"iterates descend monotonically at a small step", "스텝이 작으면 반복점이 단조롭게 내려간다"}, rises == 0,
+            format_text({"η = {:.3f} ({} × 2/L''): the loss rose in {} of {} steps, from {:.6f} to {:.6f}",
+                         "η = {0:.3f} ({1} × 2/L''): 손실이 오른 스텝은 {3}스텝 중 {2}스텝, 손실은 {4:.6f}에서 {5:.6f}로"},
+                        small_lr, lr_factor, rises, steps, small.losses.front(), small.losses.back()));
+  ctx.claim({"GD ends at the minimum of the dense scan", "GD는 촘촘한 탐색으로 찾은 최솟점에서 끝난다"},
+            final_distance <= spacing,
+            format_text({"|w_GD − w_scan| = {:.3g} ≤ grid spacing {:.3g}; w_GD = {:.6f}, w_scan = {:.6f}",
+                         "|w_GD − w_scan| = {:.3g} ≤ 격자 간격 {:.3g}; w_GD = {:.6f}, w_scan = {:.6f}"},
+                        final_distance, spacing, small.weights.back(), scan_minimum));
   const int small_crossings = crossings(small), large_crossings = crossings(large);
-  ctx.claim("a step near 2/L'' hops across the minimum, a small one does not", large_crossings > 0 && small_crossings == 0,
-            fmt::format("the slope dL/dw changed sign {} times at η = {:.3f} and {} times at η = {:.3f}", large_crossings, large_lr,
-                        small_crossings, small_lr));
+  ctx.claim({"a step near 2/L'' hops across the minimum, a small one does not",
+             "2/L''에 가까운 스텝은 최솟점을 건너뛰고, 작은 스텝은 그렇지 않다"},
+            large_crossings > 0 && small_crossings == 0,
+            format_text({"the slope dL/dw changed sign {} times at η = {:.3f} and {} times at η = {:.3f}",
+                         "기울기 dL/dw의 부호가 η = {1:.3f}에서 {0}번, η = {3:.3f}에서 {2}번 바뀌었다"},
+                        large_crossings, large_lr, small_crossings, small_lr));
 
   // The picture: the curve L(w) with the iterates on it; and, for contrast, the loss against the step number.
   plot::Panel curve{"Loss against the weight: the GD picture", "weight w (the one parameter)", "loss L(w) (mean squared error)", {}};

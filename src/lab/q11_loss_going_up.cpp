@@ -87,14 +87,16 @@ void learning_rate_sweep(Context& ctx) {
   const double L_exact = linalg::eigh(problem.A).first.to_vector().back();
   ctx.note(fmt::format("f(w) = ½ (w − w*)ᵀA(w − w*), d = {}, eigenvalues of A from 1 to 10 (log-spaced) in a random basis; "
                        "Lanczos: L = {:.10f}, eigh(A): {:.10f}; 2/L = {:.6f}", dimension, L, L_exact, 2 / L));
-  ctx.claim("Lanczos measures L", std::abs(L - L_exact) < 1e-8 * L_exact,
-            fmt::format("largest Hessian eigenvalue {:.12f} by Lanczos, {:.12f} by eigh", L, L_exact));
+  ctx.claim({"Lanczos measures L", "란초스 방법으로 L을 잰다"}, std::abs(L - L_exact) < 1e-8 * L_exact,
+            format_text({"largest Hessian eigenvalue {:.12f} by Lanczos, {:.12f} by eigh",
+                         "헤세 행렬의 최대 고윳값: 란초스 {:.12f}, eigh {:.12f}"},
+                        L, L_exact));
 
   const std::vector<double> below = {0.5, 0.9, 0.99}, past = {lr_factor, 1.1};
   std::vector<std::vector<std::string>> rows;
   plot::Panel curves{"Loss per GD step, η = c · 2/L (c = 1.1 is in the table: it leaves the scale)", "gradient step", "excess loss f(w) − f* (log scale)", {}, true};
   bool all_converge = true, all_diverge = true, rates_match = true;
-  std::string converge_evidence, diverge_evidence, rate_evidence;
+  std::vector<Text> converge_evidence, diverge_evidence, rate_evidence;  // one item per step size
   size_t edge_lowest_step = 0;  // at c = lr_factor: the step with the lowest loss
   for (const auto* group : {&below, &past}) {
     for (double factor : *group) {
@@ -111,17 +113,17 @@ void learning_rate_sweep(Context& ctx) {
       // Far below 2/L the top direction dies out as fast as the others and the loss reaches round-off.
       const bool top_direction_left = ratio > 1e-20;
       if (top_direction_left) rates_match = rates_match && rate_ok;
-      std::string line = fmt::format("c = {}: final/initial loss {:.3g}", factor, ratio);
+      Text line = format_text({"c = {}: final/initial loss {:.3g}", "c = {}: 최종 손실/초기 손실 {:.3g}"}, factor, ratio);
       if (group == &below) {
         all_converge = all_converge && ratio < 1e-3;
-        converge_evidence += (converge_evidence.empty() ? "" : "; ") + line;
+        converge_evidence.push_back(line);
       } else {
         all_diverge = all_diverge && ratio > 1e3;
-        diverge_evidence += (diverge_evidence.empty() ? "" : "; ") + line;
+        diverge_evidence.push_back(line);
       }
       if (top_direction_left) {
-        rate_evidence += fmt::format("{}c = {}: {:.5f} measured, {:.5f} predicted", rate_evidence.empty() ? "" : "; ",
-                                     factor, measured_rate, predicted_rate);
+        rate_evidence.push_back(format_text({"c = {}: {:.5f} measured, {:.5f} predicted", "c = {}: 측정 {:.5f}, 예측 {:.5f}"},
+                                            factor, measured_rate, predicted_rate));
       }
       rows.push_back({fmt::format("{}", factor), fmt::format("{:.5f}", lr), fmt::format("{:.4f}", std::abs(1 - lr * L)),
                       fmt::format("{:.4g}", losses.front()), fmt::format("{:.4g}", losses.back()),
@@ -137,11 +139,17 @@ void learning_rate_sweep(Context& ctx) {
   ctx.line_plot("lr_sweep.png", curves);
   ctx.figure("L (Lanczos)", L);
   ctx.figure("2/L", 2 / L);
-  ctx.claim("converges for lr < 2/L", all_converge, converge_evidence + " (each must be < 1e-3)");
-  ctx.claim("diverges past 2/L", all_diverge, diverge_evidence + " (each must be > 1e3)");
-  ctx.claim("just past 2/L the loss first falls, then climbs", edge_lowest_step > 0 && edge_lowest_step < static_cast<size_t>(steps),
-            fmt::format("at c = {} the lowest loss is at step {} of {}", lr_factor, edge_lowest_step, steps));
-  ctx.claim("near 2/L the loss changes by (1 − ηL)² per step", rates_match, rate_evidence);
+  ctx.claim({"converges for lr < 2/L", "lr < 2/L이면 수렴한다"}, all_converge,
+            format_text({"{} (each must be < 1e-3)", "{} (모두 1e-3 미만이어야 함)"}, join_texts(converge_evidence, "; ")));
+  ctx.claim({"diverges past 2/L", "2/L을 넘으면 발산한다"}, all_diverge,
+            format_text({"{} (each must be > 1e3)", "{} (모두 1e3 초과여야 함)"}, join_texts(diverge_evidence, "; ")));
+  ctx.claim({"just past 2/L the loss first falls, then climbs", "2/L을 조금 넘으면 손실이 처음엔 줄다가 다시 오른다"},
+            edge_lowest_step > 0 && edge_lowest_step < static_cast<size_t>(steps),
+            format_text({"at c = {} the lowest loss is at step {} of {}",
+                         "c = {0}에서 손실이 가장 낮은 곳은 {2}스텝 중 {1}번째 스텝"},
+                        lr_factor, edge_lowest_step, steps));
+  ctx.claim({"near 2/L the loss changes by (1 − ηL)² per step", "2/L 근처에서 손실은 스텝마다 (1 − ηL)²배로 변한다"},
+            rates_match, join_texts(rate_evidence, "; "));
 }
 
 void minibatch_noise(Context& ctx) {
@@ -173,13 +181,18 @@ void minibatch_noise(Context& ctx) {
             rows);
   bool shrinking = true;
   for (size_t i = 1; i < variances.size(); ++i) shrinking = shrinking && variances[i] < variances[i - 1];
-  ctx.claim("per-step loss variance shrinks as the batch grows", shrinking,
-            fmt::format("variance of the minibatch loss for B = {}: {:.3g}", fmt::join(batch_sizes, ", "),
-                        fmt::join(variances, ", ")));
+  ctx.claim(
+      {"per-step loss variance shrinks as the batch grows", "배치가 커질수록 스텝별 손실의 분산이 줄어든다"}, shrinking,
+      format_text({"variance of the minibatch loss for B = {}: {:.3g}", "B = {}에 대한 미니배치 손실의 분산: {:.3g}"},
+                  fmt::join(batch_sizes, ", "), fmt::join(variances, ", ")));
   const int gd_rises = rises(runs.back().full_losses), sgd_rises = rises(runs.front().full_losses);
-  ctx.claim("with B = 1 the full loss goes up on many steps, with full-batch GD on none", gd_rises == 0 && sgd_rises > steps / 10,
-            fmt::format("the loss on all {} examples rose in {} of {} steps with B = 1 and {} with GD at the same η", examples,
-                        sgd_rises, steps, gd_rises));
+  ctx.claim(
+      {"with B = 1 the full loss goes up on many steps, with full-batch GD on none",
+       "B = 1이면 전체 손실이 많은 스텝에서 오르고, 전체 배치 GD에서는 한 번도 오르지 않는다"},
+      gd_rises == 0 && sgd_rises > steps / 10,
+      format_text({"the loss on all {} examples rose in {} of {} steps with B = 1 and {} with GD at the same η",
+                   "예제 {0}개 전체의 손실이 B = 1에서는 {2}스텝 중 {1}스텝, 같은 η의 GD에서는 {3}스텝에서 올랐다"},
+                  examples, sgd_rises, steps, gd_rises));
   ctx.figure("minibatch loss variance, B = 1", variances.front());
   ctx.figure("minibatch loss variance, B = 256", variances[4]);
 

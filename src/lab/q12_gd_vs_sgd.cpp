@@ -89,7 +89,9 @@ Problem make_problem(int64_t examples, int64_t features, Generator& generator) {
   return problem;
 }
 
-std::string count_text(int64_t count) { return count < 0 ? "not reached" : std::to_string(count); }
+Text count_text(int64_t count) {
+  return count < 0 ? Text{"not reached", "도달 못 함"} : Text{std::to_string(count), std::to_string(count)};
+}
 
 void compare_costs(Context& ctx, const Problem& problem) {
   const double target_fraction = ctx.parameter("target_fraction", 1e-3);  // target: excess ≤ this × initial excess
@@ -120,7 +122,7 @@ void compare_costs(Context& ctx, const Problem& problem) {
     best.push_back(chosen);
     if (batch_size == N && chosen.evaluations_to_target > 0) budget = chosen.evaluations_to_target;
     rows.push_back({batch_size == N ? fmt::format("{} (GD)", N) : std::to_string(batch_size), fmt::format("{:.4g}", chosen.lr * L),
-                    count_text(chosen.evaluations_to_target),
+                    count_text(chosen.evaluations_to_target).en,
                     chosen.evaluations_to_target < 0 ? "—" : fmt::format("{:.3g}", chosen.evaluations_to_target / static_cast<double>(N)),
                     ctx.full() && chosen.evaluations_to_target >= 0 ? fmt::format("{:.4f}", chosen.seconds_to_target) : "—"});
   }
@@ -137,18 +139,25 @@ void compare_costs(Context& ctx, const Problem& problem) {
   ctx.figure(fmt::format("SGD B = {}: per-example gradients to target", cheapest->batch_size),
              static_cast<double>(cheapest->evaluations_to_target));
   const bool both = gd.evaluations_to_target > 0 && cheapest->evaluations_to_target >= 0 && cheapest->batch_size < N;
-  ctx.claim("minibatch SGD reaches the target with fewer gradient evaluations than GD",
-            both && cheapest->evaluations_to_target * 5 < gd.evaluations_to_target,
-            fmt::format("{} per-example gradients with B = {} (η = {:.3g}) against {} for GD (η = {:.3g}): {:.1f}× fewer "
-                        "(must be > 5×)", count_text(cheapest->evaluations_to_target), cheapest->batch_size, cheapest->lr,
-                        count_text(gd.evaluations_to_target), gd.lr,
-                        both ? static_cast<double>(gd.evaluations_to_target) / cheapest->evaluations_to_target : 0.0));
+  ctx.claim(
+      {"minibatch SGD reaches the target with fewer gradient evaluations than GD",
+       "미니배치 SGD는 GD보다 적은 기울기 계산으로 목표에 도달한다"},
+      both && cheapest->evaluations_to_target * 5 < gd.evaluations_to_target,
+      format_text(
+          {"{} per-example gradients with B = {} (η = {:.3g}) against {} for GD (η = {:.3g}): {:.1f}× fewer "
+           "(must be > 5×)",
+           "B = {1} (η = {2:.3g})에서 예제별 기울기 {0}개, GD (η = {4:.3g})는 {3}개: {5:.1f}배 적음 (5배 초과여야 함)"},
+          count_text(cheapest->evaluations_to_target), cheapest->batch_size, cheapest->lr,
+          count_text(gd.evaluations_to_target), gd.lr,
+          both ? static_cast<double>(gd.evaluations_to_target) / cheapest->evaluations_to_target : 0.0));
   if (ctx.full()) {
     ctx.figure("GD: seconds to target", gd.seconds_to_target, "s");
     ctx.figure(fmt::format("SGD B = {}: seconds to target", cheapest->batch_size), cheapest->seconds_to_target, "s");
-    ctx.claim("minibatch SGD reaches the target in less wall time than GD", both && cheapest->seconds_to_target < gd.seconds_to_target,
-              fmt::format("{:.4f} s with B = {} against {:.4f} s for GD", cheapest->seconds_to_target, cheapest->batch_size,
-                          gd.seconds_to_target));
+    ctx.claim({"minibatch SGD reaches the target in less wall time than GD",
+               "미니배치 SGD는 GD보다 짧은 실제 시간에 목표에 도달한다"},
+              both && cheapest->seconds_to_target < gd.seconds_to_target,
+              format_text({"{:.4f} s with B = {} against {:.4f} s for GD", "B = {1}에서 {0:.4f}초, GD는 {2:.4f}초"},
+                          cheapest->seconds_to_target, cheapest->batch_size, gd.seconds_to_target));
   }
 
   // Past the target: GD and the cheapest SGD, each at its best η, run on for twice GD's cost to target.
@@ -159,10 +168,14 @@ void compare_costs(Context& ctx, const Problem& problem) {
   const Run sgd_long = train(problem, cheapest->batch_size, cheapest->lr, target, long_budget, ctx.generator(), false,
                              std::max<int64_t>(1, N / (checks_per_epoch * cheapest->batch_size)));
   const double sgd_floor = *std::min_element(sgd_long.excess.end() - static_cast<std::ptrdiff_t>(sgd_long.excess.size() / 4), sgd_long.excess.end());
-  ctx.claim("near the minimum constant-lr SGD stalls on a noise floor that GD goes below",
-            gd_long.excess.back() < sgd_floor,
-            fmt::format("after {} per-example gradients: GD's excess loss {:.3g}, SGD's (B = {}) lowest over its last quarter {:.3g}",
-                        long_budget, gd_long.excess.back(), cheapest->batch_size, sgd_floor));
+  ctx.claim(
+      {"near the minimum constant-lr SGD stalls on a noise floor that GD goes below",
+       "최솟점 근처에서 학습률이 고정된 SGD는 잡음 바닥에 멈추지만 GD는 그 아래로 내려간다"},
+      gd_long.excess.back() < sgd_floor,
+      format_text({"after {} per-example gradients: GD's excess loss {:.3g}, SGD's (B = {}) lowest over its last "
+                   "quarter {:.3g}",
+                   "예제별 기울기 {}개 후: GD의 초과 손실 {:.3g}, SGD (B = {})의 마지막 4분의 1 구간 최저값 {:.3g}"},
+                  long_budget, gd_long.excess.back(), cheapest->batch_size, sgd_floor));
   // The plot has no log x axis, so x is log₁₀(1 + evaluations): SGD's whole run fits in GD's first step.
   plot::Panel curves{"Excess loss against gradient evaluations (best η each)", "log₁₀(1 + per-example gradient evaluations)",
                      "excess loss L(w) − L* (log scale)", {}, true};
@@ -210,8 +223,12 @@ void gradient_noise(Context& ctx, const Problem& problem) {
   Tensor fit = linalg::solve(matmul(design.t(), design), matmul(design.t(), from_vector(log_variances, {n}, {.dtype = DType::f64})));
   const double slope = fit.to_vector()[1];
   ctx.figure("log–log slope of gradient noise against B", slope);
-  ctx.claim("gradient-noise variance falls as 1/B (log–log slope ≈ −1)", std::abs(slope + 1) < 0.15,
-            fmt::format("fitted slope {:.3f} over B = 1…{} (must be within 0.15 of −1)", slope, static_cast<int64_t>(sizes.back())));
+  ctx.claim({"gradient-noise variance falls as 1/B (log–log slope ≈ −1)",
+             "기울기 잡음의 분산은 1/B로 줄어든다 (로그–로그 기울기 ≈ −1)"},
+            std::abs(slope + 1) < 0.15,
+            format_text({"fitted slope {:.3f} over B = 1…{} (must be within 0.15 of −1)",
+                         "B = 1…{1}에서 맞춘 기울기 {0:.3f} (−1과의 차이가 0.15 이내여야 함)"},
+                        slope, static_cast<int64_t>(sizes.back())));
   std::vector<double> fitted;
   for (double size : sizes) fitted.push_back(std::exp(fit.to_vector()[0]) * std::pow(size, slope));
   std::vector<double> inverse;

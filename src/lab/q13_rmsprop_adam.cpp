@@ -63,7 +63,9 @@ QuadraticRun best_run(const Quadratic& problem, const Tensor& start, const Conte
   return best;
 }
 
-std::string steps_text(int steps) { return steps < 0 ? "not reached" : std::to_string(steps); }
+Text steps_text(int steps) {
+  return steps < 0 ? Text{"not reached", "도달 못 함"} : Text{std::to_string(steps), std::to_string(steps)};
+}
 
 void quadratic(Context& ctx) {
   const double condition = 100, tolerance = 1e-4;
@@ -93,8 +95,8 @@ void quadratic(Context& ctx) {
     }
   }
   for (size_t i = 0; i < all.size(); ++i) {
-    rows.push_back({all[i].name, fmt::format("{:.4g}", cases[0].runs[i].lr), steps_text(cases[0].runs[i].path.steps_to_tolerance),
-                    fmt::format("{:.4g}", cases[1].runs[i].lr), steps_text(cases[1].runs[i].path.steps_to_tolerance)});
+    rows.push_back({all[i].name, fmt::format("{:.4g}", cases[0].runs[i].lr), steps_text(cases[0].runs[i].path.steps_to_tolerance).en,
+                    fmt::format("{:.4g}", cases[1].runs[i].lr), steps_text(cases[1].runs[i].path.steps_to_tolerance).en});
   }
   ctx.note(fmt::format("f(w) = ½ (w − w*)ᵀA(w − w*), eigenvalues 1 and {}, w* = (1, −1), start (−2, 0.3) (rotated with "
                        "the problem in the second case); tolerance "
@@ -113,18 +115,32 @@ void quadratic(Context& ctx) {
   ctx.figure("SGD steps (aligned)", steps(0, 0));
   ctx.figure("Adam steps (aligned)", steps(0, 2));
   ctx.figure("Adam steps (rotated)", steps(1, 2));
-  ctx.claim("on the axis-aligned quadratic RMSprop and Adam beat SGD",
+  ctx.claim({"on the axis-aligned quadratic RMSprop and Adam beat SGD",
+             "축에 정렬된 이차 함수에서는 RMSprop과 Adam이 SGD를 이긴다"},
             steps(0, 1) > 0 && steps(0, 2) > 0 && ratio(0, 1) > 1 && ratio(0, 2) > 1,
-            fmt::format("steps to tolerance: SGD {}, RMSprop {}, Adam {}", steps_text(steps(0, 0)), steps_text(steps(0, 1)),
-                        steps_text(steps(0, 2))));
-  ctx.claim("SGD does not see the rotation", steps(0, 0) > 0 && steps(0, 0) == steps(1, 0),
-            fmt::format("SGD steps: {} aligned, {} rotated", steps_text(steps(0, 0)), steps_text(steps(1, 0))));
-  ctx.claim("Adam's advantage over SGD shrinks when the quadratic is rotated", ratio(0, 2) > 1 && ratio(1, 2) < ratio(0, 2),
-            fmt::format("SGD steps / Adam steps: {:.2f} aligned, {:.2f} rotated (0 = Adam did not reach the tolerance); what "
-                        "is left rotated is Adam's momentum, which does not depend on the axes", ratio(0, 2), ratio(1, 2)));
-  ctx.claim("RMSprop's advantage over SGD vanishes when the quadratic is rotated", ratio(0, 1) > 1 && ratio(1, 1) < 1,
-            fmt::format("SGD steps / RMSprop steps: {:.2f} aligned, {:.2f} rotated (0 = RMSprop did not reach the tolerance)",
-                        ratio(0, 1), ratio(1, 1)));
+            format_text({"steps to tolerance: SGD {}, RMSprop {}, Adam {}",
+                         "허용 오차까지의 스텝 수: SGD {}, RMSprop {}, Adam {}"},
+                        steps_text(steps(0, 0)), steps_text(steps(0, 1)), steps_text(steps(0, 2))));
+  ctx.claim({"SGD does not see the rotation", "SGD는 회전의 영향을 받지 않는다"},
+            steps(0, 0) > 0 && steps(0, 0) == steps(1, 0),
+            format_text({"SGD steps: {} aligned, {} rotated", "SGD 스텝 수: 정렬 {}, 회전 {}"}, steps_text(steps(0, 0)),
+                        steps_text(steps(1, 0))));
+  ctx.claim({"Adam's advantage over SGD shrinks when the quadratic is rotated",
+             "이차 함수를 회전하면 SGD에 대한 Adam의 이점이 줄어든다"},
+            ratio(0, 2) > 1 && ratio(1, 2) < ratio(0, 2),
+            format_text(
+                {"SGD steps / Adam steps: {:.2f} aligned, {:.2f} rotated (0 = Adam did not reach the tolerance); what "
+                 "is left rotated is Adam's momentum, which does not depend on the axes",
+                 "SGD 스텝 수 / Adam 스텝 수: 정렬 {:.2f}, 회전 {:.2f} (0 = Adam이 허용 오차에 도달하지 못함); 회전 후 "
+                 "남는 이점은 축과 무관한 Adam의 모멘텀이다"},
+                ratio(0, 2), ratio(1, 2)));
+  ctx.claim({"RMSprop's advantage over SGD vanishes when the quadratic is rotated",
+             "이차 함수를 회전하면 SGD에 대한 RMSprop의 이점이 사라진다"},
+            ratio(0, 1) > 1 && ratio(1, 1) < 1,
+            format_text(
+                {"SGD steps / RMSprop steps: {:.2f} aligned, {:.2f} rotated (0 = RMSprop did not reach the tolerance)",
+                 "SGD 스텝 수 / RMSprop 스텝 수: 정렬 {:.2f}, 회전 {:.2f} (0 = RMSprop이 허용 오차에 도달하지 못함)"},
+                ratio(0, 1), ratio(1, 1)));
 
   for (size_t c = 0; c < cases.size(); ++c) {
     // A square around w* that holds the start.
@@ -236,7 +252,7 @@ void fashion_mnist(Context& ctx) {
       accuracy = mean(eq(argmax(model.forward(test.inputs), 1), test.targets).to(DType::f64)).item();
     }
     steps_to_target.push_back(reached);
-    rows.push_back({setting.name, fmt::format("{:g}", setting.lr), steps_text(reached), fmt::format("{:.4f}", windowed.back()),
+    rows.push_back({setting.name, fmt::format("{:g}", setting.lr), steps_text(reached).en, fmt::format("{:.4f}", windowed.back()),
                     fmt::format("{:.2f} %", 100 * accuracy)});
     curves.series.push_back({setting.name.substr(0, setting.name.find(' ')), step_numbers, windowed});
   }
@@ -250,9 +266,13 @@ void fashion_mnist(Context& ctx) {
   ctx.figure("Fashion-MNIST: Adam steps to target loss", steps_to_target[2]);
   const bool adaptive_first = steps_to_target[1] > 0 && steps_to_target[2] > 0 &&
                               (steps_to_target[0] < 0 || (steps_to_target[1] < steps_to_target[0] && steps_to_target[2] < steps_to_target[0]));
-  ctx.claim("on Fashion-MNIST RMSprop and Adam reach the target loss in fewer steps than SGD", adaptive_first,
-            fmt::format("steps to windowed loss ≤ {}: SGD {}, RMSprop {}, Adam {}", target, steps_text(steps_to_target[0]),
-                        steps_text(steps_to_target[1]), steps_text(steps_to_target[2])));
+  ctx.claim({"on Fashion-MNIST RMSprop and Adam reach the target loss in fewer steps than SGD",
+             "Fashion-MNIST에서 RMSprop과 Adam은 SGD보다 적은 스텝으로 목표 손실에 도달한다"},
+            adaptive_first,
+            format_text({"steps to windowed loss ≤ {}: SGD {}, RMSprop {}, Adam {}",
+                         "구간 평균 손실 ≤ {}까지의 스텝 수: SGD {}, RMSprop {}, Adam {}"},
+                        target, steps_text(steps_to_target[0]), steps_text(steps_to_target[1]),
+                        steps_text(steps_to_target[2])));
 }
 
 void run(Context& ctx) {

@@ -102,18 +102,31 @@ void check_recurrences(Context& ctx) {
              {"heavy ball, textbook form, after η changes", fmt::format("{:.3g}", agreement.textbook_after)},
              {"Nesterov, PyTorch form (w ← w − η(g + μb))", fmt::format("{:.3g}", agreement.nesterov_pytorch_form)},
              {"Nesterov, look-ahead form (θ + μv)", fmt::format("{:.3g}", agreement.nesterov_look_ahead)}});
-  ctx.claim("optim::SGD momentum is v ← μv + g, w ← w − ηv", agreement.pytorch_form < tolerance,
-            fmt::format("largest difference {:.3g} over {} steps (< {:g})", agreement.pytorch_form, schedule.steps, tolerance));
-  ctx.claim("the textbook form gives the same iterates at constant lr", agreement.textbook_before < tolerance,
-            fmt::format("largest difference {:.3g} over the first {} steps (< {:g})", agreement.textbook_before,
-                        schedule.change_at, tolerance));
-  ctx.claim("the two forms part once lr changes", agreement.textbook_after > 1e3 * tolerance,
-            fmt::format("after η drops ×{} the textbook velocity still carries the old η: difference {:.3g}",
+  ctx.claim(
+      {"optim::SGD momentum is v ← μv + g, w ← w − ηv", "optim::SGD의 모멘텀은 v ← μv + g, w ← w − ηv다"},
+      agreement.pytorch_form < tolerance,
+      format_text({"largest difference {:.3g} over {} steps (< {:g})", "{1}스텝 동안 최대 차이 {0:.3g} (< {2:g})"},
+                  agreement.pytorch_form, schedule.steps, tolerance));
+  ctx.claim({"the textbook form gives the same iterates at constant lr",
+             "학습률이 일정하면 교과서 형태도 같은 반복점을 준다"},
+            agreement.textbook_before < tolerance,
+            format_text({"largest difference {:.3g} over the first {} steps (< {:g})",
+                         "처음 {1}스텝 동안 최대 차이 {0:.3g} (< {2:g})"},
+                        agreement.textbook_before, schedule.change_at, tolerance));
+  ctx.claim({"the two forms part once lr changes", "학습률이 바뀌면 두 형태가 갈라진다"},
+            agreement.textbook_after > 1e3 * tolerance,
+            format_text({"after η drops ×{} the textbook velocity still carries the old η: difference {:.3g}",
+                         "η가 ×{}로 줄어든 뒤에도 교과서 형태의 속도에는 이전 η가 남아 있다: 차이 {:.3g}"},
                         schedule.change_factor, agreement.textbook_after));
-  ctx.claim("optim::SGD Nesterov is w ← w − η(g + μ(μv + g))", agreement.nesterov_pytorch_form < tolerance,
-            fmt::format("largest difference {:.3g} over {} steps", agreement.nesterov_pytorch_form, schedule.steps));
-  ctx.claim("PyTorch's Nesterov iterate is the look-ahead point θ + μv", agreement.nesterov_look_ahead < tolerance,
-            fmt::format("largest difference {:.3g} over {} steps", agreement.nesterov_look_ahead, schedule.steps));
+  ctx.claim({"optim::SGD Nesterov is w ← w − η(g + μ(μv + g))", "optim::SGD의 Nesterov는 w ← w − η(g + μ(μv + g))다"},
+            agreement.nesterov_pytorch_form < tolerance,
+            format_text({"largest difference {:.3g} over {} steps", "{1}스텝 동안 최대 차이 {0:.3g}"},
+                        agreement.nesterov_pytorch_form, schedule.steps));
+  ctx.claim({"PyTorch's Nesterov iterate is the look-ahead point θ + μv",
+             "PyTorch의 Nesterov 반복점은 앞을 내다본 점 θ + μv다"},
+            agreement.nesterov_look_ahead < tolerance,
+            format_text({"largest difference {:.3g} over {} steps", "{1}스텝 동안 최대 차이 {0:.3g}"},
+                        agreement.nesterov_look_ahead, schedule.steps));
 }
 
 // ---- speed on an ill-conditioned quadratic f(w) = ½ (w − w*)ᵀ A (w − w*)
@@ -171,12 +184,16 @@ void compare_speed(Context& ctx) {
   ctx.figure("heavy-ball iterations to tolerance", heavy);
   ctx.figure("Nesterov iterations to tolerance", nesterov);
   ctx.figure("speed-up of heavy ball over GD", speedup);
-  ctx.claim("heavy ball is about √κ times faster than GD", all_reached && speedup > root / 2 && speedup < 2 * root,
-            fmt::format("{} GD iterations / {} heavy-ball iterations = {:.2f}; √κ = {:.2f} (must be within ×2)", gd, heavy,
-                        speedup, root));
-  ctx.claim("Nesterov beats GD by more than √κ/4", all_reached && static_cast<double>(gd) / nesterov > root / 4,
-            fmt::format("{} GD iterations / {} Nesterov iterations = {:.2f}", gd, nesterov,
-                        all_reached ? static_cast<double>(gd) / nesterov : 0.0));
+  ctx.claim({"heavy ball is about √κ times faster than GD", "헤비볼(heavy ball) 방법은 GD보다 약 √κ배 빠르다"},
+            all_reached && speedup > root / 2 && speedup < 2 * root,
+            format_text({"{} GD iterations / {} heavy-ball iterations = {:.2f}; √κ = {:.2f} (must be within ×2)",
+                         "GD 반복 {}회 / 헤비볼 반복 {}회 = {:.2f}; √κ = {:.2f} (2배 이내여야 함)"},
+                        gd, heavy, speedup, root));
+  ctx.claim(
+      {"Nesterov beats GD by more than √κ/4", "Nesterov는 GD보다 √κ/4배 넘게 빠르다"},
+      all_reached && static_cast<double>(gd) / nesterov > root / 4,
+      format_text({"{} GD iterations / {} Nesterov iterations = {:.2f}", "GD 반복 {}회 / Nesterov 반복 {}회 = {:.2f}"},
+                  gd, nesterov, all_reached ? static_cast<double>(gd) / nesterov : 0.0));
 
   const size_t shown = 60;
   double x_low = 1e300, x_high = -1e300, y_low = 1e300, y_high = -1e300;  // the box around the drawn iterates

@@ -130,14 +130,20 @@ void run(Context& ctx) {
   ctx.figure("largest |hand − autograd| gradient difference", std::max(worked_difference, random_difference));
 
   const double tolerance = 1e-12;
-  ctx.claim("the hand forward pass equals nabla's",
-            std::abs(pass.loss - autograd_loss) < tolerance && std::abs(random_pass.loss - random_autograd_loss) < tolerance,
-            fmt::format("loss differences {:.3g} (worked) and {:.3g} (random batch), tolerance {:g}",
-                        std::abs(pass.loss - autograd_loss), std::abs(random_pass.loss - random_autograd_loss), tolerance));
-  ctx.claim("hand gradients equal autograd", worked_difference < tolerance && random_difference < tolerance,
-            fmt::format("largest |hand − autograd| over all 9 parameters: {:.3g} (worked), {:.3g} (random batch of {}); "
-                        "tolerance {:g}",
-                        worked_difference, random_difference, batch, tolerance));
+  ctx.claim(
+      {"the hand forward pass equals nabla's", "손으로 계산한 순전파가 nabla의 결과와 같다"},
+      std::abs(pass.loss - autograd_loss) < tolerance && std::abs(random_pass.loss - random_autograd_loss) < tolerance,
+      format_text({"loss differences {:.3g} (worked) and {:.3g} (random batch), tolerance {:g}",
+                   "손실 차이 {:.3g} (풀이 예제), {:.3g} (무작위 배치), 허용 오차 {:g}"},
+                  std::abs(pass.loss - autograd_loss), std::abs(random_pass.loss - random_autograd_loss), tolerance));
+  ctx.claim(
+      {"hand gradients equal autograd", "손으로 구한 기울기가 autograd와 같다"},
+      worked_difference < tolerance && random_difference < tolerance,
+      format_text({"largest |hand − autograd| over all 9 parameters: {:.3g} (worked), {:.3g} (random batch of {}); "
+                   "tolerance {:g}",
+                   "매개변수 9개 전체에서 |손 계산 − autograd|의 최댓값: {:.3g} (풀이 예제), {:.3g} (크기 {}의 무작위 "
+                   "배치); 허용 오차 {:g}"},
+                  worked_difference, random_difference, batch, tolerance));
 
   // 3. Finite differences: every op the network uses, alone, and the whole loss.
   const GradcheckOptions options{.eps = step, .seed = ctx.seed()};
@@ -174,10 +180,14 @@ void run(Context& ctx) {
   }
   ctx.table(fmt::format("Central differences (step {:g}) against autograd", step),
             {"op", "elements checked", "skipped", "largest error", "verdict"}, rows);
-  ctx.claim("every op passes a finite-difference check", clean == static_cast<int>(checks.size()),
-            fmt::format("{} of {} checks (7 ops alone and the whole loss) compared every element within gradcheck's "
-                        "tolerance, step {:g}",
-                        clean, checks.size(), step));
+  ctx.claim(
+      {"every op passes a finite-difference check", "모든 연산이 유한 차분 검사를 통과한다"},
+      clean == static_cast<int>(checks.size()),
+      format_text(
+          {"{} of {} checks (7 ops alone and the whole loss) compared every element within gradcheck's "
+           "tolerance, step {:g}",
+           "검사 {1}개 중 {0}개 (연산 7개 각각과 손실 전체)가 모든 원소에서 gradcheck의 허용 오차 이내, 간격 {2:g}"},
+          clean, checks.size(), step));
 }
 
 const bool registered = register_experiment({

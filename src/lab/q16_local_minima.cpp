@@ -82,14 +82,22 @@ void one_dimension(Context& ctx) {
   const double worst = *std::max_element(final_losses.begin(), final_losses.end());
   ctx.figure("1-D: distinct minima reached", static_cast<double>(basins.size()));
   ctx.figure("1-D: share of runs at the global minimum", global_runs / static_cast<double>(starts));
-  ctx.claim("1-D: the runs end in at least 2 distinct minima", basins.size() >= 2,
-            fmt::format("{} minima (final points more than 1e-3 apart) from {} starts", basins.size(), starts));
-  ctx.claim("1-D: every run stops at a stationary point", largest_slope < 1e-8,
-            fmt::format("largest |f'(x)| at the end: {:.3g}", largest_slope));
-  ctx.claim("1-D: most runs stall in a worse minimum", global_runs > 0 && 2 * global_runs < starts && worst - global_loss > 1,
-            fmt::format("{} of {} runs reach the global minimum f({:.4f}) = {:.4f} (found on a grid); the worst run ends at "
-                        "f = {:.4f}",
-                        global_runs, starts, global_x, global_loss, worst));
+  ctx.claim({"1-D: the runs end in at least 2 distinct minima", "1차원: 실행들이 서로 다른 최솟점 2개 이상에서 끝난다"},
+            basins.size() >= 2,
+            format_text({"{} minima (final points more than 1e-3 apart) from {} starts",
+                         "시작점 {1}개에서 최솟점 {0}개 (최종점이 1e-3보다 멀리 떨어진 것)"},
+                        basins.size(), starts));
+  ctx.claim({"1-D: every run stops at a stationary point", "1차원: 모든 실행이 정류점에서 멈춘다"},
+            largest_slope < 1e-8,
+            format_text({"largest |f'(x)| at the end: {:.3g}", "끝에서 |f'(x)|의 최댓값: {:.3g}"}, largest_slope));
+  ctx.claim(
+      {"1-D: most runs stall in a worse minimum", "1차원: 대부분의 실행은 더 나쁜 최솟점에 갇힌다"},
+      global_runs > 0 && 2 * global_runs < starts && worst - global_loss > 1,
+      format_text({"{} of {} runs reach the global minimum f({:.4f}) = {:.4f} (found on a grid); the worst run ends at "
+                   "f = {:.4f}",
+                   "실행 {1}개 중 {0}개가 전역 최솟값 f({2:.4f}) = {3:.4f} (격자로 찾음)에 도달; 가장 나쁜 실행은 f = "
+                   "{4:.4f}에서 끝남"},
+                  global_runs, starts, global_x, global_loss, worst));
 
   plot::Panel curve{"f(x) = sin(3x) + 0.1x² + 0.2x and its minima", "x (the one parameter)", "loss f(x)", {{"f", {}, {}}}};
   for (int i = 0; i <= 400; ++i) {
@@ -175,12 +183,19 @@ void small_network(Context& ctx) {
   ctx.figure(fmt::format("width {}: spread of final losses", wide), spread(big));
   ctx.figure(fmt::format("width {}: median final loss", wide), median_of(big.final));
   ctx.figure(fmt::format("width {}: spread of final losses", narrow), spread(small));
-  ctx.claim("over-parameterised net: every seed ends about equally good", spread(big) < 0.1 * initial,
-            fmt::format("width {} ({} parameters): final losses {:.4f} … {:.4f}, spread {:.4f} < 0.1 × initial loss {:.4f}",
-                        wide, big.parameters, *std::min_element(big.final.begin(), big.final.end()),
-                        *std::max_element(big.final.begin(), big.final.end()), spread(big), initial));
-  ctx.claim("the narrow net's final losses spread more than the wide net's", spread(small) > spread(big),
-            fmt::format("spread: width {} {:.4f}, width {} {:.4f}", narrow, spread(small), wide, spread(big)));
+  ctx.claim(
+      {"over-parameterised net: every seed ends about equally good",
+       "과매개변수화된 네트워크: 모든 시드가 거의 똑같이 좋은 곳에서 끝난다"},
+      spread(big) < 0.1 * initial,
+      format_text({"width {} ({} parameters): final losses {:.4f} … {:.4f}, spread {:.4f} < 0.1 × initial loss {:.4f}",
+                   "폭 {} (매개변수 {}개): 최종 손실 {:.4f} … {:.4f}, 퍼짐 {:.4f} < 0.1 × 초기 손실 {:.4f}"},
+                  wide, big.parameters, *std::min_element(big.final.begin(), big.final.end()),
+                  *std::max_element(big.final.begin(), big.final.end()), spread(big), initial));
+  ctx.claim({"the narrow net's final losses spread more than the wide net's",
+             "좁은 네트워크의 최종 손실이 넓은 네트워크보다 더 퍼진다"},
+            spread(small) > spread(big),
+            format_text({"spread: width {} {:.4f}, width {} {:.4f}", "퍼짐: 폭 {} {:.4f}, 폭 {} {:.4f}"}, narrow,
+                        spread(small), wide, spread(big)));
   ctx.histogram("final_losses_network.png", "Final training loss over seeds", "final training loss (cross-entropy, nats)",
                 {{fmt::format("width {}", wide), big.final, {}}, {fmt::format("width {}", narrow), small.final, {}}}, 20);
 }

@@ -60,7 +60,9 @@ int predicted_escape(double y0, double lr, double momentum) {
   return static_cast<int>(std::ceil(std::log(kEscape / (weight * y0)) / std::log(growing)));
 }
 
-std::string steps_text(int steps) { return steps < 0 ? "never" : std::to_string(steps); }
+Text steps_text(int steps) {
+  return steps < 0 ? Text{"never", "탈출 못 함"} : Text{std::to_string(steps), std::to_string(steps)};
+}
 
 void run(Context& ctx) {
   const double y0 = ctx.parameter("y0", 1e-6);
@@ -85,11 +87,11 @@ void run(Context& ctx) {
       descend("Adam", y0, steps, 0, ctx.generator(), adam),
   };
   const int gd_predicted = predicted_escape(y0, lr, 0), momentum_predicted = predicted_escape(y0, lr, momentum);
-  const std::vector<std::string> predictions = {steps_text(gd_predicted), steps_text(momentum_predicted), "—",
+  const std::vector<std::string> predictions = {steps_text(gd_predicted).en, steps_text(momentum_predicted).en, "—",
                                                 "—"};
   std::vector<std::vector<std::string>> rows;
   for (size_t i = 0; i < runs.size(); ++i) {
-    rows.push_back({runs[i].method, steps_text(runs[i].escape_step), predictions[i],
+    rows.push_back({runs[i].method, steps_text(runs[i].escape_step).en, predictions[i],
                     fmt::format("{:.3g}", runs[i].y.size() > 1 ? std::abs(runs[i].y[1]) : 0.0)});
     ctx.figure(runs[i].method + ": steps to escape", runs[i].escape_step, "steps");
   }
@@ -97,20 +99,27 @@ void run(Context& ctx) {
 
   bool all_escape = true;
   for (const Descent& run : runs) all_escape = all_escape && run.escape_step >= 0;
-  ctx.claim("every method escapes the saddle", all_escape,
-            fmt::format("steps to escape from y0 = {:g}: GD {}, momentum {}, noisy GD {}, Adam {} (limit {})", y0,
-                        steps_text(runs[0].escape_step), steps_text(runs[1].escape_step), steps_text(runs[2].escape_step),
-                        steps_text(runs[3].escape_step), steps));
-  ctx.claim("GD and momentum escape when the linear recurrence predicts",
-            std::abs(runs[0].escape_step - gd_predicted) <= 1 && std::abs(runs[1].escape_step - momentum_predicted) <= 1,
-            fmt::format("GD {} steps (predicted ⌈ln(1/y0)/ln(1 + 2η)⌉ = {}), momentum {} (predicted {})",
-                        runs[0].escape_step, gd_predicted, runs[1].escape_step, momentum_predicted));
+  ctx.claim({"every method escapes the saddle", "모든 방법이 안장점을 탈출한다"}, all_escape,
+            format_text({"steps to escape from y0 = {:g}: GD {}, momentum {}, noisy GD {}, Adam {} (limit {})",
+                         "y0 = {:g}에서 탈출까지의 스텝 수: GD {}, 모멘텀 {}, 잡음 GD {}, Adam {} (한도 {})"},
+                        y0, steps_text(runs[0].escape_step), steps_text(runs[1].escape_step),
+                        steps_text(runs[2].escape_step), steps_text(runs[3].escape_step), steps));
+  ctx.claim(
+      {"GD and momentum escape when the linear recurrence predicts",
+       "GD와 모멘텀은 선형 점화식이 예측한 시점에 탈출한다"},
+      std::abs(runs[0].escape_step - gd_predicted) <= 1 && std::abs(runs[1].escape_step - momentum_predicted) <= 1,
+      format_text({"GD {} steps (predicted ⌈ln(1/y0)/ln(1 + 2η)⌉ = {}), momentum {} (predicted {})",
+                   "GD {}스텝 (예측 ⌈ln(1/y0)/ln(1 + 2η)⌉ = {}), 모멘텀 {} (예측 {})"},
+                  runs[0].escape_step, gd_predicted, runs[1].escape_step, momentum_predicted));
   auto faster = [](const Descent& a, const Descent& b) { return a.escape_step >= 0 && (b.escape_step < 0 || a.escape_step < b.escape_step); };
-  ctx.claim("Adam < momentum < GD in steps to escape", faster(runs[3], runs[1]) && faster(runs[1], runs[0]),
-            fmt::format("Adam {}, momentum {}, GD {}: Adam's first step is ≈ η whatever the gradient's size "
-                        "(|y| = {:.3g} after one step, GD's is {:.3g})",
-                        steps_text(runs[3].escape_step), steps_text(runs[1].escape_step), steps_text(runs[0].escape_step),
-                        std::abs(runs[3].y[1]), std::abs(runs[0].y[1])));
+  ctx.claim({"Adam < momentum < GD in steps to escape", "탈출까지의 스텝 수는 Adam < 모멘텀 < GD 순이다"},
+            faster(runs[3], runs[1]) && faster(runs[1], runs[0]),
+            format_text({"Adam {}, momentum {}, GD {}: Adam's first step is ≈ η whatever the gradient's size "
+                         "(|y| = {:.3g} after one step, GD's is {:.3g})",
+                         "Adam {}, 모멘텀 {}, GD {}: Adam의 첫 스텝은 기울기 크기와 상관없이 ≈ η다 (한 스텝 후 |y| = "
+                         "{:.3g}, GD는 {:.3g})"},
+                        steps_text(runs[3].escape_step), steps_text(runs[1].escape_step),
+                        steps_text(runs[0].escape_step), std::abs(runs[3].y[1]), std::abs(runs[0].y[1])));
   // The noisy run is one draw: repeat it to see the spread of its escape time.
   const int noisy_runs = static_cast<int>(ctx.parameter("noisy_runs", ctx.quick() ? 20 : 500));
   std::vector<double> noisy_steps;
@@ -121,10 +130,12 @@ void run(Context& ctx) {
   std::sort(noisy_steps.begin(), noisy_steps.end());
   const double noisy_median = noisy_steps[noisy_steps.size() / 2], noisy_slowest = noisy_steps.back();
   ctx.figure("noisy GD: median steps to escape", noisy_median, "steps");
-  ctx.claim("gradient noise shortens GD's escape (median over runs)",
+  ctx.claim({"gradient noise shortens GD's escape (median over runs)",
+             "기울기 잡음은 GD의 탈출을 앞당긴다 (실행들의 중앙값)"},
             noisy_median < (runs[0].escape_step < 0 ? INFINITY : runs[0].escape_step),
-            fmt::format("{} noisy runs escape in {:g} … {:g} steps (median {:g}); GD without noise {}", noisy_runs,
-                        noisy_steps.front(), noisy_slowest, noisy_median, steps_text(runs[0].escape_step)));
+            format_text({"{} noisy runs escape in {:g} … {:g} steps (median {:g}); GD without noise {}",
+                         "잡음이 있는 실행 {}개가 {:g} … {:g}스텝에 탈출 (중앙값 {:g}); 잡음 없는 GD는 {}"},
+                        noisy_runs, noisy_steps.front(), noisy_slowest, noisy_median, steps_text(runs[0].escape_step)));
   ctx.histogram("noisy_escape.png", fmt::format("Noisy GD (σ = {:g}): steps to escape over {} runs", noise, noisy_runs),
                 "steps to escape (|y| ≥ 1)", {{"noisy GD", noisy_steps, {}}}, 20);
 
@@ -133,7 +144,7 @@ void run(Context& ctx) {
   std::vector<int> sweep_steps;
   for (double start : {1e-2, 1e-4, 1e-6, 1e-8, 1e-10}) {
     sweep_steps.push_back(descend("gradient descent", start, 2000, 0, ctx.generator(), gd).escape_step);
-    sweep_rows.push_back({fmt::format("{:g}", start), steps_text(sweep_steps.back()),
+    sweep_rows.push_back({fmt::format("{:g}", start), steps_text(sweep_steps.back()).en,
                           std::to_string(predicted_escape(start, lr, 0))});
   }
   ctx.table("Gradient descent: steps to escape against the start's distance y0 from the ridge",
@@ -143,17 +154,20 @@ void run(Context& ctx) {
   for (size_t i = 1; i < sweep_steps.size(); ++i) {
     logarithmic = logarithmic && std::abs(sweep_steps[i] - sweep_steps[i - 1] - per_hundred) <= 1.5;
   }
-  ctx.claim("escape time grows with ln(1/y0)", logarithmic,
-            fmt::format("steps for y0 = 1e-2 … 1e-10: {}; ln(100)/ln(1 + 2η) = {:.2f} steps per factor 100",
+  ctx.claim({"escape time grows with ln(1/y0)", "탈출 시간은 ln(1/y0)에 비례해 늘어난다"}, logarithmic,
+            format_text({"steps for y0 = 1e-2 … 1e-10: {}; ln(100)/ln(1 + 2η) = {:.2f} steps per factor 100",
+                         "y0 = 1e-2 … 1e-10의 스텝 수: {}; 100배마다 ln(100)/ln(1 + 2η) = {:.2f}스텝"},
                         fmt::join(sweep_steps, ", "), per_hundred));
 
   // Started exactly on the ridge (y0 = 0) GD converges to the saddle: a small gradient does not mean a minimum.
   const Descent stuck = descend("gradient descent", 0.0, steps, 0, ctx.generator(), gd);
   ctx.note(fmt::format("from (1, 0) gradient descent ends at ({:.3g}, {:.3g}) after {} steps with ‖∇f‖ = {:.3g}",
                        stuck.x.back(), stuck.y.back(), steps, stuck.final_gradient_norm));
-  ctx.claim("from y0 = 0 GD converges to the saddle", stuck.escape_step < 0 && stuck.final_gradient_norm < 1e-10,
-            fmt::format("‖∇f‖ = {:.3g} after {} steps, |y| stays {:g}", stuck.final_gradient_norm, steps,
-                        std::abs(stuck.y.back())));
+  ctx.claim(
+      {"from y0 = 0 GD converges to the saddle", "y0 = 0에서 시작하면 GD는 안장점으로 수렴한다"},
+      stuck.escape_step < 0 && stuck.final_gradient_norm < 1e-10,
+      format_text({"‖∇f‖ = {:.3g} after {} steps, |y| stays {:g}", "{1}스텝 후 ‖∇f‖ = {0:.3g}, |y|는 {2:g}에 머문다"},
+                  stuck.final_gradient_norm, steps, std::abs(stuck.y.back())));
 
   // The curvature there, from Hessian-vector products only: H·e₁ and H·e₂ give the matrix, Lanczos its spectrum.
   Tensor w = from_vector({stuck.x.back(), stuck.y.back()}, {2}, {.dtype = DType::f64, .requires_grad = true});
@@ -171,11 +185,15 @@ void run(Context& ctx) {
   const double escape_alignment = std::abs(pairs.vectors[1][0].to_vector()[1]);
   ctx.figure("Hessian eigenvalue, largest", largest);
   ctx.figure("Hessian eigenvalue, smallest", smallest);
-  ctx.claim("the Hessian at the saddle has eigenvalues +2 and −2",
+  ctx.claim({"the Hessian at the saddle has eigenvalues +2 and −2", "안장점에서 헤세 행렬의 고윳값은 +2와 −2다"},
             std::abs(largest - 2) < 1e-9 && std::abs(smallest + 2) < 1e-9,
-            fmt::format("Lanczos from {} Hessian-vector products: {:.12g} and {:.12g}", pairs.products, largest, smallest));
-  ctx.claim("the negative-curvature direction is the y axis", escape_alignment > 1 - 1e-9,
-            fmt::format("|y component| of the eigenvector of {:.4g} = {:.12f}", smallest, escape_alignment));
+            format_text({"Lanczos from {} Hessian-vector products: {:.12g} and {:.12g}",
+                         "헤세 행렬-벡터 곱 {}번으로 란초스 방법이 구한 값: {:.12g}, {:.12g}"},
+                        pairs.products, largest, smallest));
+  ctx.claim({"the negative-curvature direction is the y axis", "음의 곡률 방향은 y축이다"}, escape_alignment > 1 - 1e-9,
+            format_text({"|y component| of the eigenvector of {:.4g} = {:.12f}",
+                         "고윳값 {:.4g}의 고유벡터의 |y 성분| = {:.12f}"},
+                        smallest, escape_alignment));
 
   // Pictures: the paths over the contour lines, and |y| per step on a log axis (a straight line is ×(1 + 2η)).
   Grid surface;

@@ -105,9 +105,12 @@ void run(Context& ctx) {
   const double centre = values[static_cast<size_t>((grid_points / 2) * grid_points + grid_points / 2)];
   const double lowest = *std::min_element(values.begin(), values.end());
   const double tolerance = 1e-3 * main.initial_loss;
-  ctx.claim("the trained point is the lowest point of the 2-D slice", lowest >= centre - tolerance,
-            fmt::format("{}×{} grid over a, b in [−1, 1]: centre {:.5f}, lowest {:.5f} (tolerance {:.2g}), highest {:.4g}",
-                        grid_points, grid_points, centre, lowest, tolerance, *std::max_element(values.begin(), values.end())));
+  ctx.claim({"the trained point is the lowest point of the 2-D slice", "학습된 점이 2차원 단면의 가장 낮은 점이다"},
+            lowest >= centre - tolerance,
+            format_text(
+                {"{}×{} grid over a, b in [−1, 1]: centre {:.5f}, lowest {:.5f} (tolerance {:.2g}), highest {:.4g}",
+                 "a, b ∈ [−1, 1]의 {}×{} 격자: 중심 {:.5f}, 최저 {:.5f} (허용 오차 {:.2g}), 최고 {:.4g}"},
+                grid_points, grid_points, centre, lowest, tolerance, *std::max_element(values.begin(), values.end())));
 
   // 3. Curvature at the solution: the largest Hessian eigenvalue, and the most negative one (the largest of −H).
   Generator lanczos_generator(ctx.seed() + 17);
@@ -116,8 +119,11 @@ void run(Context& ctx) {
   const double bottom = -analysis::top_hessian_eigenvalues(negated, params, 1, 30, lanczos_generator)[0];
   ctx.figure("Hessian: largest eigenvalue at the solution", top);
   ctx.figure("Hessian: smallest eigenvalue at the solution", bottom);
-  ctx.claim("no direction at the solution curves down strongly", bottom > -0.01 * top,
-            fmt::format("Hessian eigenvalues (Lanczos, 30 products each): largest {:.4g}, smallest {:.4g}", top, bottom));
+  ctx.claim({"no direction at the solution curves down strongly", "해에서 아래로 크게 휘는 방향이 없다"},
+            bottom > -0.01 * top,
+            format_text({"Hessian eigenvalues (Lanczos, 30 products each): largest {:.4g}, smallest {:.4g}",
+                         "헤세 행렬의 고윳값 (란초스, 각각 곱 30번): 최대 {:.4g}, 최소 {:.4g}"},
+                        top, bottom));
 
   // 4. The seeds: equal final losses, different weights, and a barrier on the line between two solutions.
   std::vector<std::vector<std::string>> rows;
@@ -135,22 +141,33 @@ void run(Context& ctx) {
   const double initial_mean = std::accumulate(initials.begin(), initials.end(), 0.0) / static_cast<double>(initials.size());
   ctx.figure("final loss, best seed", *low);
   ctx.figure("final loss, worst seed", *high);
-  ctx.claim("every seed ends at about the same loss (spread < 5 % of the initial loss)", *high - *low < 0.05 * initial_mean,
-            fmt::format("final losses {:.5f} … {:.5f} (spread {:.5f}); mean initial loss {:.4f}", *low, *high, *high - *low,
-                        initial_mean));
+  ctx.claim({"every seed ends at about the same loss (spread < 5 % of the initial loss)",
+             "모든 시드가 거의 같은 손실에서 끝난다 (퍼짐 < 초기 손실의 5 %)"},
+            *high - *low < 0.05 * initial_mean,
+            format_text({"final losses {:.5f} … {:.5f} (spread {:.5f}); mean initial loss {:.4f}",
+                         "최종 손실 {:.5f} … {:.5f} (퍼짐 {:.5f}); 초기 손실의 평균 {:.4f}"},
+                        *low, *high, *high - *low, initial_mean));
   const double separation = analysis::parameter_norm(analysis::parameter_axpy(solutions[1].trained, -1, main.trained));
   const double size = analysis::parameter_norm(main.trained);
   const LinePath between = line_between(params, main.trained, solutions[1].trained, alphas, loss);
   const double ends = std::max(main.final_loss, solutions[1].final_loss);
   const double barrier = between.highest - ends, bump = std::max(0.0, path.highest - main.initial_loss);
   ctx.figure("seed 0 → seed 1: barrier above the worse end", barrier);
-  ctx.claim("two seeds' solutions are different minima with a barrier between them", separation > 0.5 * size && barrier > 10 * ends,
-            fmt::format("‖θ*₁ − θ*₀‖ = {:.3f} vs ‖θ*₀‖ = {:.3f}; on the line between them the loss rises {:.4f} above the "
-                        "worse end ({:.5f})",
-                        separation, size, barrier, ends));
-  ctx.claim("the path from the initial weights has at most a small bump, the path between solutions a high barrier",
+  ctx.claim(
+      {"two seeds' solutions are different minima with a barrier between them",
+       "두 시드의 해는 사이에 장벽이 있는 서로 다른 최솟점이다"},
+      separation > 0.5 * size && barrier > 10 * ends,
+      format_text({"‖θ*₁ − θ*₀‖ = {:.3f} vs ‖θ*₀‖ = {:.3f}; on the line between them the loss rises {:.4f} above the "
+                   "worse end ({:.5f})",
+                   "‖θ*₁ − θ*₀‖ = {0:.3f}, ‖θ*₀‖ = {1:.3f}; 둘을 잇는 선분 위에서 손실이 더 나쁜 끝점({3:.5f})보다 "
+                   "{2:.4f}만큼 높아진다"},
+                  separation, size, barrier, ends));
+  ctx.claim({"the path from the initial weights has at most a small bump, the path between solutions a high barrier",
+             "초기 가중치에서 오는 경로에는 작은 언덕이 있을 뿐이고, 해와 해 사이의 경로에는 높은 장벽이 있다"},
             bump < 0.1 * barrier,
-            fmt::format("initial → trained rises {:.4f} above its start; seed 0 → seed 1 rises {:.4f} above its ends", bump, barrier));
+            format_text({"initial → trained rises {:.4f} above its start; seed 0 → seed 1 rises {:.4f} above its ends",
+                         "초기 → 학습 후: 시작점보다 {:.4f} 높아짐; 시드 0 → 시드 1: 끝점보다 {:.4f} 높아짐"},
+                        bump, barrier));
 
   // Pictures.
   plot::Panel lines{"Loss along straight lines in weight space", "α (0 and 1: the line's end points)", "training loss (cross-entropy, nats)", {}};

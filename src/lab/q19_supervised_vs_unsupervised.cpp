@@ -83,15 +83,23 @@ PcaResult principal_components(Context& ctx, const Tensor& images, analysis::PCA
   }
   ctx.table("PCA reconstruction error (pixels in [0, 1])",
             {"components k", "measured mean |x − x̂|²", "(N − 1)/N · Σ dropped eigenvalues", "variance kept"}, rows);
-  ctx.claim("PCA's reconstruction error equals the sum of the dropped eigenvalues", largest_mismatch < 1e-8,
-            fmt::format("largest relative difference over k = 10 and 50 (eigenvalues from eigh of the covariance): {:.3g}", largest_mismatch));
+  ctx.claim(
+      {"PCA's reconstruction error equals the sum of the dropped eigenvalues",
+       "PCA의 재구성 오차는 버린 고윳값들의 합과 같다"},
+      largest_mismatch < 1e-8,
+      format_text({"largest relative difference over k = 10 and 50 (eigenvalues from eigh of the covariance): {:.3g}",
+                   "k = 10과 50에서 최대 상대 차이 (고윳값은 공분산의 eigh로 구함): {:.3g}"},
+                  largest_mismatch));
 
   // Any other rank-50 projection does worse: an orthonormal basis from a random Gaussian matrix.
   const Tensor basis = linalg::qr(randn({kPixels, kFeatures}, {.dtype = DType::f64}, &ctx.generator())).first;  // [196, 50]
   const Tensor residual = centred - matmul(matmul(centred, basis), basis.t());
   result.random_error_50 = sum(residual * residual).item() / samples;
-  ctx.claim("PCA's 50 components reconstruct better than 50 random directions", result.error_50 < result.random_error_50,
-            fmt::format("mean squared error {:.4f} (PCA) vs {:.4f} (random orthonormal basis); total variance {:.4f}",
+  ctx.claim({"PCA's 50 components reconstruct better than 50 random directions",
+             "PCA의 성분 50개는 무작위 방향 50개보다 잘 재구성한다"},
+            result.error_50 < result.random_error_50,
+            format_text({"mean squared error {:.4f} (PCA) vs {:.4f} (random orthonormal basis); total variance {:.4f}",
+                         "평균 제곱 오차 {:.4f} (PCA) 대 {:.4f} (무작위 정규 직교 기저); 전체 분산 {:.4f}"},
                         result.error_50, result.random_error_50, result.total_variance));
   curve.series = {dropped_series, measured_series};
   ctx.line_plot("pca_error.png", curve);
@@ -157,15 +165,26 @@ KMeansResult cluster(Context& ctx, const Pixels& train) {
             {"clusters", "after seeding", "after Lloyd", "Lloyd iterations", "purity (share in the cluster's majority class)"},
             rows);
   ctx.line_plot("kmeans_inertia.png", curve);
-  ctx.claim("k-means: the inertia never rises over Lloyd iterations", rises == 0,
-            fmt::format("{} rises over the runs for k = 5, 10, 20; k = 10: {:.1f} after seeding → {:.1f} after {} iterations",
-                        rises, result.start, result.inertia, result.iterations));
-  ctx.claim("k-means: more clusters, lower inertia", by_clusters[0] > by_clusters[1] && by_clusters[1] > by_clusters[2],
-            fmt::format("k = 5, 10, 20: {:.1f}, {:.1f}, {:.1f}", by_clusters[0], by_clusters[1], by_clusters[2]));
-  ctx.claim("k-means minimises its own objective, not the labels' partition", result.inertia < result.label_inertia,
-            fmt::format("inertia of the 10 k-means clusters {:.1f} < that of the 10 true classes {:.1f}; purity {:.1f} % "
-                        "(largest class alone: {:.1f} %)",
-                        result.inertia, result.label_inertia, 100 * result.purity, 100 * result.majority));
+  ctx.claim({"k-means: the inertia never rises over Lloyd iterations",
+             "k-평균: Lloyd 반복 동안 관성(inertia)이 한 번도 오르지 않는다"},
+            rises == 0,
+            format_text(
+                {"{} rises over the runs for k = 5, 10, 20; k = 10: {:.1f} after seeding → {:.1f} after {} iterations",
+                 "k = 5, 10, 20의 실행에서 증가 {0}번; k = 10: 초기화 후 {1:.1f} → 반복 {3}번 후 {2:.1f}"},
+                rises, result.start, result.inertia, result.iterations));
+  ctx.claim({"k-means: more clusters, lower inertia", "k-평균: 군집이 많을수록 관성이 낮다"},
+            by_clusters[0] > by_clusters[1] && by_clusters[1] > by_clusters[2],
+            format_text({"k = 5, 10, 20: {:.1f}, {:.1f}, {:.1f}", "k = 5, 10, 20: {:.1f}, {:.1f}, {:.1f}"},
+                        by_clusters[0], by_clusters[1], by_clusters[2]));
+  ctx.claim(
+      {"k-means minimises its own objective, not the labels' partition",
+       "k-평균은 레이블의 분할이 아니라 자기 목적 함수를 최소화한다"},
+      result.inertia < result.label_inertia,
+      format_text({"inertia of the 10 k-means clusters {:.1f} < that of the 10 true classes {:.1f}; purity {:.1f} % "
+                   "(largest class alone: {:.1f} %)",
+                   "k-평균 군집 10개의 관성 {:.1f} < 실제 클래스 10개의 관성 {:.1f}; 순도 {:.1f} % (가장 큰 클래스 "
+                   "하나만: {:.1f} %)"},
+                  result.inertia, result.label_inertia, 100 * result.purity, 100 * result.majority));
   return result;
 }
 
@@ -229,10 +248,13 @@ SupervisedResult supervised(Context& ctx, const Tensor& train_scores, const Tens
   result.mse_end = mse_fit.losses.back();
   result.mse_accuracy = accuracy(test_Z, mse_fit.weights, test_labels);
   const double closed = (result.mse_start - result.mse_end) / (result.mse_start - result.mse_optimum);
-  ctx.claim("MSE: gradient descent approaches the normal-equation minimum from above",
+  ctx.claim({"MSE: gradient descent approaches the normal-equation minimum from above",
+             "MSE: 경사 하강법은 정규 방정식의 최솟값에 위에서부터 다가간다"},
             result.mse_end >= result.mse_optimum - 1e-6 && closed > 0.99,
-            fmt::format("MSE {:.6f} at W = 0 → {:.6f} after {} steps of η = 1/L = {:.4g}; minimum {:.6f} (normal "
-                        "equations): {:.2f} % of the gap closed",
+            format_text({"MSE {:.6f} at W = 0 → {:.6f} after {} steps of η = 1/L = {:.4g}; minimum {:.6f} (normal "
+                         "equations): {:.2f} % of the gap closed",
+                         "W = 0에서 MSE {0:.6f} → η = 1/L = {3:.4g}로 {2}스텝 후 {1:.6f}; 최솟값 {4:.6f} (정규 "
+                         "방정식): 차이의 {5:.2f} %를 좁힘"},
                         result.mse_start, result.mse_end, steps, 1 / largest, result.mse_optimum, 100 * closed));
 
   // Cross-entropy, with the true labels and with the same labels shuffled among the images.
@@ -248,12 +270,15 @@ SupervisedResult supervised(Context& ctx, const Tensor& train_scores, const Tens
   result.cross_entropy_accuracy = accuracy(test_Z, true_fit.weights, test_labels);
   const double true_drop = result.cross_entropy_start - result.cross_entropy_end;
   const double shuffled_drop = result.cross_entropy_start - result.shuffled_cross_entropy_end;
-  ctx.claim("cross-entropy: the minimum depends on the labels",
-            shuffled_drop < 0.25 * true_drop,
-            fmt::format("from ln 10 = {:.4f} at W = 0, {} Adam steps reach {:.4f} with the true labels (a drop of {:.4f}) "
-                        "but only {:.4f} with shuffled ones (a drop of {:.4f}, < a quarter of it)",
-                        result.cross_entropy_start, steps, result.cross_entropy_end, true_drop,
-                        result.shuffled_cross_entropy_end, shuffled_drop));
+  ctx.claim(
+      {"cross-entropy: the minimum depends on the labels", "교차 엔트로피: 최솟값은 레이블에 따라 달라진다"},
+      shuffled_drop < 0.25 * true_drop,
+      format_text({"from ln 10 = {:.4f} at W = 0, {} Adam steps reach {:.4f} with the true labels (a drop of {:.4f}) "
+                   "but only {:.4f} with shuffled ones (a drop of {:.4f}, < a quarter of it)",
+                   "W = 0에서의 ln 10 = {0:.4f}부터 Adam {1}스텝으로 실제 레이블에서는 {2:.4f}까지 ({3:.4f} 감소) "
+                   "내려가지만, 섞은 레이블에서는 {4:.4f}까지 ({5:.4f} 감소, 그 4분의 1 미만)에 그친다"},
+                  result.cross_entropy_start, steps, result.cross_entropy_end, true_drop,
+                  result.shuffled_cross_entropy_end, shuffled_drop));
 
   plot::Panel curves{"Supervised objectives per step (linear model on 50 PCA scores)", "gradient step", "training loss (log scale)", {}, true};
   for (const auto& [name, fit] : std::vector<std::pair<std::string, const Fit*>>{

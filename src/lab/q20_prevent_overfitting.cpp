@@ -34,13 +34,18 @@ void run(Context& ctx) {
   ctx.figure("best remedy's test accuracy", best->test_accuracy);
   ctx.figure("remedies that beat the baseline", static_cast<double>(better.size()));
 
-  ctx.claim("without a remedy the network overfits: train accuracy ≥ 90 % and a train − test gap ≥ 10 points",
+  ctx.claim({"without a remedy the network overfits: train accuracy ≥ 90 % and a train − test gap ≥ 10 points",
+             "대책이 없으면 네트워크가 과적합된다: 학습 정확도 90 % 이상, 학습과 테스트 정확도의 차이 10 %p 이상"},
             baseline.train_accuracy >= 0.90 && baseline.gap() >= 0.10,
-            fmt::format("{:.1f} % train vs {:.1f} % test", 100 * baseline.train_accuracy, 100 * baseline.test_accuracy));
+            format_text({"{:.1f} % train vs {:.1f} % test", "학습 {:.1f} %, 테스트 {:.1f} %"},
+                        100 * baseline.train_accuracy, 100 * baseline.test_accuracy));
   for (Remedy remedy : {Remedy::dropout, Remedy::weight_decay, Remedy::augmentation, Remedy::early_stopping}) {
     const AblationRow& row = ablation_row(rows, remedy);
-    ctx.claim(fmt::format("{} narrows the train − test gap", remedy_name(remedy)), row.gap() < baseline.gap(),
-              fmt::format("{:.1f} points vs {:.1f} without a remedy", 100 * row.gap(), 100 * baseline.gap()));
+    ctx.claim(format_text({"{} narrows the train − test gap", "{} 적용 시 학습과 테스트 정확도의 차이가 줄어든다"},
+                          remedy_label(remedy)),
+              row.gap() < baseline.gap(),
+              format_text({"{:.1f} points vs {:.1f} without a remedy", "차이 {:.1f} %p, 대책이 없을 때 {:.1f} %p"},
+                          100 * row.gap(), 100 * baseline.gap()));
   }
   // Batch norm speeds up fitting the training set; on its own it is no cure for memorising it.
   const AblationRow& normalized = ablation_row(rows, Remedy::batch_norm);
@@ -50,21 +55,28 @@ void run(Context& ctx) {
     widest = widest && normalized.gap() >= row.gap();
     first_best = first_best && normalized.best_epoch() <= row.best_epoch();
   }
-  ctx.claim("batch norm alone hardly narrows the gap (the widest of the remedies, ≥ 90 % of the baseline's) and fits "
-            "fastest (the earliest best validation epoch)",
+  ctx.claim({"batch norm alone hardly narrows the gap (the widest of the remedies, ≥ 90 % of the baseline's) and fits "
+             "fastest (the earliest best validation epoch)",
+             "배치 정규화만으로는 차이가 거의 줄지 않고 (대책 중 가장 넓고 기준의 90 % 이상) 가장 빨리 맞춘다 (최고 "
+             "검증 에포크가 가장 이르다)"},
             widest && normalized.gap() >= 0.9 * baseline.gap() && first_best,
-            fmt::format("gap {:.1f} vs {:.1f} points without a remedy; best validation epoch {} vs {}", 100 * normalized.gap(),
-                        100 * baseline.gap(), normalized.best_epoch(), baseline.best_epoch()));
-  ctx.claim("early stopping stops before the last epoch", static_cast<int64_t>(stopped.history.size()) < settings.epochs,
-            fmt::format("{} of {} epochs", stopped.history.size(), settings.epochs));
+            format_text({"gap {:.1f} vs {:.1f} points without a remedy; best validation epoch {} vs {}",
+                         "차이 {:.1f} %p, 대책이 없을 때 {:.1f} %p; 최고 검증 에포크 {} 대 {}"},
+                        100 * normalized.gap(), 100 * baseline.gap(), normalized.best_epoch(), baseline.best_epoch()));
+  ctx.claim({"early stopping stops before the last epoch", "조기 종료는 마지막 에포크 전에 멈춘다"},
+            static_cast<int64_t>(stopped.history.size()) < settings.epochs,
+            format_text({"{} of {} epochs", "{1} 에포크 중 {0} 에포크"}, stopped.history.size(), settings.epochs));
   if (ctx.full()) {
     // 10 000 test images: one standard error of an accuracy near 80 % is about 0.4 points.
-    std::vector<std::string> clearly_better;
+    std::vector<Text> clearly_better;
     for (const AblationRow& row : rows) {
-      if (row.test_accuracy >= baseline.test_accuracy + 0.005) clearly_better.push_back(remedy_name(row.remedy));
+      if (row.test_accuracy >= baseline.test_accuracy + 0.005) clearly_better.push_back(remedy_label(row.remedy));
     }
-    ctx.claim("in the full run at least 2 remedies raise test accuracy by ≥ 0.5 points", clearly_better.size() >= 2,
-              fmt::format("{} do: {}", clearly_better.size(), joined(clearly_better)));
+    ctx.claim({"in the full run at least 2 remedies raise test accuracy by ≥ 0.5 points",
+               "전체 실행에서 대책 2개 이상이 테스트 정확도를 0.5 %p 이상 올린다"},
+              clearly_better.size() >= 2,
+              format_text({"{} do: {}", "{}개: {}"}, clearly_better.size(),
+                          clearly_better.empty() ? Text{"none", "없음"} : join_texts(clearly_better, ", ")));
   }
 }
 

@@ -139,26 +139,39 @@ void run(Context& ctx) {
   ctx.figure("test accuracy, L2", l2.test_accuracy);
   ctx.figure("test accuracy, L1 proximal", l1.test_accuracy);
 
-  ctx.claim("the proximal L1 step makes many weights exactly 0 (≥ 20 %), L2 makes none",
-            l1.exact_zeros >= 0.2 && l2.exact_zeros == 0,
-            fmt::format("L1 proximal {:.1f} % exactly 0, L2 {:.2f} %", 100 * l1.exact_zeros, 100 * l2.exact_zeros));
-  ctx.claim(fmt::format("weights below {:g}: L1 (subgradient) has ≥ 3× the share of L2", settings.threshold),
+  ctx.claim(
+      {"the proximal L1 step makes many weights exactly 0 (≥ 20 %), L2 makes none",
+       "근접(proximal) L1 스텝은 많은 가중치를 정확히 0으로 만들고 (20 % 이상), L2는 하나도 만들지 않는다"},
+      l1.exact_zeros >= 0.2 && l2.exact_zeros == 0,
+      format_text({"L1 proximal {:.1f} % exactly 0, L2 {:.2f} %", "정확히 0인 비율: L1 근접 {:.1f} %, L2 {:.2f} %"},
+                  100 * l1.exact_zeros, 100 * l2.exact_zeros));
+  ctx.claim(format_text({"weights below {:g}: L1 (subgradient) has ≥ 3× the share of L2",
+                         "{:g} 미만인 가중치: L1 (서브그래디언트)의 비율이 L2의 3배 이상이다"},
+                        settings.threshold),
             l1_gradient.below_threshold >= 3 * l2.below_threshold,
-            fmt::format("{:.1f} % vs {:.1f} %", 100 * l1_gradient.below_threshold, 100 * l2.below_threshold));
-  ctx.claim("the subgradient L1 step leaves (almost) no exact zeros: sparsity needs the proximal step",
+            format_text({"{:.1f} % vs {:.1f} %", "{:.1f} % 대 {:.1f} %"}, 100 * l1_gradient.below_threshold,
+                        100 * l2.below_threshold));
+  ctx.claim({"the subgradient L1 step leaves (almost) no exact zeros: sparsity needs the proximal step",
+             "서브그래디언트 L1 스텝은 정확히 0인 가중치를 (거의) 남기지 않는다: 희소성에는 근접 스텝이 필요하다"},
             l1_gradient.exact_zeros < l1.exact_zeros / 10,
-            fmt::format("{:.2f} % exact zeros by subgradient vs {:.1f} % by the proximal step", 100 * l1_gradient.exact_zeros,
-                        100 * l1.exact_zeros));
-  ctx.claim("each penalty shrinks its own norm: ‖W‖₂ under L2 and ‖W‖₁ under L1 are below the unpenalised ones",
+            format_text({"{:.2f} % exact zeros by subgradient vs {:.1f} % by the proximal step",
+                         "정확히 0인 비율: 서브그래디언트 {:.2f} %, 근접 스텝 {:.1f} %"},
+                        100 * l1_gradient.exact_zeros, 100 * l1.exact_zeros));
+  ctx.claim({"each penalty shrinks its own norm: ‖W‖₂ under L2 and ‖W‖₁ under L1 are below the unpenalised ones",
+             "각 페널티는 자기 노름을 줄인다: L2에서의 ‖W‖₂와 L1에서의 ‖W‖₁이 페널티가 없을 때보다 작다"},
             l2.l2_norm < none.l2_norm && l1.l1_norm < none.l1_norm,
-            fmt::format("‖W‖₂ {:.3f} (L2) vs {:.3f}; ‖W‖₁ {:.2f} (L1) vs {:.2f}", l2.l2_norm, none.l2_norm, l1.l1_norm,
-                        none.l1_norm));
+            format_text({"‖W‖₂ {:.3f} (L2) vs {:.3f}; ‖W‖₁ {:.2f} (L1) vs {:.2f}",
+                         "‖W‖₂ {:.3f} (L2) 대 {:.3f}; ‖W‖₁ {:.2f} (L1) 대 {:.2f}"},
+                        l2.l2_norm, none.l2_norm, l1.l1_norm, none.l1_norm));
   // Both penalties are strong enough here to cost accuracy (a linear model hardly overfits thousands of images); the
   // comparison that matters is between them, at the sparsity L1 buys.
-  ctx.claim("sparsity is cheap next to L2: L1 (proximal) test accuracy within 3 points of L2's",
-            l1.test_accuracy >= l2.test_accuracy - 0.03,
-            fmt::format("{:.2f} % (L1, {:.0f} % of weights exactly 0) vs {:.2f} % (L2); {:.2f} % without a penalty",
-                        100 * l1.test_accuracy, 100 * l1.exact_zeros, 100 * l2.test_accuracy, 100 * none.test_accuracy));
+  ctx.claim(
+      {"sparsity is cheap next to L2: L1 (proximal) test accuracy within 3 points of L2's",
+       "희소성의 대가는 L2에 비해 작다: L1 (근접)의 테스트 정확도가 L2와 3 %p 이내다"},
+      l1.test_accuracy >= l2.test_accuracy - 0.03,
+      format_text({"{:.2f} % (L1, {:.0f} % of weights exactly 0) vs {:.2f} % (L2); {:.2f} % without a penalty",
+                   "{:.2f} % (L1, 가중치의 {:.0f} %가 정확히 0) 대 {:.2f} % (L2); 페널티 없이 {:.2f} %"},
+                  100 * l1.test_accuracy, 100 * l1.exact_zeros, 100 * l2.test_accuracy, 100 * none.test_accuracy));
 }
 
 const bool registered = register_experiment({

@@ -155,35 +155,56 @@ void run(Context& ctx) {
   Tensor varying_min_max = index_select(min_max, 1, varying);
   const double largest_column_min = max(min(varying_min_max, 0).first).item();
   const double smallest_column_max = min(max(varying_min_max, 0).first).item();
-  ctx.claim("min-max maps every varying pixel onto exactly [0, 1]",
+  ctx.claim({"min-max maps every varying pixel onto exactly [0, 1]",
+             "최소-최대 정규화는 값이 변하는 모든 픽셀을 정확히 [0, 1]로 옮긴다"},
             scaled.low == 0 && scaled.high == 1 && largest_column_min == 0 && smallest_column_max == 1,
-            fmt::format("largest column min {:g}, smallest column max {:g}; overall {:g} … {:g}", largest_column_min,
-                        smallest_column_max, scaled.low, scaled.high));
-  ctx.claim("min-max neither centres nor fixes the variance: mean pixel > 0, mean variance < 1/4 (the bound on [0, 1])",
-            scaled.mean_of_means > 0 && scaled.mean_variance < 0.25,
-            fmt::format("mean of column means {:.3f}, mean column variance {:.4f}", scaled.mean_of_means, scaled.mean_variance));
-  ctx.claim("z-score gives every varying pixel mean 0 and variance 1 (to 1e-9)",
+            format_text({"largest column min {:g}, smallest column max {:g}; overall {:g} … {:g}",
+                         "열 최솟값 중 최대 {:g}, 열 최댓값 중 최소 {:g}; 전체 {:g} … {:g}"},
+                        largest_column_min, smallest_column_max, scaled.low, scaled.high));
+  ctx.claim(
+      {"min-max neither centres nor fixes the variance: mean pixel > 0, mean variance < 1/4 (the bound on [0, 1])",
+       "최소-최대 정규화는 중심을 맞추지도 분산을 고정하지도 않는다: 픽셀 평균 > 0, 평균 분산 < 1/4 ([0, 1]에서의 "
+       "상한)"},
+      scaled.mean_of_means > 0 && scaled.mean_variance < 0.25,
+      format_text(
+          {"mean of column means {:.3f}, mean column variance {:.4f}", "열 평균의 평균 {:.3f}, 열 분산의 평균 {:.4f}"},
+          scaled.mean_of_means, scaled.mean_variance));
+  ctx.claim({"z-score gives every varying pixel mean 0 and variance 1 (to 1e-9)",
+             "z-점수는 값이 변하는 모든 픽셀을 평균 0, 분산 1로 만든다 (1e-9까지)"},
             standardized.worst_mean < 1e-9 && standardized.worst_variance_error < 1e-9,
-            fmt::format("max |mean| {:.1e}, max |variance − 1| {:.1e}", standardized.worst_mean,
-                        standardized.worst_variance_error));
-  ctx.claim("z-scores are not bounded to a range: they reach beyond ±3",
+            format_text(
+                {"max |mean| {:.1e}, max |variance − 1| {:.1e}", "|평균|의 최댓값 {:.1e}, |분산 − 1|의 최댓값 {:.1e}"},
+                standardized.worst_mean, standardized.worst_variance_error));
+  ctx.claim({"z-scores are not bounded to a range: they reach beyond ±3",
+             "z-점수는 범위가 정해져 있지 않다: ±3 너머까지 간다"},
             std::max(-standardized.low, standardized.high) > 3,
-            fmt::format("z-scores span {:.2f} … {:.2f}", standardized.low, standardized.high));
-  ctx.claim("the two differ by an affine map per pixel: re-standardizing the min-max values gives the z-scores",
-            affine_error < 1e-9, fmt::format("max difference {:.1e}", affine_error));
-  ctx.claim("per image (the data transforms) the same holds row-wise: [0, 1] per image; mean 0, variance 1 per image",
-            per_image_scaled.low == 0 && per_image_scaled.high == 1 && per_image_standardized.worst_mean < 1e-5 &&
-                per_image_standardized.worst_variance_error < 1e-4,
-            fmt::format("per image: min-max {:g} … {:g}; z-score max |mean| {:.1e}, max |variance − 1| {:.1e} (float32)",
-                        per_image_scaled.low, per_image_scaled.high, per_image_standardized.worst_mean,
-                        per_image_standardized.worst_variance_error));
-  ctx.claim("test images scaled with training statistics leave [0, 1] and are not exactly centred",
+            format_text({"z-scores span {:.2f} … {:.2f}", "z-점수의 범위 {:.2f} … {:.2f}"}, standardized.low,
+                        standardized.high));
+  ctx.claim({"the two differ by an affine map per pixel: re-standardizing the min-max values gives the z-scores",
+             "둘은 픽셀마다 아핀 변환만큼 다르다: 최소-최대 값을 다시 표준화하면 z-점수가 된다"},
+            affine_error < 1e-9, format_text({"max difference {:.1e}", "최대 차이 {:.1e}"}, affine_error));
+  ctx.claim(
+      {"per image (the data transforms) the same holds row-wise: [0, 1] per image; mean 0, variance 1 per image",
+       "이미지별로 (데이터 변환) 행 단위로도 같다: 이미지마다 [0, 1]; 이미지마다 평균 0, 분산 1"},
+      per_image_scaled.low == 0 && per_image_scaled.high == 1 && per_image_standardized.worst_mean < 1e-5 &&
+          per_image_standardized.worst_variance_error < 1e-4,
+      format_text(
+          {"per image: min-max {:g} … {:g}; z-score max |mean| {:.1e}, max |variance − 1| {:.1e} (float32)",
+           "이미지별: 최소-최대 {:g} … {:g}; z-점수 |평균|의 최댓값 {:.1e}, |분산 − 1|의 최댓값 {:.1e} (float32)"},
+          per_image_scaled.low, per_image_scaled.high, per_image_standardized.worst_mean,
+          per_image_standardized.worst_variance_error));
+  ctx.claim({"test images scaled with training statistics leave [0, 1] and are not exactly centred",
+             "학습 데이터의 통계로 변환한 테스트 이미지는 [0, 1]을 벗어나고 중심도 정확히 맞지 않는다"},
             outside > 0 && test_standardized.worst_mean > standardized.worst_mean,
-            fmt::format("{:.4f} % of test values outside [0, 1]; test max |column mean| {:.3f} after z-scoring",
+            format_text({"{:.4f} % of test values outside [0, 1]; test max |column mean| {:.3f} after z-scoring",
+                         "테스트 값의 {:.4f} %가 [0, 1] 밖; z-점수화 후 테스트의 |열 평균| 최댓값 {:.3f}"},
                         100 * outside, test_standardized.worst_mean));
-  ctx.claim("one outlier image squeezes the other images under min-max far more than under z-score",
+  ctx.claim({"one outlier image squeezes the other images under min-max far more than under z-score",
+             "이상치 이미지 하나가 다른 이미지들을 z-점수보다 최소-최대 정규화에서 훨씬 더 압축한다"},
             min_max_shrink > 2 * z_score_shrink,
-            fmt::format("spread shrinks {:.2f}× (min-max) vs {:.2f}× (z-score)", min_max_shrink, z_score_shrink));
+            format_text({"spread shrinks {:.2f}× (min-max) vs {:.2f}× (z-score)",
+                         "퍼짐이 {:.2f}배 줄어듦 (최소-최대) 대 {:.2f}배 (z-점수)"},
+                        min_max_shrink, z_score_shrink));
 }
 
 const bool registered = register_experiment({

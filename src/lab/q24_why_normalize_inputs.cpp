@@ -70,7 +70,9 @@ Run train_run(const std::string& label, data::TransformPtr inputs, double lr, co
   return run;
 }
 
-std::string steps_text(int64_t steps) { return steps < 0 ? "never" : std::to_string(steps); }
+Text steps_text(int64_t steps) {
+  return steps < 0 ? Text{"never", "없음"} : Text{std::to_string(steps), std::to_string(steps)};
+}
 
 void run(Context& ctx) {
   Settings settings;
@@ -119,7 +121,7 @@ void run(Context& ctx) {
   for (const Run& run : runs) {
     const double last = run.losses.empty() ? NAN : run.losses.back();
     rows.push_back({run.label, fmt::format("{:g}", run.lr), fmt::format("{:.3g}", run.first_layer_gradient),
-                    fmt::format("{:.3g}", run.largest_loss), fmt::format("{:.3f}", last), steps_text(run.steps_to_target),
+                    fmt::format("{:.3g}", run.largest_loss), fmt::format("{:.3f}", last), steps_text(run.steps_to_target).en,
                     run.non_finite_step < 0 ? "-" : std::to_string(run.non_finite_step)});
     plot::Series series{run.label, {}, {}};
     for (size_t step = 0; step < run.losses.size(); ++step) {
@@ -144,26 +146,37 @@ void run(Context& ctx) {
   ctx.figure("first-layer gradient, raw / [0, 1]", raw_run.first_layer_gradient / unit_run.first_layer_gradient);
 
   const auto reached = [](const Run& run) { return run.steps_to_target > 0; };
-  ctx.claim("raw pixels make the first layer's gradient ≥ 100× larger at the same weights",
+  ctx.claim({"raw pixels make the first layer's gradient ≥ 100× larger at the same weights",
+             "같은 가중치에서 원시 픽셀은 첫 층의 기울기를 100배 이상 키운다"},
             raw_run.first_layer_gradient >= 100 * unit_run.first_layer_gradient,
-            fmt::format("‖∂L/∂W₁‖ {:.3g} raw vs {:.3g} on [0, 1]", raw_run.first_layer_gradient,
-                        unit_run.first_layer_gradient));
-  ctx.claim("at the same learning rate raw pixels do not train: the loss blows up (non-finite or ≥ 10× the first loss) "
-            "and never reaches the target",
-            !reached(raw_run) && (raw_run.non_finite_step > 0 || raw_run.largest_loss >= 10 * raw_run.losses.front()),
-            fmt::format("largest loss {:.3g}, first {:.3g}, non-finite at step {}", raw_run.largest_loss,
-                        raw_run.losses.empty() ? NAN : raw_run.losses.front(), steps_text(raw_run.non_finite_step)));
-  ctx.claim("normalized inputs reach the target loss", reached(unit_run) && reached(z_run),
-            fmt::format("[0, 1] in {} steps, z-score in {}", steps_text(unit_run.steps_to_target),
-                        steps_text(z_run.steps_to_target)));
-  ctx.claim("centring helps: z-scored inputs reach the target in fewer steps than [0, 1]",
+            format_text({"‖∂L/∂W₁‖ {:.3g} raw vs {:.3g} on [0, 1]", "‖∂L/∂W₁‖ 원시 {:.3g} 대 [0, 1] {:.3g}"},
+                        raw_run.first_layer_gradient, unit_run.first_layer_gradient));
+  ctx.claim(
+      {"at the same learning rate raw pixels do not train: the loss blows up (non-finite or ≥ 10× the first loss) "
+       "and never reaches the target",
+       "같은 학습률에서 원시 픽셀로는 학습되지 않는다: 손실이 폭발하고 (유한하지 않거나 처음 손실의 10배 이상) 목표에 "
+       "끝내 도달하지 못한다"},
+      !reached(raw_run) && (raw_run.non_finite_step > 0 || raw_run.largest_loss >= 10 * raw_run.losses.front()),
+      format_text({"largest loss {:.3g}, first {:.3g}, non-finite at step {}",
+                   "최대 손실 {:.3g}, 처음 {:.3g}, 유한하지 않게 된 스텝 {}"},
+                  raw_run.largest_loss, raw_run.losses.empty() ? NAN : raw_run.losses.front(),
+                  steps_text(raw_run.non_finite_step)));
+  ctx.claim({"normalized inputs reach the target loss", "정규화한 입력은 목표 손실에 도달한다"},
+            reached(unit_run) && reached(z_run),
+            format_text({"[0, 1] in {} steps, z-score in {}", "도달 스텝: [0, 1] {}, z-점수 {}"},
+                        steps_text(unit_run.steps_to_target), steps_text(z_run.steps_to_target)));
+  ctx.claim({"centring helps: z-scored inputs reach the target in fewer steps than [0, 1]",
+             "중심 맞추기가 도움이 된다: z-점수 입력이 [0, 1]보다 적은 스텝으로 목표에 도달한다"},
             reached(z_run) && (!reached(unit_run) || z_run.steps_to_target < unit_run.steps_to_target),
-            fmt::format("{} vs {} steps", steps_text(z_run.steps_to_target), steps_text(unit_run.steps_to_target)));
-  ctx.claim("a learning rate shrunk by 255² keeps raw pixels finite but trains slower than z-scored inputs",
+            format_text({"{} vs {} steps", "스텝 수 {} 대 {}"}, steps_text(z_run.steps_to_target),
+                        steps_text(unit_run.steps_to_target)));
+  ctx.claim({"a learning rate shrunk by 255² keeps raw pixels finite but trains slower than z-scored inputs",
+             "학습률을 255²배 줄이면 원시 픽셀에서도 손실이 유한하지만 z-점수 입력보다 느리게 학습된다"},
             slow_run.non_finite_step < 0 &&
                 (!reached(slow_run) || (reached(z_run) && slow_run.steps_to_target > z_run.steps_to_target)),
-            fmt::format("no non-finite loss; {} steps to the target vs {} (z-score)", steps_text(slow_run.steps_to_target),
-                        steps_text(z_run.steps_to_target)));
+            format_text({"no non-finite loss; {} steps to the target vs {} (z-score)",
+                         "유한하지 않은 손실 없음; 목표까지 스텝 수 {} 대 {} (z-점수)"},
+                        steps_text(slow_run.steps_to_target), steps_text(z_run.steps_to_target)));
 }
 
 const bool registered = register_experiment({

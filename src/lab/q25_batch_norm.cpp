@@ -47,13 +47,19 @@ void running_statistics(Context& ctx) {
   }
   const double mean_error = largest_difference(norm.running_mean, hand_mean);
   const double variance_error = largest_difference(norm.running_var, hand_variance) / max(hand_variance).item();
-  ctx.claim("training mode normalises with the batch statistics", train_deviation < 1e-3,
-            fmt::format("worst |mean| or |variance − 1| per feature over {} training batches: {:.3g}", steps, train_deviation));
-  ctx.claim("running statistics are a momentum average of the batch statistics",
-            mean_error < 1e-5 && variance_error < 1e-5,
-            fmt::format("after {} batches, momentum {:g}: |running_mean − hand average| ≤ {:.3g}, relative "
-                        "|running_var − hand average of the unbiased variances| ≤ {:.3g}",
-                        steps, momentum, mean_error, variance_error));
+  ctx.claim({"training mode normalises with the batch statistics", "학습 모드는 배치 통계로 정규화한다"},
+            train_deviation < 1e-3,
+            format_text({"worst |mean| or |variance − 1| per feature over {} training batches: {:.3g}",
+                         "학습 배치 {}개에서 특성별 |평균| 또는 |분산 − 1|의 최댓값: {:.3g}"},
+                        steps, train_deviation));
+  ctx.claim(
+      {"running statistics are a momentum average of the batch statistics", "이동 통계는 배치 통계의 모멘텀 평균이다"},
+      mean_error < 1e-5 && variance_error < 1e-5,
+      format_text({"after {} batches, momentum {:g}: |running_mean − hand average| ≤ {:.3g}, relative "
+                   "|running_var − hand average of the unbiased variances| ≤ {:.3g}",
+                   "배치 {}개 후, 모멘텀 {:g}: |running_mean − 손으로 구한 평균| ≤ {:.3g}, 상대 |running_var − 불편 "
+                   "분산을 손으로 평균한 값| ≤ {:.3g}"},
+                  steps, momentum, mean_error, variance_error));
 
   // Eval: a new batch, normalised with the running statistics rather than its own.
   const Tensor x = draw();
@@ -73,10 +79,12 @@ void running_statistics(Context& ctx) {
                     fmt::format("{:.3f}", true_std[f] * true_std[f]), fmt::format("{:.3f}", running_var[f])});
   ctx.table(fmt::format("Running statistics after {} batches of {} (first 3 of {} features)", steps, batch, features),
             {"feature", "true mean", "running_mean", "true variance", "running_var"}, rows);
-  ctx.claim("eval mode normalises with the running statistics",
+  ctx.claim({"eval mode normalises with the running statistics", "평가 모드는 이동 통계로 정규화한다"},
             eval_vs_running < 1e-5 && eval_vs_batch > 100 * eval_vs_running && single_vs_batch < 1e-6,
-            fmt::format("eval output vs (x − running_mean)/√(running_var + ε): {:.3g}; vs the batch's own statistics: "
-                        "{:.3g}; a batch of one sample in eval gives its row of the batch output within {:.3g}",
+            format_text({"eval output vs (x − running_mean)/√(running_var + ε): {:.3g}; vs the batch's own statistics: "
+                         "{:.3g}; a batch of one sample in eval gives its row of the batch output within {:.3g}",
+                         "평가 출력과 (x − running_mean)/√(running_var + ε)의 차이: {:.3g}; 배치 자체 통계와의 차이: "
+                         "{:.3g}; 평가 모드에서 샘플 하나짜리 배치는 배치 출력의 해당 행과 {:.3g} 이내로 같다"},
                         eval_vs_running, eval_vs_batch, single_vs_batch));
 }
 
@@ -116,10 +124,11 @@ TrainResult train(bool batch_norm, double learning_rate, int64_t depth, int64_t 
   return result;
 }
 
-std::string describe(const TrainResult& result) {
+Text describe(const TrainResult& result) {
   const double last = result.losses.back();
-  if (!std::isfinite(last)) return fmt::format("diverged (step {})", result.losses.size() - 1);
-  return fmt::format("{:.3g} → {:.3g}{}", result.losses.front(), last, result.trained ? "" : " (fails)");
+  if (!std::isfinite(last)) return format_text({"diverged (step {})", "발산 ({}스텝)"}, result.losses.size() - 1);
+  return format_text({"{:.3g} → {:.3g}{}", "{:.3g} → {:.3g}{}"}, result.losses.front(), last,
+                     result.trained ? Text{"", ""} : Text{" (fails)", " (실패)"});
 }
 
 void learning_rates(Context& ctx) {
@@ -141,23 +150,31 @@ void learning_rates(Context& ctx) {
     if (plain_runs.back().trained) plain_largest = rate;
     if (normalised_runs.back().trained) normalised_largest = rate;
     if (normalised_runs.back().trained && !plain_runs.back().trained) showcase = static_cast<int64_t>(rows.size());
-    rows.push_back({fmt::format("{:g}", rate), describe(plain_runs.back()), describe(normalised_runs.back())});
+    rows.push_back({fmt::format("{:g}", rate), describe(plain_runs.back()).en, describe(normalised_runs.back()).en});
   }
   ctx.table("Cross-entropy, first → last step, per learning rate", {"learning rate", "plain", "with BatchNorm"}, rows);
   ctx.figure("largest learning rate that trains, plain", plain_largest);
   ctx.figure("largest learning rate that trains, with BatchNorm", normalised_largest);
-  ctx.claim("the plain net trains at a small learning rate", plain_largest > 0,
-            fmt::format("largest rate of the sweep at which it trains: {:g}", plain_largest));
+  ctx.claim(
+      {"the plain net trains at a small learning rate", "일반 네트워크는 작은 학습률에서 학습된다"}, plain_largest > 0,
+      format_text({"largest rate of the sweep at which it trains: {:g}", "탐색한 학습률 중 학습되는 최댓값: {:g}"},
+                  plain_largest));
   // The loss curves are drawn at that rate (or at the largest rate when there is none).
   const size_t shown = showcase >= 0 ? static_cast<size_t>(showcase) : rates.size() - 1;
-  ctx.claim("with BatchNorm the net trains at a rate where the plain net fails", showcase >= 0,
-            showcase >= 0 ? fmt::format("at learning rate {:g}: plain {}, with BatchNorm {}", rates[shown],
-                                        describe(plain_runs[shown]), describe(normalised_runs[shown]))
-                          : std::string("no learning rate of the sweep trains only with BatchNorm"));
+  ctx.claim({"with BatchNorm the net trains at a rate where the plain net fails",
+             "BatchNorm을 넣으면 일반 네트워크가 실패하는 학습률에서도 학습된다"},
+            showcase >= 0,
+            showcase >= 0 ? format_text({"at learning rate {:g}: plain {}, with BatchNorm {}",
+                                         "학습률 {:g}에서: 일반 {}, BatchNorm 사용 {}"},
+                                        rates[shown], describe(plain_runs[shown]), describe(normalised_runs[shown]))
+                          : Text{"no learning rate of the sweep trains only with BatchNorm",
+                                 "탐색한 학습률 중 BatchNorm을 넣었을 때만 학습되는 값이 없다"});
     // a decade on the sweep's grid; the tolerance only absorbs the rounding of 0.3 × 10
-  ctx.claim("BatchNorm's largest trainable rate is ≥ 10× the plain net's",
+  ctx.claim({"BatchNorm's largest trainable rate is ≥ 10× the plain net's",
+             "BatchNorm이 있을 때 학습되는 최대 학습률은 일반 네트워크의 10배 이상이다"},
             plain_largest > 0 && std::log10(normalised_largest / plain_largest) >= 1 - 1e-9,
-            fmt::format("{:g} with BatchNorm vs {:g} plain", normalised_largest, plain_largest));
+            format_text({"{:g} with BatchNorm vs {:g} plain", "BatchNorm 사용 {:g} 대 일반 {:g}"}, normalised_largest,
+                        plain_largest));
 
   plot::Panel panel{fmt::format("Training loss at learning rate {:g}", rates[shown]), "optimizer step", "training loss (cross-entropy, nats; log scale)", {}, true};
   for (auto [name, run] : {std::pair{"plain", &plain_runs[shown]}, std::pair{"with BatchNorm", &normalised_runs[shown]}}) {

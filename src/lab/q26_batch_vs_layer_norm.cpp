@@ -77,14 +77,19 @@ void axes(Context& ctx, const Tensor& x, const Normalisers& normalisers) {
              {"LayerNorm(D)", fmt::format("{:.3g}", layer_per_token), fmt::format("{:.3g}", layer_per_feature)},
              {"BatchNorm1d(D) on [N, D, L]", fmt::format("{:.3g}", batch_per_token), fmt::format("{:.3g}", batch_per_feature)}});
   const double tolerance = 1e-3;  // eps = 1e-5 in the variance and float32 sums
-  ctx.claim("axes: LayerNorm per token over the features, BatchNorm per feature over batch and tokens",
-            layer_per_token < tolerance && batch_per_feature < tolerance,
-            fmt::format("LayerNorm: worst per-token deviation {:.3g}; BatchNorm: worst per-feature deviation {:.3g} "
-                        "(tolerance {:g})",
-                        layer_per_token, batch_per_feature, tolerance));
-  ctx.claim("each leaves the other's axes unnormalised", layer_per_feature > 100 * tolerance && batch_per_token > 100 * tolerance,
-            fmt::format("LayerNorm's per-feature deviation {:.3g}; BatchNorm's per-token deviation {:.3g}", layer_per_feature,
-                        batch_per_token));
+  ctx.claim(
+      {"axes: LayerNorm per token over the features, BatchNorm per feature over batch and tokens",
+       "축: LayerNorm은 토큰마다 특성들에 걸쳐, BatchNorm은 특성마다 배치와 토큰에 걸쳐 정규화한다"},
+      layer_per_token < tolerance && batch_per_feature < tolerance,
+      format_text({"LayerNorm: worst per-token deviation {:.3g}; BatchNorm: worst per-feature deviation {:.3g} "
+                   "(tolerance {:g})",
+                   "LayerNorm: 토큰별 편차의 최댓값 {:.3g}; BatchNorm: 특성별 편차의 최댓값 {:.3g} (허용 오차 {:g})"},
+                  layer_per_token, batch_per_feature, tolerance));
+  ctx.claim({"each leaves the other's axes unnormalised", "각각은 상대방의 축을 정규화하지 않은 채로 둔다"},
+            layer_per_feature > 100 * tolerance && batch_per_token > 100 * tolerance,
+            format_text({"LayerNorm's per-feature deviation {:.3g}; BatchNorm's per-token deviation {:.3g}",
+                         "LayerNorm의 특성별 편차 {:.3g}; BatchNorm의 토큰별 편차 {:.3g}"},
+                        layer_per_feature, batch_per_token));
 }
 
 void independence(Context& ctx, const Tensor& x, const Tensor& replacement, const Normalisers& normalisers) {
@@ -109,13 +114,23 @@ void independence(Context& ctx, const Tensor& x, const Tensor& replacement, cons
              {"BatchNorm (eval, running statistics)", fmt::format("{:.3g}", batch_eval), ""}});
   ctx.figure("BatchNorm: change of sample 0, batch of 2", batch_pair);
   ctx.figure(fmt::format("BatchNorm: change of sample 0, batch of {}", batch), batch_full);
-  ctx.claim("a sample's LayerNorm output ignores the rest of the batch", layer_full == 0 && layer_pair == 0,
-            fmt::format("change of sample 0: {:.3g} (batch of {}), {:.3g} (batch of 2)", layer_full, batch, layer_pair));
-  ctx.claim("a sample's BatchNorm output in training depends on the others", batch_full > 1e-3 && batch_eval == 0,
-            fmt::format("change of sample 0: {:.3g} in training, {:.3g} in eval mode", batch_full, batch_eval));
-  ctx.claim("the dependence is larger at batch size 2", batch_pair > 2 * batch_full,
-            fmt::format("change of sample 0: {:.3g} at batch 2 vs {:.3g} at batch {} ({:.3g}×)", batch_pair, batch_full,
-                        batch, batch_pair / batch_full));
+  ctx.claim({"a sample's LayerNorm output ignores the rest of the batch",
+             "한 샘플의 LayerNorm 출력은 배치의 나머지와 무관하다"},
+            layer_full == 0 && layer_pair == 0,
+            format_text({"change of sample 0: {:.3g} (batch of {}), {:.3g} (batch of 2)",
+                         "샘플 0의 변화: {:.3g} (배치 크기 {}), {:.3g} (배치 크기 2)"},
+                        layer_full, batch, layer_pair));
+  ctx.claim({"a sample's BatchNorm output in training depends on the others",
+             "학습 중 한 샘플의 BatchNorm 출력은 다른 샘플들에 따라 달라진다"},
+            batch_full > 1e-3 && batch_eval == 0,
+            format_text({"change of sample 0: {:.3g} in training, {:.3g} in eval mode",
+                         "샘플 0의 변화: 학습 모드 {:.3g}, 평가 모드 {:.3g}"},
+                        batch_full, batch_eval));
+  ctx.claim({"the dependence is larger at batch size 2", "배치 크기가 2일 때 의존성이 더 크다"},
+            batch_pair > 2 * batch_full,
+            format_text({"change of sample 0: {:.3g} at batch 2 vs {:.3g} at batch {} ({:.3g}×)",
+                         "샘플 0의 변화: 배치 2에서 {0:.3g}, 배치 {2}에서 {1:.3g} ({3:.3g}배)"},
+                        batch_pair, batch_full, batch, batch_pair / batch_full));
 }
 
 // Without tokens (one vector per sample, as an MLP or a [CLS] token), batch norm over two samples sees two
@@ -135,9 +150,11 @@ void two_vectors(Context& ctx, const Tensor& x) {
     refusal = error.what();
   }
   ctx.note(fmt::format("BatchNorm1d on a batch of one vector in training: {}", refusal));
-  ctx.claim("batch norm of two vectors outputs ±1 (y₀ = −y₁)", antisymmetry < 1e-5 && median_size > 0.99,
-            fmt::format("largest |y₀ + y₁| over {} features: {:.3g}; median |y| {:.5f}", vectors.size(1), antisymmetry,
-                        median_size));
+  ctx.claim({"batch norm of two vectors outputs ±1 (y₀ = −y₁)", "벡터 두 개의 배치 정규화는 ±1을 출력한다 (y₀ = −y₁)"},
+            antisymmetry < 1e-5 && median_size > 0.99,
+            format_text({"largest |y₀ + y₁| over {} features: {:.3g}; median |y| {:.5f}",
+                         "특성 {}개에서 |y₀ + y₁|의 최댓값: {:.3g}; |y|의 중앙값 {:.5f}"},
+                        vectors.size(1), antisymmetry, median_size));
 }
 
 void run(Context& ctx) {

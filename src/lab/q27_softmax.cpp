@@ -28,11 +28,16 @@ void run(Context& ctx) {
   const double sum_error = max(abs(sum(probabilities, {1}) - 1.0)).item();
   const int64_t argmax_moved = sum(ne(argmax(probabilities, 1), argmax(logits, 1))).item<int64_t>();
   ctx.note(fmt::format("{} rows of {} logits drawn from N(0, 3²), in float64", batch, classes));
-  ctx.claim("softmax gives probabilities: positive and summing to one",
-            smallest > 0 && sum_error < 1e-12,
-            fmt::format("smallest probability {:.3g} > 0; largest |Σ p − 1| over {} rows {:.3g}", smallest, batch, sum_error));
-  ctx.claim("softmax keeps the order of the logits", argmax_moved == 0,
-            fmt::format("rows whose most probable class is not the largest logit: {} of {}", argmax_moved, batch));
+  ctx.claim(
+      {"softmax gives probabilities: positive and summing to one", "소프트맥스는 확률을 준다: 양수이고 합이 1이다"},
+      smallest > 0 && sum_error < 1e-12,
+      format_text({"smallest probability {:.3g} > 0; largest |Σ p − 1| over {} rows {:.3g}",
+                   "가장 작은 확률 {:.3g} > 0; 행 {}개에서 |Σ p − 1|의 최댓값 {:.3g}"},
+                  smallest, batch, sum_error));
+  ctx.claim({"softmax keeps the order of the logits", "소프트맥스는 로짓의 순서를 유지한다"}, argmax_moved == 0,
+            format_text({"rows whose most probable class is not the largest logit: {} of {}",
+                         "확률이 가장 높은 클래스가 가장 큰 로짓이 아닌 행: {1}개 중 {0}개"},
+                        argmax_moved, batch));
 
   // 2. Temperature.
   const std::vector<double> temperatures = {0.01, 0.05, 0.25, 0.5, 1, 2, 4, 10, 100};
@@ -56,24 +61,33 @@ void run(Context& ctx) {
   for (size_t i = 1; i < entropies.size(); ++i) rising = rising && entropies[i] > entropies[i - 1];
   ctx.figure("entropy at T = 1", entropies[4], "nats");
   ctx.figure("entropy at T = 100 ÷ ln C", entropies.back() / uniform_entropy);
-  ctx.claim("entropy rises with temperature", rising,
-            fmt::format("mean entropy from T = {:g} to {:g}: {:.4f} … {:.4f} nats, each larger than the last",
+  ctx.claim({"entropy rises with temperature", "온도가 올라가면 엔트로피가 커진다"}, rising,
+            format_text({"mean entropy from T = {:g} to {:g}: {:.4f} … {:.4f} nats, each larger than the last",
+                         "T = {:g}부터 {:g}까지 평균 엔트로피: {:.4f} … {:.4f} nat, 매번 이전보다 크다"},
                         temperatures.front(), temperatures.back(), entropies.front(), entropies.back()));
-  ctx.claim("temperature never moves the argmax", argmax_changes == 0,
-            fmt::format("argmax changes over {} temperatures × {} rows: {}", temperatures.size(), batch, argmax_changes));
-  ctx.claim("high T tends to uniform, low T to one-hot",
-            entropies.back() > 0.99 * uniform_entropy && top_probabilities.front() > 0.99,
-            fmt::format("entropy at T = {:g}: {:.4f} of ln C = {:.4f}; at T = {:g} the largest probability is {:.4f} on "
-                        "average",
-                        temperatures.back(), entropies.back(), uniform_entropy, temperatures.front(),
-                        top_probabilities.front()));
+  ctx.claim({"temperature never moves the argmax", "온도는 argmax를 바꾸지 않는다"}, argmax_changes == 0,
+            format_text(
+                {"argmax changes over {} temperatures × {} rows: {}", "온도 {}개 × 행 {}개에서 argmax가 바뀐 횟수: {}"},
+                temperatures.size(), batch, argmax_changes));
+  ctx.claim(
+      {"high T tends to uniform, low T to one-hot", "T가 높으면 균등 분포에, 낮으면 원-핫에 가까워진다"},
+      entropies.back() > 0.99 * uniform_entropy && top_probabilities.front() > 0.99,
+      format_text({"entropy at T = {:g}: {:.4f} of ln C = {:.4f}; at T = {:g} the largest probability is {:.4f} on "
+                   "average",
+                   "T = {:g}에서 엔트로피: {:.4f} (ln C = {:.4f}); T = {:g}에서 가장 큰 확률의 평균 {:.4f}"},
+                  temperatures.back(), entropies.back(), uniform_entropy, temperatures.front(),
+                  top_probabilities.front()));
 
   // 3. Two classes: softmax([a, b])₀ = σ(a − b), so the sigmoid is softmax's two-class case.
   const Tensor pair = logits.slice(1, 0, 2);
   const double two_class_error =
       max(abs(softmax(pair, 1).select(1, 0) - sigmoid(pair.select(1, 0) - pair.select(1, 1)))).item();
-  ctx.claim("two-class softmax is the sigmoid of the logit difference", two_class_error < 1e-12,
-            fmt::format("largest |softmax([a, b])₀ − σ(a − b)| over {} pairs: {:.3g}", batch, two_class_error));
+  ctx.claim(
+      {"two-class softmax is the sigmoid of the logit difference", "두 클래스 소프트맥스는 로짓 차이의 시그모이드다"},
+      two_class_error < 1e-12,
+      format_text({"largest |softmax([a, b])₀ − σ(a − b)| over {} pairs: {:.3g}",
+                   "쌍 {}개에서 |softmax([a, b])₀ − σ(a − b)|의 최댓값: {:.3g}"},
+                  batch, two_class_error));
 
   // The picture: one row's probabilities at several temperatures (the row scaled to N(0, 1) logits, so
   // that T = 1 is not already nearly one-hot).

@@ -60,11 +60,18 @@ void overflow(Context& ctx) {
   ctx.figure("float64 exp overflow threshold", threshold64);
   // exp's float result is rounded, so the last finite input may sit a few ulps from ln(FLT_MAX).
   const double gap32 = std::abs(threshold32 - theory32), gap64 = std::abs(threshold64 - theory64);
-  ctx.claim("float32 exp overflows just above ln(FLT_MAX) ≈ 88.72", gap32 < 1e-5 * theory32,
-            fmt::format("exp({:.9g}) is finite, exp({:.9g}) = inf; ln(FLT_MAX) = {:.9g} (gap {:.3g})", threshold32, next32,
-                        theory32, gap32));
-  ctx.claim("float64 exp overflows just above ln(DBL_MAX) ≈ 709.78", gap64 < 1e-12 * theory64,
-            fmt::format("largest finite: {:.17g}; ln(DBL_MAX) = {:.17g} (gap {:.3g})", threshold64, theory64, gap64));
+  ctx.claim({"float32 exp overflows just above ln(FLT_MAX) ≈ 88.72",
+             "float32의 exp는 ln(FLT_MAX) ≈ 88.72 바로 위에서 오버플로한다"},
+            gap32 < 1e-5 * theory32,
+            format_text({"exp({:.9g}) is finite, exp({:.9g}) = inf; ln(FLT_MAX) = {:.9g} (gap {:.3g})",
+                         "exp({:.9g})는 유한, exp({:.9g}) = inf; ln(FLT_MAX) = {:.9g} (차이 {:.3g})"},
+                        threshold32, next32, theory32, gap32));
+  ctx.claim({"float64 exp overflows just above ln(DBL_MAX) ≈ 709.78",
+             "float64의 exp는 ln(DBL_MAX) ≈ 709.78 바로 위에서 오버플로한다"},
+            gap64 < 1e-12 * theory64,
+            format_text({"largest finite: {:.17g}; ln(DBL_MAX) = {:.17g} (gap {:.3g})",
+                         "유한한 최댓값: {:.17g}; ln(DBL_MAX) = {:.17g} (차이 {:.3g})"},
+                        threshold64, theory64, gap64));
 }
 
 void stability(Context& ctx) {
@@ -78,12 +85,16 @@ void stability(Context& ctx) {
             {"logits", "e^z / Σ e^z (naive)", "nabla softmax (max-shifted)", "softmax([2, 1, 0])"},
             {{values(large), values(naive_large), values(shifted_large), values(reference)},
              {values(small), values(naive_small), values(shifted_small), values(reference)}});
-  ctx.claim("the naive formula fails at logits ±1000 in float32", !all_finite(naive_large) && !all_finite(naive_small),
-            fmt::format("naive: {} (inf / inf) and {} (0 / 0)", values(naive_large), values(naive_small)));
-  ctx.claim("the max-shifted softmax is exact at logits ±1000",
-            all_finite(shifted_large) && all_finite(shifted_small) && error_large < 1e-6 && error_small < 1e-6,
-            fmt::format("largest difference from softmax([2, 1, 0]): {:.3g} and {:.3g}; log_softmax([1000, 999, 998]) = {}",
-                        error_large, error_small, values(log_softmax(large, 0))));
+  ctx.claim({"the naive formula fails at logits ±1000 in float32", "float32에서 단순한 공식은 로짓 ±1000에서 실패한다"},
+            !all_finite(naive_large) && !all_finite(naive_small),
+            format_text({"naive: {} (inf / inf) and {} (0 / 0)", "단순 공식: {} (inf / inf), {} (0 / 0)"},
+                        values(naive_large), values(naive_small)));
+  ctx.claim(
+      {"the max-shifted softmax is exact at logits ±1000", "최댓값을 뺀 소프트맥스는 로짓 ±1000에서도 정확하다"},
+      all_finite(shifted_large) && all_finite(shifted_small) && error_large < 1e-6 && error_small < 1e-6,
+      format_text({"largest difference from softmax([2, 1, 0]): {:.3g} and {:.3g}; log_softmax([1000, 999, 998]) = {}",
+                   "softmax([2, 1, 0])와의 최대 차이: {:.3g}, {:.3g}; log_softmax([1000, 999, 998]) = {}"},
+                  error_large, error_small, values(log_softmax(large, 0))));
 }
 
 // dL/dz of functional::cross_entropy at the given logits [B, C] (float64).
@@ -132,19 +143,24 @@ void gradient(Context& ctx) {
   ctx.table(fmt::format("dL/dz of cross-entropy by autograd, B = {}, C = {} (float64)", batch, classes),
             {"loss", "its formula", "max |autograd − formula|", "max |autograd − (p − y)[/B]|"}, rows);
   const double tolerance = 1e-12;
-  ctx.claim("per sample, dL/dz = p − y", from_formula[0] < tolerance,
-            fmt::format("largest difference over {}×{} logits: {:.3g}", batch, classes, from_formula[0]));
-  ctx.claim("under the mean, dL/dz = (p − y)/B", from_formula[1] < tolerance,
-            fmt::format("largest difference: {:.3g}", from_formula[1]));
+  ctx.claim({"per sample, dL/dz = p − y", "샘플마다 dL/dz = p − y다"}, from_formula[0] < tolerance,
+            format_text({"largest difference over {}×{} logits: {:.3g}", "로짓 {}×{}개에서 최대 차이: {:.3g}"}, batch,
+                        classes, from_formula[0]));
+  ctx.claim({"under the mean, dL/dz = (p − y)/B", "평균을 내면 dL/dz = (p − y)/B다"}, from_formula[1] < tolerance,
+            format_text({"largest difference: {:.3g}", "최대 차이: {:.3g}"}, from_formula[1]));
   // "Not p − y": the gap from the textbook formula must dwarf round-off, by the row's own measured scale.
   const double gradient_scale = max(abs(plain)).item();
-  ctx.claim("label smoothing changes the gradient from (p − y)/B",
-            from_formula[2] < tolerance && from_plain[2] > 1e-3 * gradient_scale,
-            fmt::format("autograd vs (p − y)/B: {:.3g} (gradients up to {:.3g}); vs (p − ỹ)/B: {:.3g}", from_plain[2],
-                        gradient_scale, from_formula[2]));
-  ctx.claim("class weights change the gradient from (p − y)/B",
+  ctx.claim(
+      {"label smoothing changes the gradient from (p − y)/B", "레이블 스무딩을 쓰면 기울기가 (p − y)/B와 달라진다"},
+      from_formula[2] < tolerance && from_plain[2] > 1e-3 * gradient_scale,
+      format_text({"autograd vs (p − y)/B: {:.3g} (gradients up to {:.3g}); vs (p − ỹ)/B: {:.3g}",
+                   "autograd와 (p − y)/B의 차이: {:.3g} (기울기 크기 최대 {:.3g}); (p − ỹ)/B와의 차이: {:.3g}"},
+                  from_plain[2], gradient_scale, from_formula[2]));
+  ctx.claim({"class weights change the gradient from (p − y)/B", "클래스 가중치를 쓰면 기울기가 (p − y)/B와 달라진다"},
             from_formula[3] < tolerance && from_plain[3] > 1e-3 * gradient_scale,
-            fmt::format("autograd vs (p − y)/B: {:.3g}; vs w_t (p − y)/Σ w_t: {:.3g}", from_plain[3], from_formula[3]));
+            format_text({"autograd vs (p − y)/B: {:.3g}; vs w_t (p − y)/Σ w_t: {:.3g}",
+                         "autograd와 (p − y)/B의 차이: {:.3g}; w_t (p − y)/Σ w_t와의 차이: {:.3g}"},
+                        from_plain[3], from_formula[3]));
   ctx.figure("label smoothing: max |dL/dz − (p − y)/B|", from_plain[2]);
 }
 

@@ -57,13 +57,13 @@ std::shared_ptr<data::Subset> imbalanced_subset(const data::DatasetPtr& all, con
 }
 
 struct Method {
-  std::string name;
+  Text name;  // English in the tables and plots, both languages in the claims' evidence
   std::shared_ptr<const data::Sampler> sampler;  // null: uniform shuffling
   train::LossFunction loss;
 };
 
 struct Outcome {
-  std::string name;
+  Text name;
   std::vector<double> recall;
   double balanced_accuracy = 0, accuracy = 0, minority_recall = 0, majority_recall = 0;
   double accuracy_at_training_mix = 0;  // Σ_c (training share of c) · recall_c: accuracy on a test set as skewed as training
@@ -107,13 +107,13 @@ void run(Context& ctx) {
   auto weighted_focal = std::make_shared<nn::FocalLoss>(2.0, weight);
   auto plain_loss = [](const Tensor& output, const Tensor& target) { return cross_entropy(output, target); };
   const std::vector<Method> methods = {
-      {"plain", nullptr, plain_loss},
-      {"oversampling", data::WeightedSampler::balancing(labels), plain_loss},
-      {"undersampling", std::make_shared<data::BalancedUndersampler>(labels), plain_loss},
-      {"class-weighted loss", nullptr,
+      {{"plain", "기본"}, nullptr, plain_loss},
+      {{"oversampling", "오버샘플링"}, data::WeightedSampler::balancing(labels), plain_loss},
+      {{"undersampling", "언더샘플링"}, std::make_shared<data::BalancedUndersampler>(labels), plain_loss},
+      {{"class-weighted loss", "클래스 가중 손실"}, nullptr,
        [weight](const Tensor& output, const Tensor& target) { return functional::cross_entropy(output, target, {.weight = weight}); }},
-      {"focal loss (γ = 2)", nullptr, [focal](const Tensor& output, const Tensor& target) { return (*focal)(output, target); }},
-      {"focal loss + class weights", nullptr,
+      {{"focal loss (γ = 2)", "포컬 손실 (γ = 2)"}, nullptr, [focal](const Tensor& output, const Tensor& target) { return (*focal)(output, target); }},
+      {{"focal loss + class weights", "포컬 손실 + 클래스 가중치"}, nullptr,
        [weighted_focal](const Tensor& output, const Tensor& target) { return (*weighted_focal)(output, target); }},
   };
 
@@ -145,7 +145,7 @@ void run(Context& ctx) {
                        steps, batch_size, kClasses * minority_count));
 
   std::vector<std::string> header = {"class"};
-  for (const Outcome& outcome : outcomes) header.push_back(outcome.name);
+  for (const Outcome& outcome : outcomes) header.push_back(outcome.name.en);
   std::vector<std::vector<std::string>> rows;
   for (int64_t c = 0; c < kClasses; ++c) {
     std::vector<std::string> row = {data::fashion_mnist_classes[static_cast<size_t>(c)] +
@@ -168,41 +168,53 @@ void run(Context& ctx) {
 
   plot::Panel panel{"Recall per class (balanced test set)", "class index", "recall (fraction of the class found)", {}};
   for (const Outcome& outcome : outcomes) {
-    plot::Series series{outcome.name, {}, {}};
+    plot::Series series{outcome.name.en, {}, {}};
     for (int64_t c = 0; c < kClasses; ++c) series.x.push_back(static_cast<double>(c)), series.y.push_back(outcome.recall[static_cast<size_t>(c)]);
     panel.series.push_back(series);
   }
   ctx.line_plot("recall_per_class.png", panel);
 
   const Outcome& plain = outcomes[0];
-  for (const Outcome& outcome : outcomes) ctx.figure(outcome.name + ": balanced accuracy", outcome.balanced_accuracy);
+  for (const Outcome& outcome : outcomes) ctx.figure(outcome.name.en + ": balanced accuracy", outcome.balanced_accuracy);
   ctx.figure("plain: minority recall", plain.minority_recall);
   // The remedies that change what the model sees or how much each class counts.
   const Outcome& focal_alone = outcomes[4];
-  std::string evidence;
+  std::vector<Text> method_evidence;  // "; method recall / balanced accuracy" per class-rebalancing method
   bool plain_lowest = true, plain_below = true, focal_below = true;
   for (size_t m = 1; m < outcomes.size(); ++m) {
     if (&outcomes[m] == &focal_alone) continue;  // focal loss without α has no class weighting
     plain_lowest = plain_lowest && plain.minority_recall < outcomes[m].minority_recall;
     focal_below = focal_below && focal_alone.minority_recall < outcomes[m].minority_recall;
     plain_below = plain_below && plain.balanced_accuracy < outcomes[m].balanced_accuracy;
-    evidence += fmt::format("; {} {:.1f} % / {:.1f} %", outcomes[m].name, 100 * outcomes[m].minority_recall,
-                            100 * outcomes[m].balanced_accuracy);
+    method_evidence.push_back(format_text({"; {} {:.1f} % / {:.1f} %", "; {} {:.1f} % / {:.1f} %"}, outcomes[m].name,
+                                          100 * outcomes[m].minority_recall, 100 * outcomes[m].balanced_accuracy));
   }
-  ctx.claim("plain training has the lowest minority recall of the class-rebalancing methods", plain_lowest,
-            fmt::format("minority recall / balanced accuracy: plain {:.1f} % / {:.1f} %{}", 100 * plain.minority_recall,
-                        100 * plain.balanced_accuracy, evidence));
-  ctx.claim("every class-rebalancing method has a higher balanced accuracy than plain training", plain_below,
-            fmt::format("plain {:.1f} %{}", 100 * plain.balanced_accuracy, evidence));
-  ctx.claim("focal loss alone is no fix for imbalance: its minority recall is below every class-rebalancing method's",
-            focal_below,
-            fmt::format("focal loss (γ = 2, no α): minority recall {:.1f} %, balanced accuracy {:.1f} % (plain {:.1f} %){}",
-                        100 * focal_alone.minority_recall, 100 * focal_alone.balanced_accuracy, 100 * plain.balanced_accuracy,
-                        evidence));
-  ctx.claim("accuracy at the training mix hides the problem: for plain training it is ≥ 10 points above the balanced accuracy",
-            plain.accuracy_at_training_mix >= plain.balanced_accuracy + 0.10,
-            fmt::format("{:.1f} % at the training mix vs {:.1f} % balanced; minority recall {:.1f} %",
-                        100 * plain.accuracy_at_training_mix, 100 * plain.balanced_accuracy, 100 * plain.minority_recall));
+  const Text evidence = join_texts(method_evidence, "");
+  ctx.claim({"plain training has the lowest minority recall of the class-rebalancing methods",
+             "기본 학습은 클래스 균형 방법들 중 소수 클래스 재현율이 가장 낮다"},
+            plain_lowest,
+            format_text({"minority recall / balanced accuracy: plain {:.1f} % / {:.1f} %{}",
+                         "소수 클래스 재현율 / 균형 정확도: 기본 {:.1f} % / {:.1f} %{}"},
+                        100 * plain.minority_recall, 100 * plain.balanced_accuracy, evidence));
+  ctx.claim({"every class-rebalancing method has a higher balanced accuracy than plain training",
+             "모든 클래스 균형 방법의 균형 정확도가 기본 학습보다 높다"},
+            plain_below, format_text({"plain {:.1f} %{}", "기본 {:.1f} %{}"}, 100 * plain.balanced_accuracy, evidence));
+  ctx.claim(
+      {"focal loss alone is no fix for imbalance: its minority recall is below every class-rebalancing method's",
+       "포컬 손실만으로는 불균형이 해결되지 않는다: 소수 클래스 재현율이 모든 클래스 균형 방법보다 낮다"},
+      focal_below,
+      format_text({"focal loss (γ = 2, no α): minority recall {:.1f} %, balanced accuracy {:.1f} % (plain {:.1f} %){}",
+                   "포컬 손실 (γ = 2, α 없음): 소수 클래스 재현율 {:.1f} %, 균형 정확도 {:.1f} % (기본 {:.1f} %){}"},
+                  100 * focal_alone.minority_recall, 100 * focal_alone.balanced_accuracy, 100 * plain.balanced_accuracy,
+                  evidence));
+  ctx.claim(
+      {"accuracy at the training mix hides the problem: for plain training it is ≥ 10 points above the balanced "
+       "accuracy",
+       "학습 데이터의 클래스 비율에서 잰 정확도는 문제를 가린다: 기본 학습에서 균형 정확도보다 10 %p 이상 높다"},
+      plain.accuracy_at_training_mix >= plain.balanced_accuracy + 0.10,
+      format_text({"{:.1f} % at the training mix vs {:.1f} % balanced; minority recall {:.1f} %",
+                   "학습 데이터 비율에서 {:.1f} %, 균형 정확도 {:.1f} %; 소수 클래스 재현율 {:.1f} %"},
+                  100 * plain.accuracy_at_training_mix, 100 * plain.balanced_accuracy, 100 * plain.minority_recall));
 }
 
 const bool registered = register_experiment({

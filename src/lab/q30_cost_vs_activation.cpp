@@ -142,12 +142,21 @@ void pairing(Context& ctx) {
   // The first grid point is the confidently wrong prediction.
   const double ratio = cross_entropy_size.front() / squared_error_size.front();
   ctx.figure(fmt::format("confidently wrong (z = {:g}): cross-entropy ÷ squared-error gradient", mistake), ratio, "×");
-  ctx.claim("after a sigmoid, cross-entropy's gradient is σ(z) − y", formula_error < 1e-12,
-            fmt::format("largest |dL/dz − (σ(z) − 1)| over {} logits in [{:g}, 4]: {:.3g}", grid.size(), mistake, formula_error));
-  ctx.claim("squared error after a sigmoid stalls on confident mistakes", ratio > 1000,
-            fmt::format("at z = {:g} with target 1: |dL/dz| = {:.4g} with cross-entropy vs {:.4g} with squared error "
-                        "(σ' = {:.3g} multiplies the latter)",
-                        mistake, cross_entropy_size.front(), squared_error_size.front(), sigma.front() * (1 - sigma.front())));
+  ctx.claim({"after a sigmoid, cross-entropy's gradient is σ(z) − y",
+             "시그모이드 뒤에서 교차 엔트로피의 기울기는 σ(z) − y다"},
+            formula_error < 1e-12,
+            format_text({"largest |dL/dz − (σ(z) − 1)| over {} logits in [{:g}, 4]: {:.3g}",
+                         "[{1:g}, 4]의 로짓 {0}개에서 |dL/dz − (σ(z) − 1)|의 최댓값: {2:.3g}"},
+                        grid.size(), mistake, formula_error));
+  ctx.claim({"squared error after a sigmoid stalls on confident mistakes",
+             "시그모이드 뒤의 제곱 오차는 확신에 찬 오답에서 학습이 멈춘다"},
+            ratio > 1000,
+            format_text({"at z = {:g} with target 1: |dL/dz| = {:.4g} with cross-entropy vs {:.4g} with squared error "
+                         "(σ' = {:.3g} multiplies the latter)",
+                         "z = {:g}, 목표 1에서: |dL/dz| = 교차 엔트로피 {:.4g} 대 제곱 오차 {:.4g} (뒤쪽에는 σ' = "
+                         "{:.3g}가 곱해진다)"},
+                        mistake, cross_entropy_size.front(), squared_error_size.front(),
+                        sigma.front() * (1 - sigma.front())));
 }
 
 void run(Context& ctx) {
@@ -163,13 +172,16 @@ void run(Context& ctx) {
             {"kind", "function", "elements checked", "skipped (kinks)", "largest error", "verdict"}, table);
   ctx.figure("largest gradient-check error, losses", loss_error);
   ctx.figure("largest gradient-check error, activations", activation_error);
-  ctx.claim("every loss passes a float64 gradient check", losses_passed == static_cast<int>(checks.losses.size()),
-            fmt::format("{} of {} losses; largest |autograd − finite difference| {:.2e}", losses_passed,
-                        checks.losses.size(), loss_error));
-  ctx.claim("every activation passes a float64 gradient check",
+  ctx.claim({"every loss passes a float64 gradient check", "모든 손실 함수가 float64 기울기 검사를 통과한다"},
+            losses_passed == static_cast<int>(checks.losses.size()),
+            format_text({"{} of {} losses; largest |autograd − finite difference| {:.2e}",
+                         "손실 함수 {1}개 중 {0}개; |autograd − 유한 차분|의 최댓값 {2:.2e}"},
+                        losses_passed, checks.losses.size(), loss_error));
+  ctx.claim({"every activation passes a float64 gradient check", "모든 활성화 함수가 float64 기울기 검사를 통과한다"},
             activations_passed == static_cast<int>(checks.activations.size()),
-            fmt::format("{} of {} activations; largest |autograd − finite difference| {:.2e}", activations_passed,
-                        checks.activations.size(), activation_error));
+            format_text({"{} of {} activations; largest |autograd − finite difference| {:.2e}",
+                         "활성화 함수 {1}개 중 {0}개; |autograd − 유한 차분|의 최댓값 {2:.2e}"},
+                        activations_passed, checks.activations.size(), activation_error));
   draw_activations(ctx);
   pairing(ctx);
 }

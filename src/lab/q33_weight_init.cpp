@@ -250,7 +250,7 @@ void run(Context& ctx) {
   ctx.claim({"the symmetric nets train worse than He's", "대칭인 네트워크는 He 초기화보다 학습이 덜 된다"},
             std::max(zero.train_accuracy, same.train_accuracy) < random.train_accuracy,
             format_text({"train accuracy: zeros {:.1f} %, constant {:.1f} %, He {:.1f} %",
-                         "학습 정확도: 0 {:.1f} %, 상수 {:.1f} %, He {:.1f} %"}, 100 * zero.train_accuracy,
+                         "학습 정확도: 0 초기화 {:.1f} %, 상수 {:.1f} %, He {:.1f} %"}, 100 * zero.train_accuracy,
                         100 * same.train_accuracy, 100 * random.train_accuracy));
 }
 

@@ -105,21 +105,32 @@ void run(Context& ctx) {
   ctx.figure("train accuracy (last epoch)", last.train_accuracy);
   ctx.figure("test accuracy (last epoch)", last.test_accuracy);
   ctx.figure("train − test accuracy", gap);
-  ctx.claim("the stratified split keeps the class shares closer than a random split of the same sizes",
+  ctx.claim({"the stratified split keeps the class shares closer than a random split of the same sizes",
+             "층화 분할은 같은 크기의 무작위 분할보다 클래스 비율을 더 가깝게 유지한다"},
             stratified_difference < random_difference,
-            fmt::format("largest share difference {:.2f} points stratified vs {:.2f} random", 100 * stratified_difference,
-                        100 * random_difference));
-  ctx.claim("the model all but memorises its training images (train accuracy ≥ 95 %)", last.train_accuracy >= 0.95,
-            fmt::format("{:.2f} % of {} training images after {} epochs", 100 * last.train_accuracy, train_set->size(), epochs));
-  ctx.claim("training accuracy overstates the accuracy on unseen images by ≥ 10 points",
+            format_text({"largest share difference {:.2f} points stratified vs {:.2f} random",
+                         "비율 차이의 최댓값: 층화 {:.2f} %p 대 무작위 {:.2f} %p"},
+                        100 * stratified_difference, 100 * random_difference));
+  ctx.claim(
+      {"the model all but memorises its training images (train accuracy ≥ 95 %)",
+       "모델은 학습 이미지를 거의 외운다 (학습 정확도 95 % 이상)"},
+      last.train_accuracy >= 0.95,
+      format_text({"{:.2f} % of {} training images after {} epochs", "{2} 에포크 후 학습 이미지 {1}장 중 {0:.2f} %"},
+                  100 * last.train_accuracy, train_set->size(), epochs));
+  ctx.claim({"training accuracy overstates the accuracy on unseen images by ≥ 10 points",
+             "학습 정확도는 처음 보는 이미지에 대한 정확도를 10 %p 이상 부풀린다"},
             gap >= 0.10,
-            fmt::format("{:.1f} % train vs {:.1f} % test", 100 * last.train_accuracy, 100 * last.test_accuracy));
-  ctx.claim("the test loss rises after its minimum while the training loss keeps falling",
-            last.test_loss > lowest_test_loss->test_loss &&
-                last.train_loss_in_training < lowest_test_loss->train_loss_in_training,
-            fmt::format("test loss lowest at epoch {} ({:.3f}), last {:.3f}; train loss {:.4f} then, {:.4f} last",
-                        lowest_test_loss - scores.begin() + 1, lowest_test_loss->test_loss, last.test_loss,
-                        lowest_test_loss->train_loss_in_training, last.train_loss_in_training));
+            format_text({"{:.1f} % train vs {:.1f} % test", "학습 {:.1f} %, 테스트 {:.1f} %"},
+                        100 * last.train_accuracy, 100 * last.test_accuracy));
+  ctx.claim(
+      {"the test loss rises after its minimum while the training loss keeps falling",
+       "학습 손실은 계속 줄어드는데 테스트 손실은 최저점을 지나 오른다"},
+      last.test_loss > lowest_test_loss->test_loss &&
+          last.train_loss_in_training < lowest_test_loss->train_loss_in_training,
+      format_text({"test loss lowest at epoch {} ({:.3f}), last {:.3f}; train loss {:.4f} then, {:.4f} last",
+                   "테스트 손실은 에포크 {}에서 최저 ({:.3f}), 마지막 {:.3f}; 학습 손실은 그때 {:.4f}, 마지막 {:.4f}"},
+                  lowest_test_loss - scores.begin() + 1, lowest_test_loss->test_loss, last.test_loss,
+                  lowest_test_loss->train_loss_in_training, last.train_loss_in_training));
 }
 
 const bool registered = register_experiment({

@@ -147,14 +147,18 @@ void run(Context& ctx) {
   ctx.figure("test accuracy, last epoch", last.test_accuracy);
   ctx.note(fmt::format("a patience of {} epochs would have stopped after epoch {} of {}", patience, stop_epoch, epochs));
 
-  ctx.claim("without stopping the model overfits: the last epoch's validation accuracy is below the best",
+  ctx.claim({"without stopping the model overfits: the last epoch's validation accuracy is below the best",
+             "멈추지 않으면 모델이 과적합된다: 마지막 에포크의 검증 정확도가 최고치보다 낮다"},
             last.validation_accuracy < scores[best].validation_accuracy,
-            fmt::format("validation {:.1f} % at epoch {} vs {:.1f} % at the last epoch", 100 * scores[best].validation_accuracy,
-                        best + 1, 100 * last.validation_accuracy));
-  ctx.claim("the early-stopped weights score higher on the clean test set than the last epoch's",
+            format_text({"validation {:.1f} % at epoch {} vs {:.1f} % at the last epoch",
+                         "검증 정확도: 에포크 {1}에서 {0:.1f} %, 마지막 에포크에서 {2:.1f} %"},
+                        100 * scores[best].validation_accuracy, best + 1, 100 * last.validation_accuracy));
+  ctx.claim({"the early-stopped weights score higher on the clean test set than the last epoch's",
+             "조기 종료한 가중치가 깨끗한 테스트 세트에서 마지막 에포크의 가중치보다 점수가 높다"},
             restored_test > last.test_accuracy,
-            fmt::format("test {:.1f} % with the weights of epoch {} vs {:.1f} % after epoch {}", 100 * restored_test, best + 1,
-                        100 * last.test_accuracy, epochs));
+            format_text({"test {:.1f} % with the weights of epoch {} vs {:.1f} % after epoch {}",
+                         "테스트: 에포크 {1}의 가중치로 {0:.1f} %, 에포크 {3} 후 {2:.1f} %"},
+                        100 * restored_test, best + 1, 100 * last.test_accuracy, epochs));
 
   // ---- 2. model selection by k-fold cross-validation
   const std::vector<int64_t> candidates = {4, 32, width};
@@ -211,18 +215,25 @@ void run(Context& ctx) {
   const double test_images = static_cast<double>(test_loader.dataset().size());
   const double estimate_error = std::sqrt(std::pow(std_of(fold_scores[chosen]), 2) / static_cast<double>(folds) +
                                           test_mean * (1 - test_mean) / test_images);
-  ctx.claim("cross-validation predicts accuracy on unseen data: its score is a(1 − η) + (1 − a)η/9 of the clean test "
-            "accuracy a, within 3 standard errors",
-            std::abs(cv_mean - predicted_cv) <= 3 * estimate_error,
-            fmt::format("784-{}-10: cross-validation {:.1f} %, predicted from test {:.1f} % and η = {:g}: {:.1f} %; 3 standard "
-                        "errors {:.1f} points",
-                        candidates[chosen], 100 * cv_mean, 100 * test_mean, label_noise, 100 * predicted_cv,
-                        300 * estimate_error));
-  ctx.claim("the width chosen on cross-validation is the best on the test set, or within one fold std of it",
-            mean_of(fold_test[chosen]) >= mean_of(fold_test[best_on_test]) - std_of(fold_scores[chosen]),
-            fmt::format("chosen 784-{}-10: test {:.1f} %; best on test 784-{}-10: {:.1f} %; fold std {:.1f} points",
-                        candidates[chosen], 100 * mean_of(fold_test[chosen]), candidates[best_on_test],
-                        100 * mean_of(fold_test[best_on_test]), 100 * std_of(fold_scores[chosen])));
+  ctx.claim(
+      {"cross-validation predicts accuracy on unseen data: its score is a(1 − η) + (1 − a)η/9 of the clean test "
+       "accuracy a, within 3 standard errors",
+       "교차 검증은 처음 보는 데이터의 정확도를 예측한다: 그 점수는 깨끗한 테스트 정확도 a로 구한 a(1 − η) + (1 − "
+       "a)η/9와 표준오차 3배 이내로 같다"},
+      std::abs(cv_mean - predicted_cv) <= 3 * estimate_error,
+      format_text(
+          {"784-{}-10: cross-validation {:.1f} %, predicted from test {:.1f} % and η = {:g}: {:.1f} %; 3 standard "
+           "errors {:.1f} points",
+           "784-{}-10: 교차 검증 {:.1f} %, 테스트 {:.1f} %와 η = {:g}에서 예측한 값 {:.1f} %; 표준오차 3배 {:.1f} %p"},
+          candidates[chosen], 100 * cv_mean, 100 * test_mean, label_noise, 100 * predicted_cv, 300 * estimate_error));
+  ctx.claim(
+      {"the width chosen on cross-validation is the best on the test set, or within one fold std of it",
+       "교차 검증으로 고른 폭은 테스트 세트에서 최선이거나, 최선과의 차이가 폴드 표준편차 하나 이내다"},
+      mean_of(fold_test[chosen]) >= mean_of(fold_test[best_on_test]) - std_of(fold_scores[chosen]),
+      format_text({"chosen 784-{}-10: test {:.1f} %; best on test 784-{}-10: {:.1f} %; fold std {:.1f} points",
+                   "선택한 784-{}-10: 테스트 {:.1f} %; 테스트에서 최선인 784-{}-10: {:.1f} %; 폴드 표준편차 {:.1f} %p"},
+                  candidates[chosen], 100 * mean_of(fold_test[chosen]), candidates[best_on_test],
+                  100 * mean_of(fold_test[best_on_test]), 100 * std_of(fold_scores[chosen])));
 }
 
 const bool registered = register_experiment({

@@ -18,8 +18,17 @@ struct Words {
       figures{"Key figures", "핵심 수치"}, evidence{"Evidence", "근거"}, lab{"The nabla lab", "nabla 실험실"},
       overview{"{} experiments: {}.", "실험 {}개: {}."}, error{"Error", "오류"}, knobs{"knobs", "설정값"};
   std::vector<Text> index_header{{"id", "id"}, {"question", "질문"}, {"status", "상태"}, {"budget", "예산"}, {"date", "날짜"}};
+  std::vector<Text> claim_header{{"result", "결과"}, {"claim", "주장"}, {"evidence", "근거"}};
+  std::vector<Text> figure_header{{"figure", "수치"}, {"value", "값"}, {"unit", "단위"}};
 };
 const Words kWords;
+
+// A table's header in `language`.
+std::vector<std::string> header_in(const std::vector<Text>& words, Language language) {
+  std::vector<std::string> header;
+  for (const Text& word : words) header.push_back(word.in(language));
+  return header;
+}
 
 // A {"en": …, "ko": …} record field in `language`, falling back to English where that text is empty.
 std::string text_of(const json& record, const char* key, Language language) {
@@ -68,8 +77,6 @@ std::string run_summary(const json& record, Language language) {
 }
 
 using Rows = std::vector<std::vector<std::string>>;
-const std::vector<std::string> kClaimHeader = {"result", "claim", "evidence"};
-const std::vector<std::string> kFigureHeader = {"figure", "value", "unit"};
 
 // A claim in the report's language: its Korean texts where the experiment wrote them, else the English ones.
 Rows claim_rows(const json& record, Language language) {
@@ -123,10 +130,12 @@ std::string markdown_section(const json& record, const std::string& image_prefix
   }
   const std::string sub = heading + "# ";
   if (!record.value("claims", json::array()).empty()) {
-    text += sub + kWords.claims.in(language) + "\n\n" + markdown_table(kClaimHeader, claim_rows(record, language));
+    text += sub + kWords.claims.in(language) + "\n\n" +
+            markdown_table(header_in(kWords.claim_header, language), claim_rows(record, language));
   }
   if (!record.value("figures", json::array()).empty()) {
-    text += sub + kWords.figures.in(language) + "\n\n" + markdown_table(kFigureHeader, figure_rows(record));
+    text += sub + kWords.figures.in(language) + "\n\n" +
+            markdown_table(header_in(kWords.figure_header, language), figure_rows(record));
   }
   if (!record.value("evidence", json::array()).empty()) text += sub + kWords.evidence.in(language) + "\n\n";
   for (const json& item : record.value("evidence", json::array())) {
@@ -194,10 +203,12 @@ std::string html_section(const json& record, const std::string& image_prefix, La
             "</p>\n";
   }
   if (!record.value("claims", json::array()).empty()) {
-    html += "<h3>" + escape(kWords.claims.in(language)) + "</h3>\n" + html_table(kClaimHeader, claim_rows(record, language));
+    html += "<h3>" + escape(kWords.claims.in(language)) + "</h3>\n" +
+            html_table(header_in(kWords.claim_header, language), claim_rows(record, language));
   }
   if (!record.value("figures", json::array()).empty()) {
-    html += "<h3>" + escape(kWords.figures.in(language)) + "</h3>\n" + html_table(kFigureHeader, figure_rows(record));
+    html += "<h3>" + escape(kWords.figures.in(language)) + "</h3>\n" +
+            html_table(header_in(kWords.figure_header, language), figure_rows(record));
   }
   if (!record.value("evidence", json::array()).empty()) html += "<h3>" + escape(kWords.evidence.in(language)) + "</h3>\n";
   for (const json& item : record.value("evidence", json::array())) {
@@ -274,8 +285,7 @@ void write_index(const std::filesystem::path& out, Language language) {
   }
   const std::string overview =
       fmt::format(fmt::runtime(kWords.overview.in(language)), records.size(), fmt::join(tally, ", "));
-  std::vector<std::string> header;
-  for (const Text& word : kWords.index_header) header.push_back(word.in(language));
+  const std::vector<std::string> header = header_in(kWords.index_header, language);
 
   const std::string title = kWords.lab.in(language);
   std::string markdown = "# " + title + "\n\n" + overview + "\n\n" + markdown_table(header, rows);

@@ -41,28 +41,51 @@ TEST(LabReport, MarkdownKeepsTablesAndSaysWhatFailed) {
   EXPECT_NE(markdown.find("lr_factor = 1.1 (set)"), std::string::npos) << markdown;
 }
 
-// A claim made with both texts keeps both in result.json; a Korean report shows the Korean ones, and a claim
-// made in English only is counted as untranslated (and shown in English).
+// A claim made with both texts keeps both in result.json and a Korean report shows the Korean ones; a
+// result.json written before the Korean texts (no name_ko) is still reported, in English.
 TEST(LabReport, ClaimsCarryTheirKoreanTexts) {
   const fs::path out = fs::temp_directory_path() / fmt::format("nabla_lab_korean_{}", ::getpid());
   const Experiment experiment{.id = "Q99", .title = "t", .question = {"q", "질문"}, .answer = {"a", "답"}, .topic = "A",
                               .run = nullptr};
   Context context(experiment, {.out = out, .verbose = false, .language = Language::ko});
   context.claim({"it holds", "성립한다"}, true, format_text({"value {:.1f}", "값 {:.1f}"}, 2.34));
-  context.claim("english only", true, "value 3");
-  EXPECT_EQ(context.untranslated_claims(), 1);
   const nlohmann::json& claims = context.record()["claims"];
   EXPECT_EQ(claims[0]["name"], "it holds");
   EXPECT_EQ(claims[0]["name_ko"], "성립한다");
   EXPECT_EQ(claims[0]["evidence_ko"], "값 2.3");
-  EXPECT_FALSE(claims[1].contains("name_ko"));
   nlohmann::json record = sample_record();
   record["claims"] = claims;
+  record["claims"].push_back({{"name", "english only"}, {"pass", true}, {"evidence", "value 3"}});
   const std::string korean = markdown_report(record, "", Language::ko);
+  EXPECT_NE(korean.find("| 결과 | 주장 | 근거 |"), std::string::npos) << korean;
   EXPECT_NE(korean.find("| PASS | 성립한다 | 값 2.3 |"), std::string::npos) << korean;
   EXPECT_NE(korean.find("| PASS | english only | value 3 |"), std::string::npos) << korean;
   EXPECT_NE(markdown_report(record).find("| PASS | it holds | value 2.3 |"), std::string::npos);
   fs::remove_all(out);
+}
+
+// A claim without Korean (name or evidence) is refused, so each experiment's quick run under ctest fails on one.
+TEST(LabReport, ClaimWithoutKoreanIsAnError) {
+  const fs::path out = fs::temp_directory_path() / fmt::format("nabla_lab_untranslated_{}", ::getpid());
+  const Experiment experiment{.id = "Q99", .title = "t", .question = {"q", "질문"}, .answer = {"a", "답"}, .topic = "A",
+                              .run = nullptr};
+  Context context(experiment, {.out = out, .verbose = false});
+  EXPECT_THROW(context.claim({"english only", ""}, true, {"value 3", "값 3"}), Error);
+  EXPECT_THROW(context.claim({"it holds", "성립한다"}, true, format_text({"value {}", ""}, 3)), Error);
+  EXPECT_TRUE(context.record()["claims"].empty());
+  fs::remove_all(out);
+}
+
+// Words among the arguments (a Text) are put in each language; numbers are formatted once for both.
+TEST(LabReport, FormatTextPutsWordArgumentsInEachLanguage) {
+  const Text never{"never", "없음"};
+  const Text text = format_text({"GD {}, Adam {:.1f}", "Adam {1:.1f}, GD {0}"}, never, 2.34);
+  EXPECT_EQ(text.en, "GD never, Adam 2.3");
+  EXPECT_EQ(text.ko, "Adam 2.3, GD 없음");
+  const Text joined = join_texts({{"a", "가"}, {"b", "나"}}, "; ");
+  EXPECT_EQ(joined.en, "a; b");
+  EXPECT_EQ(joined.ko, "가; 나");
+  EXPECT_TRUE(join_texts({{"a", "가"}, {"b", ""}}, "; ").ko.empty());
 }
 
 TEST(LabReport, IndexEscapesHtmlAndLinksRelatively) {

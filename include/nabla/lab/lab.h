@@ -34,17 +34,31 @@ std::string language_code(Language language);
 Language language_from_environment();
 
 struct Text {
-  std::string en, ko;  // ko may be empty until the Korean texts are written
+  std::string en, ko;  // ko may be empty where no Korean is written (claims refuse that: Context::claim)
   const std::string& in(Language language) const { return language == Language::ko && !ko.empty() ? ko : en; }
 };
 
+namespace detail {
+// An argument of format_text as one language sees it: a Text gives its words in that language, anything
+// else (a number) is itself.
+template <typename Value>
+const Value& in_language(const Value& value, Language) {
+  return value;
+}
+inline const std::string& in_language(const Text& text, Language language) { return text.in(language); }
+}  // namespace detail
+
 // Formats both languages of a text with the same arguments (numbers formatted once by code, the words per
-// language); the Korean format may reorder them with {0}, {1}…
+// language); the Korean format may reorder them with {0}, {1}… An argument that is itself a Text (a word
+// such as "never" / "없음") is put in the matching language.
 template <typename... Arguments>
 Text format_text(const Text& format, const Arguments&... arguments) {
-  return {fmt::format(fmt::runtime(format.en), arguments...),
-          format.ko.empty() ? std::string() : fmt::format(fmt::runtime(format.ko), arguments...)};
+  return {fmt::format(fmt::runtime(format.en), detail::in_language(arguments, Language::en)...),
+          format.ko.empty() ? std::string()
+                            : fmt::format(fmt::runtime(format.ko), detail::in_language(arguments, Language::ko)...)};
 }
+// The parts joined by the separator, in each language (for evidence listed item by item).
+Text join_texts(const std::vector<Text>& parts, const std::string& separator);
 
 using Grid = plot::Grid;
 
@@ -104,12 +118,9 @@ class Context {
   void figure(const std::string& name, double value, const std::string& unit = "");  // a key figure
   void table(const std::string& title, std::vector<std::string> header, std::vector<std::vector<std::string>> rows);
   // Records a measured fact and whether it holds; prints PASS/FAIL with the evidence (in the run's language).
-  // Returns condition. The name is the claim's identity (negative tests name the English one).
+  // Returns condition. The name is the claim's identity (negative tests name the English one). Both texts
+  // need both languages: a claim without Korean is an error, so each experiment's quick run (ctest) finds it.
   bool claim(const Text& name, bool condition, const Text& evidence);
-  // The English-only form, for claims whose Korean text is not written yet: a Korean run prints them in English.
-  bool claim(const std::string& name, bool condition, const std::string& evidence);
-  // Claims recorded without a Korean name or evidence so far (a test lists them per experiment).
-  int untranslated_claims() const { return untranslated_claims_; }
 
   // Plots: each writes <directory>/<file> (a .png name) and embeds it in the report. A plot that cannot be
   // drawn (gnuplot missing) is a warning and a line in the report, never a failed experiment.
@@ -143,7 +154,6 @@ class Context {
   bool verbose_;
   Language language_;
   int failed_claims_ = 0;
-  int untranslated_claims_ = 0;
   nlohmann::json record_;
 };
 
