@@ -1,0 +1,124 @@
+// A training step of a small CNN and of a small Transformer block runs every op of the step on a fast
+// kernel (f32): forward, loss, backward and the optimizer. The dispatch observer names each op that ran
+// on a reference kernel (plain loops in double), so a fast path that stops covering a layer fails here.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <string>
+
+#include "nabla/nabla.h"
+#include "ops/observer.h"
+
+using namespace nabla;
+namespace F = nabla::functional;
+
+namespace {
+
+// Runs `step` under an observer; returns "op ×calls" for every op that ran on a reference kernel.
+template <typename Step>
+std::string reference_ops(Step&& step) {
+  std::map<std::string, int> calls;
+  {
+    ops::ObserveDispatch observe([&](const ops::Dispatched& call) {
+      if (call.kernel == ops::KernelKind::reference) ++calls[ops::op_name(call.op)];
+    });
+    step();
+  }
+  std::string names;
+  for (const auto& [name, count] : calls) names += name + " ×" + std::to_string(count) + " ";
+  return names;
+}
+
+Tensor parameter(const Shape& shape, double scale, Generator& generator) {
+  return (randn(shape, {}, &generator) * scale).requires_grad_();
+}
+
+}  // namespace
+
+TEST(TrainingKernels, SmallCnnStepRunsNoReferenceKernel) {
+  Generator generator(1);
+  // conv 3×3 (1→8) → batch norm → ReLU → max-pool 2 → conv 3×3 (8→16) → batch norm → ReLU
+  // → adaptive average pool 1×1 → flatten → linear (16→10) → cross-entropy
+  std::vector<Tensor> params = {
+      parameter({8, 1, 3, 3}, 0.3, generator),  parameter({8}, 0.1, generator),
+      ones({8}).requires_grad_(), parameter({8}, 0.1, generator),
+      parameter({16, 8, 3, 3}, 0.1, generator), parameter({16}, 0.1, generator),
+      ones({16}).requires_grad_(), parameter({16}, 0.1, generator),
+      parameter({10, 16}, 0.2, generator),      parameter({10}, 0.1, generator)};
+  Tensor mean1 = zeros({8}), var1 = ones({8}), mean2 = zeros({16}), var2 = ones({16});
+  Tensor images = randn({32, 1, 28, 28}, {}, &generator);
+  Tensor labels = randint(0, 10, {32}, {.dtype = DType::i64}, &generator);
+  optim::SGD optimizer(params, {.lr = 0.05, .momentum = 0.9});
+
+  auto loss_of_step = [&] {
+    Tensor h = F::conv2d(images, params[0], params[1], {.padding = 1});
+    h = relu(F::batch_norm(h, mean1, var1, params[2], params[3], true));
+    h = F::max_pool2d(h, {.kernel_size = 2});
+    h = F::conv2d(h, params[4], params[5], {.padding = 1});
+    h = relu(F::batch_norm(h, mean2, var2, params[6], params[7], true));
+    h = F::adaptive_avg_pool2d(h, 1).flatten(1);
+    return cross_entropy(F::linear(h, params[8], params[9]), labels);
+  };
+  double first = 0, last = 0;
+  const std::string ran_reference = reference_ops([&] {
+    for (int step = 0; step < 3; ++step) {
+      Tensor loss = loss_of_step();
+      optimizer.zero_grad();
+      loss.backward();
+      optimizer.step();
+      (step == 0 ? first : last) = loss.item();
+    }
+  });
+  EXPECT_EQ(ran_reference, "") << "ops of the CNN step that ran on a reference kernel";
+  EXPECT_LT(last, first);  // the step trains
+}
+
+TEST(TrainingKernels, SmallTransformerBlockStepRunsNoReferenceKernel) {
+  Generator generator(2);
+  const int64_t vocabulary = 50, batch = 4, length = 16, width = 32, heads = 4, head_width = width / heads;
+  // token + position embedding → pre-norm causal self-attention block → pre-norm GELU MLP → layer norm
+  // → tied output projection → cross-entropy on the next token
+  Tensor token_embedding = parameter({vocabulary, width}, 0.1, generator);
+  Tensor position_embedding = parameter({length, width}, 0.1, generator);
+  Tensor norm1_weight = ones({width}).requires_grad_(), norm1_bias = zeros({width}).requires_grad_();
+  Tensor qkv_weight = parameter({3 * width, width}, 0.1, generator), qkv_bias = zeros({3 * width}).requires_grad_();
+  Tensor projection_weight = parameter({width, width}, 0.1, generator), projection_bias = zeros({width}).requires_grad_();
+  Tensor norm2_weight = ones({width}).requires_grad_(), norm2_bias = zeros({width}).requires_grad_();
+  Tensor up_weight = parameter({4 * width, width}, 0.1, generator), up_bias = zeros({4 * width}).requires_grad_();
+  Tensor down_weight = parameter({width, 4 * width}, 0.1, generator), down_bias = zeros({width}).requires_grad_();
+  Tensor final_weight = ones({width}).requires_grad_(), final_bias = zeros({width}).requires_grad_();
+  std::vector<Tensor> params = {token_embedding, position_embedding, norm1_weight, norm1_bias, qkv_weight,
+                                qkv_bias, projection_weight, projection_bias, norm2_weight, norm2_bias,
+                                up_weight, up_bias, down_weight, down_bias, final_weight, final_bias};
+  Tensor tokens = randint(0, vocabulary, {batch, length + 1}, {.dtype = DType::i64}, &generator);
+  Tensor inputs = tokens.slice(1, 0, length).contiguous(), targets = tokens.slice(1, 1, length + 1).contiguous();
+  Tensor positions = arange(0, length);
+  optim::AdamW optimizer(params, {.lr = 1e-2});
+
+  auto loss_of_step = [&] {
+    Tensor x = F::embedding(inputs, token_embedding) + F::embedding(positions, position_embedding);  // [B, T, W]
+    Tensor h = F::layer_norm(x, {width}, norm1_weight, norm1_bias);
+    std::vector<Tensor> qkv = F::linear(h, qkv_weight, qkv_bias).view({batch, length, 3, heads, head_width})
+                                  .permute({2, 0, 3, 1, 4}).chunk(3, 0);  // each [1, B, H, T, D]
+    Tensor attended = F::scaled_dot_product_attention(qkv[0].squeeze(0), qkv[1].squeeze(0), qkv[2].squeeze(0),
+                                                      {.is_causal = true});  // [B, H, T, D]
+    attended = attended.transpose(1, 2).reshape({batch, length, width});
+    x = x + F::linear(attended, projection_weight, projection_bias);
+    h = F::layer_norm(x, {width}, norm2_weight, norm2_bias);
+    x = x + F::linear(gelu(F::linear(h, up_weight, up_bias)), down_weight, down_bias);
+    Tensor logits = F::linear(F::layer_norm(x, {width}, final_weight, final_bias), token_embedding);
+    return cross_entropy(logits.reshape({batch * length, vocabulary}), targets.reshape({batch * length}));
+  };
+  double first = 0, last = 0;
+  const std::string ran_reference = reference_ops([&] {
+    for (int step = 0; step < 3; ++step) {
+      Tensor loss = loss_of_step();
+      optimizer.zero_grad();
+      loss.backward();
+      optimizer.step();
+      (step == 0 ? first : last) = loss.item();
+    }
+  });
+  EXPECT_EQ(ran_reference, "") << "ops of the Transformer step that ran on a reference kernel";
+  EXPECT_LT(last, first);
+}
