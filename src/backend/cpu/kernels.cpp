@@ -59,7 +59,7 @@ ops::Kernel fast_kernel(ops::OpId op, const std::vector<Tensor>& inputs, const s
   if (reference_only) return nullptr;
   switch (op) {
     case ops::OpId::add: case ops::OpId::sub: case ops::OpId::mul: case ops::OpId::div:
-    case ops::OpId::add_: case ops::OpId::mul_:
+    case ops::OpId::add_: case ops::OpId::mul_: case ops::OpId::sub_: case ops::OpId::div_:
     case ops::OpId::minimum: case ops::OpId::maximum:
       return binary_fast(op, inputs, outputs);
     case ops::OpId::eq: case ops::OpId::ne: case ops::OpId::lt: case ops::OpId::le: case ops::OpId::gt:
@@ -70,7 +70,7 @@ ops::Kernel fast_kernel(ops::OpId op, const std::vector<Tensor>& inputs, const s
     case ops::OpId::rsqrt: case ops::OpId::sin: case ops::OpId::cos: case ops::OpId::floor: case ops::OpId::ceil:
     case ops::OpId::round: case ops::OpId::isfinite: case ops::OpId::isnan: case ops::OpId::logical_not:
     case ops::OpId::leaky_relu: case ops::OpId::elu: case ops::OpId::gelu: case ops::OpId::silu:
-    case ops::OpId::softplus: case ops::OpId::clamp:
+    case ops::OpId::softplus: case ops::OpId::clamp: case ops::OpId::relu_: case ops::OpId::clamp_:
       return elementwise_fast(op, inputs, outputs, attrs);
     case ops::OpId::copy_:
       return copy_fast(inputs, outputs);
