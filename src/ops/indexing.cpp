@@ -133,7 +133,8 @@ Tensor& Tensor::index_put_(const std::vector<TensorIndex>& indices, const Tensor
   const Shape target_shape = written.shape();
   check_fits(value, target_shape);
   Tensor source = value.to(dtype()).expand(target_shape).reshape({-1});
-  Tensor updated = nabla::scatter(reshape({-1}), 0, written.reshape({-1}), source).reshape(shape());
+  // scatter keeps its input for backward, so it gets a clone: a view of self would be overwritten below.
+  Tensor updated = nabla::scatter(clone().reshape({-1}), 0, written.reshape({-1}), source).reshape(shape());
   nabla::copy_(*this, updated);
   return *this;
 }

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "nabla/nabla.h"
+#include "ops/observer.h"
 #include "tests/common/expect_error.h"
 
 using namespace nabla;
@@ -387,6 +388,28 @@ TEST(TensorApi, InPlaceOpsAllocateNothingTheSizeOfSelf) {
     EXPECT_LT(peak_growth(write), small) << name << " allocated (self is " << self_bytes << " bytes)";
     EXPECT_EQ(x.raw_data(), data) << name;
   }
+}
+
+TEST(TensorApi, InPlaceOpsAreOneDispatchEachOnTheFastKernels) {
+  Tensor x = rand({1000});
+  const Tensor other = rand({1000}) + 0.5;
+  const Tensor mask = other > 1.0;
+  std::vector<std::pair<ops::OpId, ops::KernelKind>> seen;
+  {
+    ops::ObserveDispatch observe([&](const ops::Dispatched& call) { seen.push_back({call.op, call.kernel}); });
+    x.sub_(other);
+    x.div_(other);
+    x.clamp_(-0.5, 0.5);
+    x.relu_();
+    x.masked_fill_(mask, 1);
+  }
+  using ops::OpId, ops::KernelKind;
+  const std::vector<std::pair<OpId, KernelKind>> expected = {{OpId::sub_, KernelKind::fast},
+                                                             {OpId::div_, KernelKind::fast},
+                                                             {OpId::clamp_, KernelKind::fast},
+                                                             {OpId::relu_, KernelKind::fast},
+                                                             {OpId::masked_fill_, KernelKind::reference}};
+  EXPECT_EQ(seen, expected);
 }
 
 TEST(TensorApi, InPlaceOpsComputeTheirOutOfPlaceValues) {
