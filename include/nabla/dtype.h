@@ -14,6 +14,11 @@ std::string_view dtype_name(DType dtype);  // "float32", "int64", … (PyTorch's
 bool is_floating(DType dtype);
 bool is_integral(DType dtype);  // integers and bool
 
+// Whether storing `value` in `dtype` keeps it: integer types take integral values in their range; floating
+// types and bool take any value (bool stores value ≠ 0). Fills and factories refuse what this refuses, so
+// that nothing truncates 2.5 to 2 silently (an explicit cast still truncates, as PyTorch).
+bool holds_value(DType dtype, double value);
+
 // promote_types(a, b): the smallest type both convert to without losing category (PyTorch's table).
 DType promote_types(DType a, DType b);
 

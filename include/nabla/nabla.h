@@ -12,6 +12,7 @@
 #include "nabla/error.h"
 #include "nabla/factory.h"
 #include "nabla/gradcheck.h"
+#include "nabla/indexing.h"
 #include "nabla/io/safetensors.h"
 #include "nabla/linalg.h"
 #include "nabla/nn/functional.h"

@@ -57,7 +57,8 @@ Tensor& mul_(Tensor& self, const Tensor& other);
 // ---- reductions (empty dims: all of them)
 Tensor sum(const Tensor& x, std::vector<int64_t> dims = {}, bool keepdim = false);
 Tensor mean(const Tensor& x, std::vector<int64_t> dims = {}, bool keepdim = false);
-std::pair<Tensor, Tensor> max(const Tensor& x, int64_t dim, bool keepdim = false);  // values, indices (first on ties)
+// values, indices (first on ties); the method x.max(dim) returns them named: x.max(1).values
+std::pair<Tensor, Tensor> max(const Tensor& x, int64_t dim, bool keepdim = false);
 Tensor max(const Tensor& x);  // the largest element, 0-dim
 Tensor argmax(const Tensor& x, int64_t dim, bool keepdim = false);
 Tensor logsumexp(const Tensor& x, std::vector<int64_t> dims, bool keepdim = false);
@@ -120,7 +121,8 @@ Tensor lerp(const Tensor& start, const Tensor& end, double weight);
 Tensor addcmul(const Tensor& self, const Tensor& tensor1, const Tensor& tensor2, double value = 1.0);
 Tensor addcdiv(const Tensor& self, const Tensor& tensor1, const Tensor& tensor2, double value = 1.0);
 
-// ---- more in place: copy_ writes src (broadcast, cast) into self; the rest are copy_(self, op(self, …))
+// ---- more in place: each writes into self without a temporary (copy_ casts and broadcasts src; fill_ and
+//      zero_ are copy_ of a number; an integer self takes integral values only, never truncated)
 Tensor& copy_(Tensor& self, const Tensor& src);
 Tensor& fill_(Tensor& self, double value);
 Tensor& zero_(Tensor& self);

@@ -1,6 +1,7 @@
 #include "nabla/dtype.h"
 
 #include <bit>
+#include <cmath>
 
 #include "nabla/error.h"
 
@@ -34,6 +35,15 @@ bool is_floating(DType dtype) {
   return dtype == DType::f32 || dtype == DType::f64 || dtype == DType::bf16 || dtype == DType::f16;
 }
 bool is_integral(DType dtype) { return !is_floating(dtype); }
+
+bool holds_value(DType dtype, double value) {
+  switch (dtype) {
+    case DType::i64: return value == std::trunc(value) && value >= -0x1p63 && value < 0x1p63;
+    case DType::i32: return value == std::trunc(value) && value >= -0x1p31 && value < 0x1p31;
+    case DType::u8: return value == std::trunc(value) && value >= 0 && value < 256;
+    default: return true;
+  }
+}
 
 DType promote_types(DType a, DType b) {
   if (a == b) return a;

@@ -22,14 +22,25 @@ Tensor allocate(const Shape& shape, TensorOptions options) {
   return result;
 }
 
+// A value that an integer dtype would truncate is an error naming the factory and the value.
+void check_holds(const char* factory, DType dtype, double value) {
+  NABLA_CHECK(holds_value(dtype, value), "{}: value {} does not fit dtype {} without truncation; use a floating "
+              "dtype, or round first", factory, value, dtype_name(dtype));
+}
+
 template <typename Fill>
-Tensor generate(const Shape& shape, TensorOptions options, Fill fill) {
+Tensor generate(const char* factory, const Shape& shape, TensorOptions options, Fill fill) {
   bool wants_grad = options.requires_grad;
   options.requires_grad = false;
   Tensor result = allocate(shape, options);
   void* data = result.raw_data();
   int64_t count = result.numel();
-  for (int64_t i = 0; i < count; ++i) store_double(options.dtype, data, i, fill(i));
+  const bool integer = is_integral(options.dtype) && options.dtype != DType::boolean;
+  for (int64_t i = 0; i < count; ++i) {
+    const double value = fill(i);
+    if (integer) check_holds(factory, options.dtype, value);
+    store_double(options.dtype, data, i, value);
+  }
   if (wants_grad) result.requires_grad_();
   return result;
 }
@@ -41,6 +52,7 @@ Tensor zeros(const Shape& shape, TensorOptions options) { return full(shape, 0.0
 Tensor ones(const Shape& shape, TensorOptions options) { return full(shape, 1.0, options); }
 
 Tensor full(const Shape& shape, double value, TensorOptions options) {
+  check_holds("full", options.dtype, value);
   bool wants_grad = options.requires_grad;
   options.requires_grad = false;
   Tensor result = allocate(shape, options);
@@ -59,27 +71,33 @@ Tensor ones_like(const Tensor& like) { return ones(like.shape(), {.dtype = like.
 Tensor full_like(const Tensor& like, double value) { return full(like.shape(), value, {.dtype = like.dtype()}); }
 
 Tensor arange(double end, TensorOptions options) { return arange(0, end, 1, options); }
+Tensor arange(double end) { return arange(0, end, 1); }
+Tensor arange(double start, double end, double step) {
+  auto integral = [](double value) { return value == std::trunc(value); };
+  DType dtype = integral(start) && integral(end) && integral(step) ? DType::i64 : DType::f32;
+  return arange(start, end, step, {.dtype = dtype});
+}
 
 Tensor arange(double start, double end, double step, TensorOptions options) {
   NABLA_CHECK(step != 0 && std::isfinite(step), "arange: step must be finite and non-zero, got {}", step);
   NABLA_CHECK((end - start) / step >= 0, "arange: the range [{}, {}) with step {} is empty in the wrong direction",
               start, end, step);
   auto count = static_cast<int64_t>(std::ceil((end - start) / step));
-  return generate({count}, options, [&](int64_t i) { return start + static_cast<double>(i) * step; });
+  return generate("arange", {count}, options, [&](int64_t i) { return start + static_cast<double>(i) * step; });
 }
 
 Tensor linspace(double start, double end, int64_t steps, TensorOptions options) {
   NABLA_CHECK(steps >= 0, "linspace: steps must be non-negative, got {}", steps);
   double step = steps > 1 ? (end - start) / static_cast<double>(steps - 1) : 0;
   // Like PyTorch, the second half counts back from `end` so both ends are exact.
-  return generate({steps}, options, [&](int64_t i) {
+  return generate("linspace", {steps}, options, [&](int64_t i) {
     return i < steps / 2 ? start + step * static_cast<double>(i) : end - step * static_cast<double>(steps - 1 - i);
   });
 }
 
 Tensor eye(int64_t n, TensorOptions options) {
   NABLA_CHECK(n >= 0, "eye: n must be non-negative, got {}", n);
-  return generate({n, n}, options, [&](int64_t i) { return i / n == i % n ? 1.0 : 0.0; });
+  return generate("eye", {n, n}, options, [&](int64_t i) { return i / n == i % n ? 1.0 : 0.0; });
 }
 
 Tensor rand(const Shape& shape, TensorOptions options, Generator* generator) {
@@ -89,14 +107,14 @@ Tensor rand(const Shape& shape, TensorOptions options, Generator* generator) {
   uint64_t seed = g.seed();
   if (options.dtype == DType::f64) {
     uint64_t first = g.reserve((count + 1) / 2);
-    return generate(shape, options, [&](int64_t i) {
+    return generate("rand", shape, options, [&](int64_t i) {
       auto block = philox(seed, first + static_cast<uint64_t>(i) / 2);
       int lane = static_cast<int>(i % 2) * 2;
       return uniform_double(block[lane], block[lane + 1]);
     });
   }
   uint64_t first = g.reserve((count + 3) / 4);
-  return generate(shape, options, [&](int64_t i) {
+  return generate("rand", shape, options, [&](int64_t i) {
     auto block = philox(seed, first + static_cast<uint64_t>(i) / 4);
     return static_cast<double>(uniform_float(block[i % 4]));
   });
@@ -109,7 +127,7 @@ Tensor randn(const Shape& shape, TensorOptions options, Generator* generator) {
   uint64_t seed = g.seed();
   // Box-Muller on one block: two 53-bit uniforms give two normals (elements 2k and 2k+1).
   uint64_t first = g.reserve((count + 1) / 2);
-  return generate(shape, options, [&](int64_t i) {
+  return generate("randn", shape, options, [&](int64_t i) {
     auto block = philox(seed, first + static_cast<uint64_t>(i) / 2);
     double u1 = 1.0 - uniform_double(block[0], block[1]);  // (0, 1]: log is finite
     double u2 = uniform_double(block[2], block[3]);
@@ -125,7 +143,7 @@ Tensor randint(int64_t low, int64_t high, const Shape& shape, TensorOptions opti
   uint64_t seed = g.seed();
   uint64_t first = g.reserve((count + 1) / 2);
   auto range = static_cast<uint64_t>(high - low);
-  return generate(shape, options, [&](int64_t i) {
+  return generate("randint", shape, options, [&](int64_t i) {
     auto block = philox(seed, first + static_cast<uint64_t>(i) / 2);
     int lane = static_cast<int>(i % 2) * 2;
     uint64_t word = (static_cast<uint64_t>(block[lane]) << 32) | block[lane + 1];
@@ -145,14 +163,14 @@ Tensor randperm(int64_t n, TensorOptions options, Generator* generator) {
     uint64_t word = (static_cast<uint64_t>(block[0]) << 32) | block[1];
     std::swap(order[static_cast<size_t>(i)], order[word % static_cast<uint64_t>(i + 1)]);
   }
-  return generate({n}, options, [&](int64_t i) { return static_cast<double>(order[static_cast<size_t>(i)]); });
+  return generate("randperm", {n}, options, [&](int64_t i) { return static_cast<double>(order[static_cast<size_t>(i)]); });
 }
 
 Tensor from_vector(const std::vector<double>& values, const Shape& shape, TensorOptions options) {
   NABLA_CHECK(static_cast<int64_t>(values.size()) == numel(shape),
               "from_vector: {} values do not fill shape {} ({} elements)", values.size(), shape_string(shape),
               numel(shape));
-  return generate(shape, options, [&](int64_t i) { return values[static_cast<size_t>(i)]; });
+  return generate("from_vector", shape, options, [&](int64_t i) { return values[static_cast<size_t>(i)]; });
 }
 
 Tensor tensor(std::initializer_list<double> values, TensorOptions options) {

@@ -175,13 +175,4 @@ Tensor operator-(double a, const Tensor& b) { return sub(wrapped_scalar(a), b); 
 Tensor operator*(double a, const Tensor& b) { return mul(wrapped_scalar(a), b); }
 Tensor operator/(double a, const Tensor& b) { return div(wrapped_scalar(a), b); }
 
-Tensor& add_(Tensor& self, const Tensor& other) {
-  ops::call(OpId::add_, {self, other});
-  return self;
-}
-Tensor& mul_(Tensor& self, const Tensor& other) {
-  ops::call(OpId::mul_, {self, other});
-  return self;
-}
-
 }  // namespace nabla

@@ -1,9 +1,8 @@
 // More elementwise ops with several inputs (broadcasting, PyTorch promotion): minimum, logical_and/or/xor,
-// lerp, addcmul, addcdiv; copy_ (in place); and the in-place functions built on copy_.
+// lerp, addcmul, addcdiv; copy_ (in place; its function is in src/ops/inplace.cpp).
 // Gradients of broadcast inputs are summed back to the input's shape (sum_to).
 #include <cmath>
 
-#include "nabla/autograd.h"
 #include "nabla/factory.h"
 #include "nabla/ops.h"
 #include "ops/elementwise.h"
@@ -170,76 +169,6 @@ Tensor addcmul(const Tensor& self, const Tensor& tensor1, const Tensor& tensor2,
 }
 Tensor addcdiv(const Tensor& self, const Tensor& tensor1, const Tensor& tensor2, double value) {
   return call1(OpId::addcdiv, {self, tensor1, tensor2}, ops::ScalarAttrs{value});
-}
-
-Tensor& copy_(Tensor& self, const Tensor& src) {
-  // A source that shares self's storage (copy_(x, x.t())) is read whole before anything is written.
-  Tensor source = src.storage() == self.storage() ? src.clone() : src;
-  ops::call(OpId::copy_, {self, source});
-  return self;
-}
-
-namespace {
-
-// The in-place functions below compute op(self, …) out of place, then copy_ the result into self. A leaf
-// that requires grad is refused up front, under the caller's name (copy_ would refuse it too).
-void check_writable(const char* name, const Tensor& self) {
-  NABLA_CHECK(!(autograd::grad_enabled() && self.requires_grad() && self.is_leaf()),
-              "{}: a leaf tensor that requires grad ({}) is used in an in-place operation; wrap the update in "
-              "NoGradGuard (as optimizers do) or operate on a clone", name, self.describe());
-}
-
-// Self as the operand of an op whose backward keeps its inputs: a clone while autograd records, since
-// copy_ then overwrites self and the saved value would be reported as modified.
-Tensor old_value(const char* name, const Tensor& self, const std::vector<Tensor>& others = {}) {
-  check_writable(name, self);
-  if (!autograd::grad_enabled()) return self;
-  bool recording = self.requires_grad();
-  for (const Tensor& other : others) recording = recording || other.requires_grad();
-  return recording ? self.clone() : self;
-}
-
-// PyTorch's can_cast for in-place results: no floating → integer, no number → bool.
-bool can_cast(DType from, DType to) {
-  if (is_floating(from) && !is_floating(to)) return false;
-  return !(from != DType::boolean && to == DType::boolean);
-}
-
-Tensor& assign(const char* name, Tensor& self, const Tensor& result) {
-  NABLA_CHECK(result.shape() == self.shape(), "{}: the result of shape {} does not fit in-place into self of shape {}",
-              name, shape_string(result.shape()), shape_string(self.shape()));
-  NABLA_CHECK(can_cast(result.dtype(), self.dtype()), "{}: result type {} can't be cast to self's type {} in place",
-              name, dtype_name(result.dtype()), dtype_name(self.dtype()));
-  return copy_(self, result);
-}
-
-}  // namespace
-
-Tensor& fill_(Tensor& self, double value) {
-  check_writable("fill_", self);
-  return copy_(self, wrapped_scalar(value));  // cast to self's dtype, as PyTorch (fill_(2.5) of int64 gives 2)
-}
-Tensor& zero_(Tensor& self) {
-  check_writable("zero_", self);
-  return copy_(self, wrapped_scalar(0.0));
-}
-Tensor& sub_(Tensor& self, const Tensor& other) {
-  check_writable("sub_", self);
-  return assign("sub_", self, sub(self, other));  // sub keeps no inputs for backward
-}
-Tensor& div_(Tensor& self, const Tensor& other) {
-  return assign("div_", self, div(old_value("div_", self, {other}), other));
-}
-Tensor& clamp_(Tensor& self, std::optional<double> min, std::optional<double> max) {
-  return assign("clamp_", self, clamp(old_value("clamp_", self), min, max));
-}
-Tensor& relu_(Tensor& self) {
-  check_writable("relu_", self);
-  return assign("relu_", self, relu(self));  // relu keeps its output, not its input
-}
-Tensor& masked_fill_(Tensor& self, const Tensor& mask, double value) {
-  // The value is cast to self's dtype, as fill_ (masked_fill keeps self's dtype).
-  return assign("masked_fill_", self, masked_fill(old_value("masked_fill_", self), mask, value));
 }
 
 }  // namespace nabla

@@ -50,8 +50,8 @@ void check_arity(OpId op, const Schema& schema, const std::vector<Tensor>& input
 void check_inplace(const Schema& schema, const Tensor& self, bool record) {
   if (!autograd::grad_enabled()) return;
   NABLA_CHECK(!(self.requires_grad() && self.is_leaf()),
-              "{}: a leaf tensor that requires grad is used in an in-place operation; wrap the update in "
-              "NoGradGuard (as optimizers do) or operate on a clone", schema.name);
+              "{}: a leaf tensor that requires grad ({}) is used in an in-place operation; wrap the update in "
+              "NoGradGuard (as optimizers do) or operate on a clone", schema.name, self.describe());
   if (record && self.is_view()) {
     Tensor base(self.impl()->view_base);
     NABLA_CHECK(!base.requires_grad(),

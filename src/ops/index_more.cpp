@@ -129,17 +129,21 @@ std::vector<Tensor> backward_scatter(const BackwardCall& call) {
   return {dself, Tensor(), dsrc};
 }
 
-// ---- masked_fill: self, mask → broadcast(self, mask) in self's dtype; the value is cast as PyTorch does
-//      (truncated for integers, value ≠ 0 for bool).  dself = sum_to(masked_fill(dout, mask, 0), self)
+// ---- masked_fill: self, mask → broadcast(self, mask) in self's dtype; an integer self takes integral values
+//      only (nabla never truncates silently), bool takes value ≠ 0.  dself = sum_to(masked_fill(dout, mask, 0), self)
 std::vector<OutputSpec> shape_masked_fill(const OpCall& call) {
   const Tensor& self = call.inputs[0];
   const Tensor& mask = call.inputs[1];
-  check_mask("masked_fill", mask, self);
-  return {{broadcast_shapes(self.shape(), mask.shape(), "masked_fill"), self.dtype()}};
+  const char* name = op_name(call.op);  // masked_fill or masked_fill_
+  check_mask(name, mask, self);
+  const double value = std::get<ScalarAttrs>(call.attrs).value;
+  NABLA_CHECK(holds_value(self.dtype(), value), "{}: value {} does not fit self {} without truncation; convert self "
+              "to a floating type first", name, value, self.describe());
+  return {{broadcast_shapes(self.shape(), mask.shape(), name), self.dtype()}};
 }
 void reference_masked_fill(const KernelCall& call) {
   const double value = std::get<ScalarAttrs>(call.attrs).value;
-  // Integers take the value truncated, bool takes value ≠ 0 (PyTorch's casts).
+  // Integers hold the value exactly (the shape rule checked), bool takes value ≠ 0 (PyTorch's cast).
   const int64_t integer = call.outputs[0].dtype() == DType::boolean ? value != 0 : static_cast<int64_t>(value);
   // The mask arrives as 1.0 / 0.0 (double) or 1 / 0 (int64) through the elementwise loop.
   elementwise_kernel<2>(

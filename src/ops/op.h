@@ -17,7 +17,7 @@ enum class OpId : uint16_t {
 };
 inline constexpr int op_count = static_cast<int>(OpId::count_);
 // Adding an op? Update this count as well: it keeps the table, the docs and the test lists honest.
-static_assert(op_count == 118, "ops.def changed: update op_count's check in src/ops/op.h");
+static_assert(op_count == 123, "ops.def changed: update op_count's check in src/ops/op.h");
 
 inline constexpr int variadic = -1;
 inline constexpr uint32_t refused = 0x80000000u;  // ops.def: "this op's gradient is not implemented"

@@ -127,23 +127,174 @@ Tensor Tensor::unflatten(int64_t dim, Shape sizes) const {
 std::vector<Tensor> Tensor::split(int64_t split_size, int64_t dim) const { return nabla::split(*this, split_size, dim); }
 std::vector<Tensor> Tensor::chunk(int64_t chunks, int64_t dim) const { return nabla::chunk(*this, chunks, dim); }
 
-Tensor Tensor::sum(std::vector<int64_t> dims, bool keepdim) const { return nabla::sum(*this, std::move(dims), keepdim); }
-Tensor Tensor::mean(std::vector<int64_t> dims, bool keepdim) const { return nabla::mean(*this, std::move(dims), keepdim); }
+// ---- elementwise, unary
+Tensor Tensor::neg() const { return nabla::neg(*this); }
+Tensor Tensor::abs() const { return nabla::abs(*this); }
+Tensor Tensor::sign() const { return nabla::sign(*this); }
 Tensor Tensor::exp() const { return nabla::exp(*this); }
 Tensor Tensor::log() const { return nabla::log(*this); }
+Tensor Tensor::log1p() const { return nabla::log1p(*this); }
 Tensor Tensor::sqrt() const { return nabla::sqrt(*this); }
+Tensor Tensor::rsqrt() const { return nabla::rsqrt(*this); }
+Tensor Tensor::sin() const { return nabla::sin(*this); }
+Tensor Tensor::cos() const { return nabla::cos(*this); }
 Tensor Tensor::tanh() const { return nabla::tanh(*this); }
 Tensor Tensor::sigmoid() const { return nabla::sigmoid(*this); }
 Tensor Tensor::relu() const { return nabla::relu(*this); }
+Tensor Tensor::floor() const { return nabla::floor(*this); }
+Tensor Tensor::ceil() const { return nabla::ceil(*this); }
+Tensor Tensor::round() const { return nabla::round(*this); }
+Tensor Tensor::isfinite() const { return nabla::isfinite(*this); }
+Tensor Tensor::isnan() const { return nabla::isnan(*this); }
+Tensor Tensor::logical_not() const { return nabla::logical_not(*this); }
+Tensor Tensor::clamp(std::optional<double> min, std::optional<double> max) const { return nabla::clamp(*this, min, max); }
+Tensor Tensor::clamp_min(double min) const { return nabla::clamp(*this, min, std::nullopt); }
+Tensor Tensor::clamp_max(double max) const { return nabla::clamp(*this, std::nullopt, max); }
+
+// ---- elementwise, several inputs
+Tensor Tensor::add(const Tensor& other) const { return nabla::add(*this, other); }
+Tensor Tensor::add(double other) const { return nabla::add(*this, wrapped_scalar(other)); }
+Tensor Tensor::sub(const Tensor& other) const { return nabla::sub(*this, other); }
+Tensor Tensor::sub(double other) const { return nabla::sub(*this, wrapped_scalar(other)); }
+Tensor Tensor::mul(const Tensor& other) const { return nabla::mul(*this, other); }
+Tensor Tensor::mul(double other) const { return nabla::mul(*this, wrapped_scalar(other)); }
+Tensor Tensor::div(const Tensor& other) const { return nabla::div(*this, other); }
+Tensor Tensor::div(double other) const { return nabla::div(*this, wrapped_scalar(other)); }
 Tensor Tensor::pow(const Tensor& exponent) const { return nabla::pow(*this, exponent); }
 Tensor Tensor::pow(double exponent) const { return nabla::pow(*this, exponent); }
-Tensor Tensor::matmul(const Tensor& other) const { return nabla::matmul(*this, other); }
+Tensor Tensor::maximum(const Tensor& other) const { return nabla::maximum(*this, other); }
+Tensor Tensor::minimum(const Tensor& other) const { return nabla::minimum(*this, other); }
+Tensor Tensor::eq(const Tensor& other) const { return nabla::eq(*this, other); }
+Tensor Tensor::eq(double other) const { return nabla::eq(*this, wrapped_scalar(other)); }
+Tensor Tensor::ne(const Tensor& other) const { return nabla::ne(*this, other); }
+Tensor Tensor::ne(double other) const { return nabla::ne(*this, wrapped_scalar(other)); }
+Tensor Tensor::lt(const Tensor& other) const { return nabla::lt(*this, other); }
+Tensor Tensor::lt(double other) const { return nabla::lt(*this, wrapped_scalar(other)); }
+Tensor Tensor::le(const Tensor& other) const { return nabla::le(*this, other); }
+Tensor Tensor::le(double other) const { return nabla::le(*this, wrapped_scalar(other)); }
+Tensor Tensor::gt(const Tensor& other) const { return nabla::gt(*this, other); }
+Tensor Tensor::gt(double other) const { return nabla::gt(*this, wrapped_scalar(other)); }
+Tensor Tensor::ge(const Tensor& other) const { return nabla::ge(*this, other); }
+Tensor Tensor::ge(double other) const { return nabla::ge(*this, wrapped_scalar(other)); }
+Tensor Tensor::where(const Tensor& condition, const Tensor& other) const { return nabla::where(condition, *this, other); }
+Tensor Tensor::where(const Tensor& condition, double other) const {
+  return nabla::where(condition, *this, wrapped_scalar(other));
+}
+Tensor Tensor::logical_and(const Tensor& other) const { return nabla::logical_and(*this, other); }
+Tensor Tensor::logical_or(const Tensor& other) const { return nabla::logical_or(*this, other); }
+Tensor Tensor::logical_xor(const Tensor& other) const { return nabla::logical_xor(*this, other); }
+Tensor Tensor::lerp(const Tensor& end, const Tensor& weight) const { return nabla::lerp(*this, end, weight); }
+Tensor Tensor::lerp(const Tensor& end, double weight) const { return nabla::lerp(*this, end, weight); }
+Tensor Tensor::addcmul(const Tensor& tensor1, const Tensor& tensor2, double value) const {
+  return nabla::addcmul(*this, tensor1, tensor2, value);
+}
+Tensor Tensor::addcdiv(const Tensor& tensor1, const Tensor& tensor2, double value) const {
+  return nabla::addcdiv(*this, tensor1, tensor2, value);
+}
+
+// ---- in place
+Tensor& Tensor::add_(const Tensor& other) { return nabla::add_(*this, other); }
+Tensor& Tensor::add_(double other) { return nabla::add_(*this, wrapped_scalar(other)); }
+Tensor& Tensor::sub_(const Tensor& other) { return nabla::sub_(*this, other); }
+Tensor& Tensor::sub_(double other) { return nabla::sub_(*this, wrapped_scalar(other)); }
+Tensor& Tensor::mul_(const Tensor& other) { return nabla::mul_(*this, other); }
+Tensor& Tensor::mul_(double other) { return nabla::mul_(*this, wrapped_scalar(other)); }
+Tensor& Tensor::div_(const Tensor& other) { return nabla::div_(*this, other); }
+Tensor& Tensor::div_(double other) { return nabla::div_(*this, wrapped_scalar(other)); }
+Tensor& Tensor::copy_(const Tensor& src) { return nabla::copy_(*this, src); }
+Tensor& Tensor::fill_(double value) { return nabla::fill_(*this, value); }
+Tensor& Tensor::zero_() { return nabla::zero_(*this); }
+Tensor& Tensor::clamp_(std::optional<double> min, std::optional<double> max) { return nabla::clamp_(*this, min, max); }
+Tensor& Tensor::relu_() { return nabla::relu_(*this); }
+Tensor& Tensor::masked_fill_(const Tensor& mask, double value) { return nabla::masked_fill_(*this, mask, value); }
+
+// ---- reductions
+namespace {
+ValuesIndices named(std::pair<Tensor, Tensor> pair) { return {std::move(pair.first), std::move(pair.second)}; }
+}  // namespace
+
+Tensor Tensor::sum(Dims dims, bool keepdim) const { return nabla::sum(*this, std::move(dims.values), keepdim); }
+Tensor Tensor::mean(Dims dims, bool keepdim) const { return nabla::mean(*this, std::move(dims.values), keepdim); }
+Tensor Tensor::prod(Dims dims, bool keepdim) const { return nabla::prod(*this, std::move(dims.values), keepdim); }
+Tensor Tensor::max() const { return nabla::max(*this); }
+ValuesIndices Tensor::max(int64_t dim, bool keepdim) const { return named(nabla::max(*this, dim, keepdim)); }
+Tensor Tensor::min() const { return nabla::min(*this); }
+ValuesIndices Tensor::min(int64_t dim, bool keepdim) const { return named(nabla::min(*this, dim, keepdim)); }
+Tensor Tensor::argmax() const { return nabla::argmax(reshape({-1}), 0); }
+Tensor Tensor::argmax(int64_t dim, bool keepdim) const { return nabla::argmax(*this, dim, keepdim); }
+Tensor Tensor::argmin() const { return nabla::argmin(reshape({-1}), 0); }
+Tensor Tensor::argmin(int64_t dim, bool keepdim) const { return nabla::argmin(*this, dim, keepdim); }
+Tensor Tensor::logsumexp(Dims dims, bool keepdim) const { return nabla::logsumexp(*this, std::move(dims.values), keepdim); }
 Tensor Tensor::softmax(int64_t dim) const { return nabla::softmax(*this, dim); }
 Tensor Tensor::log_softmax(int64_t dim) const { return nabla::log_softmax(*this, dim); }
-Tensor Tensor::argmax(int64_t dim, bool keepdim) const { return nabla::argmax(*this, dim, keepdim); }
-Tensor& Tensor::add_(const Tensor& other) { return nabla::add_(*this, other); }
-Tensor& Tensor::mul_(const Tensor& other) { return nabla::mul_(*this, other); }
-Tensor& Tensor::add_(double other) { return nabla::add_(*this, wrapped_scalar(other)); }
-Tensor& Tensor::mul_(double other) { return nabla::mul_(*this, wrapped_scalar(other)); }
+Tensor Tensor::var(Dims dims, double correction, bool keepdim) const {
+  return nabla::var(*this, std::move(dims.values), correction, keepdim);
+}
+Tensor Tensor::std(Dims dims, double correction, bool keepdim) const {
+  return nabla::std(*this, std::move(dims.values), correction, keepdim);
+}
+Tensor Tensor::norm(double p, Dims dims, bool keepdim) const { return nabla::norm(*this, p, std::move(dims.values), keepdim); }
+Tensor Tensor::any(Dims dims, bool keepdim) const { return nabla::any(*this, std::move(dims.values), keepdim); }
+Tensor Tensor::all(Dims dims, bool keepdim) const { return nabla::all(*this, std::move(dims.values), keepdim); }
+Tensor Tensor::cumsum(int64_t dim) const { return nabla::cumsum(*this, dim); }
+ValuesIndices Tensor::topk(int64_t k, int64_t dim, bool largest, bool sorted) const {
+  return named(nabla::topk(*this, k, dim, largest, sorted));
+}
+ValuesIndices Tensor::sort(int64_t dim, bool descending) const { return named(nabla::sort(*this, dim, descending)); }
+Tensor Tensor::argsort(int64_t dim, bool descending) const { return nabla::argsort(*this, dim, descending); }
+Tensor Tensor::bincount(const Tensor& weights, int64_t minlength) const { return nabla::bincount(*this, weights, minlength); }
+
+// ---- linear algebra, indexing and shape
+Tensor Tensor::matmul(const Tensor& other) const { return nabla::matmul(*this, other); }
+Tensor Tensor::bmm(const Tensor& other) const { return nabla::bmm(*this, other); }
+Tensor Tensor::outer(const Tensor& other) const { return nabla::outer(*this, other); }
+Tensor Tensor::index_select(int64_t dim, const Tensor& index) const { return nabla::index_select(*this, dim, index); }
+Tensor Tensor::gather(int64_t dim, const Tensor& index) const { return nabla::gather(*this, dim, index); }
+Tensor Tensor::index_add(int64_t dim, const Tensor& index, const Tensor& source) const {
+  return nabla::index_add(*this, dim, index, source);
+}
+Tensor Tensor::scatter(int64_t dim, const Tensor& index, const Tensor& source) const {
+  return nabla::scatter(*this, dim, index, source);
+}
+Tensor Tensor::scatter_add(int64_t dim, const Tensor& index, const Tensor& source) const {
+  return nabla::scatter_add(*this, dim, index, source);
+}
+Tensor Tensor::masked_fill(const Tensor& mask, double value) const { return nabla::masked_fill(*this, mask, value); }
+Tensor Tensor::masked_select(const Tensor& mask) const { return nabla::masked_select(*this, mask); }
+Tensor Tensor::nonzero() const { return nabla::nonzero(*this); }
+Tensor Tensor::diagonal(int64_t offset, int64_t dim1, int64_t dim2) const {
+  return nabla::diagonal(*this, offset, dim1, dim2);
+}
+Tensor Tensor::repeat(const Shape& repeats) const { return nabla::repeat(*this, repeats); }
+Tensor Tensor::flip(Dims dims) const { return nabla::flip(*this, dims.values); }
+Tensor Tensor::roll(Dims shifts, Dims dims) const { return nabla::roll(*this, shifts.values, dims.values); }
+Tensor Tensor::tril(int64_t diagonal) const { return nabla::tril(*this, diagonal); }
+Tensor Tensor::triu(int64_t diagonal) const { return nabla::triu(*this, diagonal); }
+
+// ---- random
+Tensor Tensor::bernoulli(Generator* generator) const { return nabla::bernoulli(*this, generator); }
+Tensor Tensor::multinomial(int64_t samples, bool replacement, Generator* generator) const {
+  return nabla::multinomial(*this, samples, replacement, generator);
+}
+
+// ---- comparison operators
+Tensor operator==(const Tensor& a, const Tensor& b) { return eq(a, b); }
+Tensor operator!=(const Tensor& a, const Tensor& b) { return ne(a, b); }
+Tensor operator<(const Tensor& a, const Tensor& b) { return lt(a, b); }
+Tensor operator<=(const Tensor& a, const Tensor& b) { return le(a, b); }
+Tensor operator>(const Tensor& a, const Tensor& b) { return gt(a, b); }
+Tensor operator>=(const Tensor& a, const Tensor& b) { return ge(a, b); }
+Tensor operator==(const Tensor& a, double b) { return eq(a, wrapped_scalar(b)); }
+Tensor operator!=(const Tensor& a, double b) { return ne(a, wrapped_scalar(b)); }
+Tensor operator<(const Tensor& a, double b) { return lt(a, wrapped_scalar(b)); }
+Tensor operator<=(const Tensor& a, double b) { return le(a, wrapped_scalar(b)); }
+Tensor operator>(const Tensor& a, double b) { return gt(a, wrapped_scalar(b)); }
+Tensor operator>=(const Tensor& a, double b) { return ge(a, wrapped_scalar(b)); }
+Tensor operator==(double a, const Tensor& b) { return eq(wrapped_scalar(a), b); }
+Tensor operator!=(double a, const Tensor& b) { return ne(wrapped_scalar(a), b); }
+Tensor operator<(double a, const Tensor& b) { return lt(wrapped_scalar(a), b); }
+Tensor operator<=(double a, const Tensor& b) { return le(wrapped_scalar(a), b); }
+Tensor operator>(double a, const Tensor& b) { return gt(wrapped_scalar(a), b); }
+Tensor operator>=(double a, const Tensor& b) { return ge(wrapped_scalar(a), b); }
 
 }  // namespace nabla

@@ -1,5 +1,6 @@
 // Gradcheck cases: the more elementwise ops (unary, activations, several inputs), copy_ and the in-place
-// functions built on it. Points at kinks (abs, clamp, sign's jump) are skipped by the harness.
+// ops (sub_, div_, clamp_, relu_, masked_fill_, and fill_/zero_ built on copy_). Points at kinks (abs, clamp,
+// sign's jump) are skipped by the harness.
 #include "tests/gradcheck/cases.h"
 
 namespace nabla::testing {
@@ -49,24 +50,40 @@ NABLA_GRADCHECK_CASES(elementwise_more) {
          copy_(y, x[1]);
          return y * x[0];
        }},
-      {"div_inplace", {OpId::copy_}, {{shape}, {shape, In::positive}},
+      {"div_inplace", {OpId::div_}, {{shape}, {shape, In::positive}},
        [writable](auto& x) {
          Tensor y = writable(x[0]);
          div_(y, x[1]);
          return y * x[1];
        }},
-      {"sub_inplace", {OpId::copy_}, {{shape}, {{4}}},
+      {"sub_inplace", {OpId::sub_}, {{shape}, {{4}}},
        [writable](auto& x) {
          Tensor y = writable(x[0]);
          sub_(y, x[1] * x[1]);
          return y * y;
        }},
-      {"clamp_relu_inplace", {OpId::copy_}, {{shape}},
+      {"clamp_relu_inplace", {OpId::clamp_, OpId::relu_}, {{shape}},
        [writable](auto& x) {
          Tensor y = writable(x[0]);
          clamp_(y, -0.5, std::nullopt);
          relu_(y);
          return y * x[0];
+       }},
+      {"masked_fill_inplace", {OpId::masked_fill_}, {{shape}, {{4}, In::mask}},
+       [writable](auto& x) {
+         Tensor y = writable(x[0]);
+         masked_fill_(y, x[1], 0.25);
+         return y * x[0];
+       }},
+      // Operators on a non-leaf: the compound assignments are the in-place ops.
+      {"compound_assignment", {OpId::add_, OpId::sub_, OpId::mul_, OpId::div_}, {{shape}, {shape, In::positive}},
+       [writable](auto& x) {
+         Tensor y = writable(x[0]);
+         y += x[1];
+         y *= x[0];
+         y -= 0.5;
+         y /= x[1];
+         return y;
        }},
       {"fill_zero_inplace", {OpId::copy_}, {{shape}},
        [writable](auto& x) {

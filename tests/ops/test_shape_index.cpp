@@ -83,7 +83,9 @@ TEST(MaskedFill, BroadcastsAndCasts) {
   Tensor wide = masked_fill(zeros({3}), mask_rows({{1, 0, 1}, {0, 0, 0}}), 1);
   EXPECT_EQ(wide.shape(), (Shape{2, 3}));
   expect_values(wide, {1, 0, 1, 0, 0, 0});
-  expect_values(masked_fill(ints({5, 5}), mask({1, 0}), 1.5), {1, 5});  // truncated for integers
+  expect_values(masked_fill(ints({5, 5}), mask({1, 0}), 3), {3, 5});
+  // PyTorch truncates 1.5 to 1 here; nabla never truncates silently.
+  expect_error([] { masked_fill(ints({5, 5}), mask({1, 0}), 1.5); }, {"masked_fill", "1.5", "int64"});
   expect_values(masked_fill(zeros({2}, {.dtype = DType::boolean}), mask({1, 0}), 2), {1, 0});
 }
 

@@ -1,4 +1,4 @@
-// Fast float32/float64 elementwise add/sub/mul/div/minimum/maximum (and add_/mul_) for contiguous
+// Fast float32/float64 elementwise add/sub/mul/div/minimum/maximum (and add_/sub_/mul_/div_) for contiguous
 // operands of the output's shape, a one-element operand (a wrapped C++ number), or a contiguous row
 // vector [n] broadcast over a contiguous [.., n] tensor (a bias add); and mul by a bool mask of the other
 // operand's layout. OpenMP above parallel_threshold.
@@ -212,9 +212,9 @@ template <typename T>
 ops::Kernel select(ops::OpId op) {
   switch (op) {
     case ops::OpId::add: case ops::OpId::add_: return [](const ops::KernelCall& call) { run_binary<T>(call, Add{}); };
-    case ops::OpId::sub: return [](const ops::KernelCall& call) { run_binary<T>(call, Sub{}); };
+    case ops::OpId::sub: case ops::OpId::sub_: return [](const ops::KernelCall& call) { run_binary<T>(call, Sub{}); };
     case ops::OpId::mul: case ops::OpId::mul_: return [](const ops::KernelCall& call) { run_binary<T>(call, Mul{}); };
-    case ops::OpId::div: return [](const ops::KernelCall& call) { run_binary<T>(call, Div{}); };
+    case ops::OpId::div: case ops::OpId::div_: return [](const ops::KernelCall& call) { run_binary<T>(call, Div{}); };
     case ops::OpId::minimum: return [](const ops::KernelCall& call) { run_binary<T>(call, Minimum{}); };
     case ops::OpId::maximum: return [](const ops::KernelCall& call) { run_binary<T>(call, Maximum{}); };
     default: return nullptr;

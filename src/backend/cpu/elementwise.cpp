@@ -540,7 +540,7 @@ ops::Kernel elementwise_fast(ops::OpId op, const std::vector<Tensor>& inputs, co
     case OpId::neg: return [](const KernelCall& call) { map(call, Neg{}); };
     case OpId::abs: return [](const KernelCall& call) { map(call, Abs{}); };
     case OpId::sign: return [](const KernelCall& call) { map(call, Sign{}); };
-    case OpId::relu: return [](const KernelCall& call) { map(call, Relu{}); };
+    case OpId::relu: case OpId::relu_: return [](const KernelCall& call) { map(call, Relu{}); };
     case OpId::floor: return [](const KernelCall& call) { map(call, Floor{}); };
     case OpId::ceil: return [](const KernelCall& call) { map(call, Ceil{}); };
     case OpId::round: return [](const KernelCall& call) { map(call, Round{}); };
@@ -570,7 +570,7 @@ ops::Kernel elementwise_fast(ops::OpId op, const std::vector<Tensor>& inputs, co
         const auto& attrs = std::get<ops::SoftplusAttrs>(call.attrs);
         map(call, Softplus{attrs.beta, attrs.threshold});
       };
-    case OpId::clamp: {
+    case OpId::clamp: case OpId::clamp_: {
       // NaN bounds make every result NaN: the reference kernel handles that rare case.
       const auto& bounds = std::get<ops::ClampAttrs>(attrs);
       if (std::isnan(bounds.min.value_or(0)) || std::isnan(bounds.max.value_or(0))) return nullptr;
