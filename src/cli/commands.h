@@ -18,6 +18,7 @@ Runner add_lab_command(CLI::App& app);
 // Validators whose messages say what is wrong in a few words (CLI11's print whole ranges).
 CLI::Validator positive();
 CLI::Validator non_negative();
+CLI::Validator count_or_fraction();  // a whole count ≥ 1, or a fraction in [0, 1)
 // A whole number from 1 to cpu::max_threads.
 CLI::Validator thread_count();
 

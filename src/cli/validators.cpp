@@ -33,4 +33,9 @@ CLI::Validator non_negative() {
   return number_check("NON-NEGATIVE", [](double v) { return std::isfinite(v) && v >= 0; }, "must be a finite number, zero or more");
 }
 
+CLI::Validator count_or_fraction() {
+  return number_check("COUNT|FRACTION", [](double v) { return std::isfinite(v) && v >= 0 && (v < 1 || v == std::floor(v)); },
+                      "must be a whole count, or a fraction from 0 to below 1");
+}
+
 }  // namespace nabla::cli

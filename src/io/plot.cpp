@@ -66,7 +66,7 @@ void panels_png(const std::string& path, const std::vector<Panel>& panels, int p
     script += labels(panel.title, panel.x_label, panel.y_label) + "set grid\n";
     script += panel.log_y ? "set logscale y\n" : "unset logscale y\n";
     // Past a handful of series the legend covers the data in the top corner: put it under the plot.
-    script += panel.series.size() > 4 ? "set key below\n" : "set key default\n";
+    script += panel.legend == Legend::below || panel.series.size() > 4 ? "set key below\n" : "set key default\n";
     // One x value in all (a one-epoch run): gnuplot can't autoscale an empty range and warns; centre it.
     double low = INFINITY, high = -INFINITY;
     for (const Series& series : panel.series) {
