@@ -174,7 +174,8 @@ int run_train(TrainingConfig config, bool resume, const std::set<std::string>& g
 Runner add_train_command(CLI::App& app) {
   auto config = std::make_shared<TrainingConfig>();
   auto resume = std::make_shared<bool>(false);
-  CLI::App* command = app.add_subcommand("train", "Train a model on Fashion-MNIST (metrics, weights, logs, curves)");
+  CLI::App* command = app.add_subcommand(
+      "train", "Train a model on Fashion-MNIST: validate every epoch on held-out training images, test once at the end");
   add_training_options(*command, *config);
   command->add_flag("--resume", *resume, "Continue the run in --out from its last checkpoint");
   return [command, config, resume] {

@@ -25,7 +25,7 @@ void add_training_options(CLI::App& command, TrainingConfig& config) {
       ->capture_default_str()->check(CLI::IsMember({"none", "step", "cosine", "onecycle"}));
   command.add_option("--weight-decay", config.weight_decay, "Weight decay")->capture_default_str()->check(non_negative());
   command.add_option("--momentum", config.momentum, "Momentum (sgd, rmsprop)")->capture_default_str()->check(non_negative());
-  command.add_option("--seed", config.seed, "Random seed (initialisation, shuffling, dropout)")->capture_default_str()->check(non_negative());
+  command.add_option("--seed", config.seed, "Random seed (initialisation, shuffling, dropout, the validation split)")->capture_default_str()->check(non_negative());
   command.add_option("--data", config.data, "Fashion-MNIST directory (default: $NABLA_DATA, else the Debian package's)");
   command.add_option("--out", config.out, "Output directory (default: runs/train/MODEL)");
   command.add_option("--limit-train", config.limit_train, "Train on the first N images of the training split only")
