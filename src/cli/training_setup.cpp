@@ -88,7 +88,8 @@ TrainingConfig config_from_json(const nlohmann::json& j, const std::string& file
     c.seed = j.at("seed");
     c.data = j.at("data");
     c.limit_train = j.at("limit_train");
-    c.validation_split = j.value("validation_split", c.validation_split);
+    // A run begun before validation splits existed trained on all 60000 images: resume it on the same ones.
+    c.validation_split = j.value("validation_split", 0.0);
     c.patience = j.value("patience", int64_t{0});
     c.clip_grad_norm = j.value("clip_grad_norm", 0.0);
     return c;
