@@ -1,5 +1,6 @@
 // `nabla train`: trains a zoo model on Fashion-MNIST and writes metrics.json, model.safetensors, log.csv,
-// curves.png and config.json into --out; `--resume` continues an interrupted run exactly.
+// curves.png and config.json into --out; `--resume` continues an interrupted run exactly. Each epoch is
+// measured on validation images held out of the training set; the test set is measured once, at the end.
 #include <algorithm>
 #include <cmath>
 #include <csignal>
@@ -25,7 +26,7 @@ namespace {
 namespace fs = std::filesystem;
 
 void draw_curves(const std::vector<train::EpochMetrics>& history, const std::string& path) {
-  plot::Series train_loss{"train"}, validation_loss{"test"}, train_accuracy{"train"}, validation_accuracy{"test"};
+  plot::Series train_loss{"train"}, validation_loss{"validation"}, train_accuracy{"train"}, validation_accuracy{"validation"};
   for (const train::EpochMetrics& m : history) {
     double epoch = static_cast<double>(m.epoch);
     train_loss.x.push_back(epoch), train_loss.y.push_back(m.train_loss);
@@ -33,8 +34,53 @@ void draw_curves(const std::vector<train::EpochMetrics>& history, const std::str
     train_accuracy.x.push_back(epoch), train_accuracy.y.push_back(100 * m.train_accuracy);
     validation_accuracy.x.push_back(epoch), validation_accuracy.y.push_back(100 * m.validation_accuracy);
   }
-  plot::line_png(path, {{"loss", "epoch", "cross-entropy", {train_loss, validation_loss}},
-                        {"accuracy", "epoch", "accuracy (%)", {train_accuracy, validation_accuracy}}});
+  // Loss falls into one corner and accuracy rises into another: the legends go under the plots.
+  std::vector<plot::Panel> panels{{"loss", "epoch", "cross-entropy", {train_loss, validation_loss}},
+                                  {"accuracy", "epoch", "accuracy (%)", {train_accuracy, validation_accuracy}}};
+  for (plot::Panel& panel : panels) panel.legend = plot::Legend::below;
+  plot::line_png(path, panels);
+}
+
+// The epoch with the lowest validation loss; null without validation (or when no validation loss was finite).
+const train::EpochMetrics* best_epoch(const std::vector<train::EpochMetrics>& history, const train::Trainer& trainer) {
+  const int64_t epoch = trainer.best_epoch();
+  return epoch >= 1 && epoch <= static_cast<int64_t>(history.size()) ? &history[static_cast<size_t>(epoch - 1)] : nullptr;
+}
+
+// metrics.json: the last epoch's training figures, the validation figures of every epoch and of the best
+// one, and the one test measurement with the images it counted and the epoch whose weights it measured.
+nlohmann::json metrics_json(const TrainingConfig& config, const TrainingSetup& setup,
+                            const std::vector<train::EpochMetrics>& history, const train::Evaluation& test) {
+  const train::EpochMetrics& last = history.back();
+  double seconds = 0;
+  for (const train::EpochMetrics& m : history) seconds += m.seconds;
+  nlohmann::json validation = nullptr;
+  if (setup.validation) {
+    nlohmann::json per_epoch = nlohmann::json::array();
+    for (const train::EpochMetrics& m : history) {
+      per_epoch.push_back({{"epoch", m.epoch}, {"loss", m.validation_loss}, {"accuracy", m.validation_accuracy}});
+    }
+    const train::EpochMetrics* best = best_epoch(history, *setup.trainer);
+    validation = {{"examples", setup.validation->dataset().size()},
+                  {"best", best ? nlohmann::json{{"epoch", best->epoch}, {"loss", best->validation_loss},
+                                                 {"accuracy", best->validation_accuracy}}
+                                : nlohmann::json(nullptr)},
+                  {"per_epoch", per_epoch}};
+  }
+  const int64_t weights_epoch = setup.trainer->weights_epoch();
+  return {{"model", config.model},
+          {"epochs", static_cast<int64_t>(history.size())},
+          {"train_accuracy", last.train_accuracy},
+          {"train_loss", last.train_loss},
+          {"validation", validation},
+          {"test", {{"examples", test.examples},
+                    {"weights", weights_epoch == last.epoch ? "final" : "best"},
+                    {"weights_epoch", weights_epoch},
+                    {"accuracy", test.accuracy},
+                    {"loss", test.loss}}},
+          {"samples_per_second", last.samples_per_second},
+          {"train_seconds", seconds},
+          {"threads", cpu::num_threads()}};
 }
 
 // --resume continues a run as it was configured: its recipe comes from its config.json. An option given
@@ -86,33 +132,23 @@ int run_train(TrainingConfig config, bool resume, const std::set<std::string>& g
     NABLA_CHECK(setup.trainer->resume(), "train: --resume found no checkpoint in {}", config.out);
     fmt::print("resuming at step {}\n", setup.trainer->global_step());
   }
-  fmt::print("{} on Fashion-MNIST: {} training and {} test images, {} parameters, {} threads\n", config.model,
-             setup.train->dataset().size(), setup.test->dataset().size(), setup.model->parameter_count(),
-             cpu::num_threads());
+  fmt::print("{} on Fashion-MNIST: {} training, {} validation and {} test images, {} parameters, {} threads\n",
+             config.model, setup.train->dataset().size(), setup.validation ? setup.validation->dataset().size() : 0,
+             setup.test->dataset().size(), setup.model->parameter_count(), cpu::num_threads());
+  if (!setup.validation) fmt::print("no validation images (--validation-split 0): the run is judged on its training loss\n");
   std::fflush(stdout);
-  const auto& history = setup.trainer->fit(*setup.train, setup.test.get());
+  const auto& history = setup.trainer->fit(*setup.train, setup.validation.get());
   NABLA_CHECK(!history.empty(), "train: no epoch was run (--epochs 0?)");
-  const train::EpochMetrics& last = history.back();
-  double samples_per_second = 0, seconds = 0;
-  for (const train::EpochMetrics& m : history) seconds += m.seconds;
-  samples_per_second = history.back().samples_per_second;
 
-  train::Evaluation test = setup.trainer->evaluate(*setup.test);
+  // The one look at the test set, with the weights fit() ended with (written next as model.safetensors).
+  train::Evaluation test = setup.trainer->test(*setup.test);
   save_safetensors((fs::path(config.out) / "model.safetensors").string(), [&] {
     std::map<std::string, Tensor> state;
     for (auto& [name, tensor] : setup.model->state_dict()) state[name] = tensor;
     return state;
   }());
-  nlohmann::json metrics = {{"model", config.model},
-                            {"test_accuracy", test.accuracy},
-                            {"test_loss", test.loss},
-                            {"train_accuracy", last.train_accuracy},
-                            {"train_loss", last.train_loss},
-                            {"epochs", static_cast<int64_t>(history.size())},
-                            {"samples_per_second", samples_per_second},
-                            {"train_seconds", seconds},
-                            {"threads", cpu::num_threads()}};
-  io::write_file_atomic((fs::path(config.out) / "metrics.json").string(), metrics.dump(1));
+  io::write_file_atomic((fs::path(config.out) / "metrics.json").string(),
+                        metrics_json(config, setup, history, test).dump(1));
   std::string curves = (fs::path(config.out) / "curves.png").string(), written = "metrics.json, model.safetensors, log.csv";
   try {
     draw_curves(history, curves);
@@ -120,8 +156,15 @@ int run_train(TrainingConfig config, bool resume, const std::set<std::string>& g
   } catch (const Error& error) {
     fmt::print(stderr, "nabla: warning: no curves.png: {}\n", error.what());
   }
-  fmt::print("test accuracy {:.2f}%, test loss {:.4f} after {} epochs ({:.0f} samples/s)\n", 100 * test.accuracy,
-             test.loss, history.size(), samples_per_second);
+  if (const train::EpochMetrics* best = best_epoch(history, *setup.trainer)) {
+    fmt::print("best validation loss {:.4f} (accuracy {:.2f}%) at epoch {} of {}\n", best->validation_loss,
+               100 * best->validation_accuracy, best->epoch, history.size());
+  }
+  const int64_t weights_epoch = setup.trainer->weights_epoch();
+  fmt::print("test accuracy {:.2f}%, test loss {:.4f} on {} test images, measured once with the {} weights (epoch {}; "
+             "{:.0f} samples/s)\n",
+             100 * test.accuracy, test.loss, test.examples, weights_epoch == history.back().epoch ? "final" : "best",
+             weights_epoch, history.back().samples_per_second);
   fmt::print("wrote {} in {}\n", written, config.out);
   return 0;
 }
@@ -131,7 +174,8 @@ int run_train(TrainingConfig config, bool resume, const std::set<std::string>& g
 Runner add_train_command(CLI::App& app) {
   auto config = std::make_shared<TrainingConfig>();
   auto resume = std::make_shared<bool>(false);
-  CLI::App* command = app.add_subcommand("train", "Train a model on Fashion-MNIST (metrics, weights, logs, curves)");
+  CLI::App* command = app.add_subcommand(
+      "train", "Train a model on Fashion-MNIST: validate every epoch on held-out training images, test once at the end");
   add_training_options(*command, *config);
   command->add_flag("--resume", *resume, "Continue the run in --out from its last checkpoint");
   return [command, config, resume] {

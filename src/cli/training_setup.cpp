@@ -29,18 +29,31 @@ void add_training_options(CLI::App& command, TrainingConfig& config) {
       ->check(CLI::IsMember({"none", "step", "cosine", "onecycle"}));
   command.add_option("--weight-decay", config.weight_decay, fmt::format("Weight decay {}", recipe))->check(non_negative());
   command.add_option("--momentum", config.momentum, fmt::format("Momentum (sgd, rmsprop) {}", recipe))->check(non_negative());
-  command.add_option("--seed", config.seed, "Random seed (initialisation, shuffling, dropout)")->capture_default_str()->check(non_negative());
+  command.add_option("--seed", config.seed, "Random seed (initialisation, shuffling, dropout, the validation split)")->capture_default_str()->check(non_negative());
   command.add_option("--data", config.data, "Fashion-MNIST directory (default: $NABLA_DATA, else the Debian package's)");
   command.add_option("--out", config.out, "Output directory (default: runs/train/MODEL)");
-  command.add_option("--limit-train", config.limit_train, "Train on the first N training images only")->check(positive());
+  command.add_option("--limit-train", config.limit_train, "Train on the first N images of the training split only")
+      ->check(positive());
+  command.add_option("--validation-split", config.validation_split,
+                     "Training images held out to validate each epoch (stratified by class, fixed by --seed): a "
+                     "count, or a fraction if below 1; 0: no validation (then --patience is refused)")
+      ->capture_default_str()->check(count_or_fraction());
   command.add_option("--checkpoint-every", config.checkpoint_every, "Also checkpoint every N steps")->check(positive());
-  command.add_option("--patience", config.patience, "Early stopping: epochs without a better test loss")->check(positive());
+  command.add_option("--patience", config.patience,
+                     "Early stopping: epochs without a better validation loss; the test set is then measured on the "
+                     "best epoch's weights")->check(positive());
   command.add_option("--clip-grad-norm", config.clip_grad_norm, "Clip the gradient norm to this value")->check(positive());
   command.add_option("--crash-after-steps", config.crash_after_steps, "Testing aid: end abruptly after N steps, as kill -9")
       ->check(positive())->group("");
   command.add_option("--interrupt-after-steps", config.interrupt_after_steps, "Testing aid: raise SIGINT after N steps, as Ctrl-C")
       ->check(positive())->group("");
   command.add_flag("!--no-progress", config.progress, "No progress bar");
+  // Early stopping on the training loss would watch a number that keeps falling while the model overfits.
+  command.parse_complete_callback([&config] {
+    if (config.validation_split == 0 && config.patience > 0) {
+      throw CLI::ValidationError("--patience", "needs validation images; drop --validation-split 0 or --patience");
+    }
+  });
 }
 
 void finish_config(TrainingConfig& config) {
@@ -67,7 +80,8 @@ nlohmann::json to_json(const TrainingConfig& c) {
   return {{"model", c.model},         {"epochs", c.epochs},         {"batch_size", c.batch_size},
           {"lr", c.lr},               {"optimizer", c.optimizer},   {"scheduler", c.scheduler},
           {"weight_decay", c.weight_decay}, {"momentum", c.momentum}, {"seed", c.seed},
-          {"data", c.data},           {"limit_train", c.limit_train}, {"patience", c.patience},
+          {"data", c.data},           {"limit_train", c.limit_train}, {"validation_split", c.validation_split},
+          {"patience", c.patience},
           {"clip_grad_norm", c.clip_grad_norm}};
 }
 
@@ -86,6 +100,8 @@ TrainingConfig config_from_json(const nlohmann::json& j, const std::string& file
     c.seed = j.at("seed");
     c.data = j.at("data");
     c.limit_train = j.at("limit_train");
+    // A run begun before validation splits existed trained on all 60000 images: resume it on the same ones.
+    c.validation_split = j.value("validation_split", 0.0);
     c.patience = j.value("patience", int64_t{0});
     c.clip_grad_norm = j.value("clip_grad_norm", 0.0);
     return c;
@@ -115,6 +131,22 @@ std::shared_ptr<optim::Optimizer> make_optimizer(const TrainingConfig& c, std::v
   throw Error(fmt::format("train: unknown optimizer '{}'; use sgd, adam, adamw, rmsprop or adagrad", c.optimizer));
 }
 
+// Sets the validation images apart from `train_set` (which keeps the rest) and returns them; null when
+// --validation-split is 0. The split is stratified and keyed by the seed alone: the same on every resume.
+std::shared_ptr<const data::Dataset> held_out_validation(std::shared_ptr<const data::Dataset>& train_set,
+                                                         const TrainingConfig& c) {
+  if (c.validation_split == 0) return nullptr;
+  const int64_t size = train_set->size();
+  const auto count = static_cast<int64_t>(c.validation_split < 1 ? std::round(c.validation_split * static_cast<double>(size))
+                                                                  : c.validation_split);
+  NABLA_CHECK(count >= 1 && count < size,
+              "train: --validation-split {} would hold out {} of the {} training images; hold out 1 to {}",
+              c.validation_split, count, size, size - 1);
+  auto [validation, rest] = data::stratified_split_by_count(train_set, count, c.seed);
+  train_set = rest;
+  return validation;
+}
+
 }  // namespace
 
 TrainingSetup make_setup(const TrainingConfig& c) {
@@ -126,6 +158,7 @@ TrainingSetup make_setup(const TrainingConfig& c) {
               entry.input.dataset);
   setup.model = models::registry().make(c.model, {.classes = static_cast<int64_t>(data::fashion_mnist_classes.size())});
   std::shared_ptr<const data::Dataset> train_set = data::fashion_mnist(data::Split::train, c.data);
+  std::shared_ptr<const data::Dataset> validation_set = held_out_validation(train_set, c);
   if (c.limit_train > 0 && c.limit_train < train_set->size()) {
     std::vector<int64_t> first(static_cast<size_t>(c.limit_train));
     for (int64_t i = 0; i < c.limit_train; ++i) first[static_cast<size_t>(i)] = i;
@@ -134,6 +167,10 @@ TrainingSetup make_setup(const TrainingConfig& c) {
   auto test_set = data::fashion_mnist(data::Split::test, c.data);
   setup.train = std::make_unique<data::DataLoader>(train_set, data::LoaderOptions{.batch_size = c.batch_size, .shuffle = true,
                                                                                   .seed = c.seed});
+  if (validation_set) {
+    setup.validation =
+        std::make_unique<data::DataLoader>(validation_set, data::LoaderOptions{.batch_size = 500, .shuffle = false});
+  }
   setup.test = std::make_unique<data::DataLoader>(test_set, data::LoaderOptions{.batch_size = 500, .shuffle = false});
   setup.optimizer = make_optimizer(c, setup.model->parameters());
   bool per_batch = false;

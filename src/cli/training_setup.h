@@ -31,7 +31,10 @@ struct TrainingConfig {
   uint64_t seed = 0;
   std::string data;  // Fashion-MNIST directory ("" = NABLA_DATA or the Debian package)
   std::string out;   // "" = runs/train/<model>
-  int64_t limit_train = 0;  // use only the first N training images (0: all)
+  int64_t limit_train = 0;  // use only the first N images of the training split (0: all)
+  // Training images held out for validation, stratified by class and keyed by the seed (so a resumed run
+  // gets the same split): a count, or a fraction of the training set when below 1; 0: no validation.
+  double validation_split = 5000;
   int64_t checkpoint_every = 0;
   int64_t patience = 0;
   double clip_grad_norm = 0;
@@ -49,7 +52,7 @@ struct TrainingSetup {
   nn::ModulePtr model;
   std::shared_ptr<optim::Optimizer> optimizer;
   std::shared_ptr<optim::Scheduler> scheduler;
-  std::unique_ptr<data::DataLoader> train, test;
+  std::unique_ptr<data::DataLoader> train, validation, test;  // validation: null with --validation-split 0
   std::unique_ptr<train::Trainer> trainer;
 };
 TrainingSetup make_setup(const TrainingConfig& config);

@@ -43,4 +43,9 @@ CLI::Validator model_name() {
       "MODEL");
 }
 
+CLI::Validator count_or_fraction() {
+  return number_check("COUNT|FRACTION", [](double v) { return std::isfinite(v) && v >= 0 && (v < 1 || v == std::floor(v)); },
+                      "must be a whole count, or a fraction from 0 to below 1");
+}
+
 }  // namespace nabla::cli

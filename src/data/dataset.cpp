@@ -146,22 +146,66 @@ std::pair<std::shared_ptr<Subset>, std::shared_ptr<Subset>> random_split(Dataset
           std::make_shared<Subset>(dataset, std::vector<int64_t>(order.begin() + cut, order.end()))};
 }
 
-std::pair<std::shared_ptr<Subset>, std::shared_ptr<Subset>> stratified_split(DatasetPtr dataset, double first_fraction,
-                                                                             uint64_t seed) {
-  NABLA_CHECK(first_fraction > 0 && first_fraction < 1, "stratified_split: fraction must be in (0, 1), got {}",
-              first_fraction);
-  std::vector<int64_t> labels = dataset->labels();
+namespace {
+
+// Each class's examples in the seeded shuffled order, so taking a prefix of each class is a random draw.
+std::map<int64_t, std::vector<int64_t>> shuffled_by_class(const Dataset& dataset, uint64_t seed) {
+  std::vector<int64_t> labels = dataset.labels();
   std::map<int64_t, std::vector<int64_t>> by_class;
-  for (int64_t index : shuffled(dataset->size(), seed)) by_class[labels[static_cast<size_t>(index)]].push_back(index);
+  for (int64_t index : shuffled(dataset.size(), seed)) by_class[labels[static_cast<size_t>(index)]].push_back(index);
+  return by_class;
+}
+
+// The first `cuts[label]` examples of each class go to the first part, the rest to the second; both sorted.
+std::pair<std::shared_ptr<Subset>, std::shared_ptr<Subset>> split_classes(
+    const DatasetPtr& dataset, const std::map<int64_t, std::vector<int64_t>>& by_class,
+    const std::map<int64_t, size_t>& cuts) {
   std::vector<int64_t> first, second;
-  for (auto& [label, members] : by_class) {
-    auto cut = static_cast<std::ptrdiff_t>(static_cast<double>(members.size()) * first_fraction + 0.5);
+  for (const auto& [label, members] : by_class) {
+    auto cut = static_cast<std::ptrdiff_t>(cuts.at(label));
     first.insert(first.end(), members.begin(), members.begin() + cut);
     second.insert(second.end(), members.begin() + cut, members.end());
   }
   std::sort(first.begin(), first.end());
   std::sort(second.begin(), second.end());
   return {std::make_shared<Subset>(dataset, first), std::make_shared<Subset>(dataset, second)};
+}
+
+}  // namespace
+
+std::pair<std::shared_ptr<Subset>, std::shared_ptr<Subset>> stratified_split(DatasetPtr dataset, double first_fraction,
+                                                                             uint64_t seed) {
+  NABLA_CHECK(first_fraction > 0 && first_fraction < 1, "stratified_split: fraction must be in (0, 1), got {}",
+              first_fraction);
+  auto by_class = shuffled_by_class(*dataset, seed);
+  std::map<int64_t, size_t> cuts;
+  for (const auto& [label, members] : by_class) {
+    cuts[label] = static_cast<size_t>(static_cast<double>(members.size()) * first_fraction + 0.5);
+  }
+  return split_classes(dataset, by_class, cuts);
+}
+
+std::pair<std::shared_ptr<Subset>, std::shared_ptr<Subset>> stratified_split_by_count(DatasetPtr dataset,
+                                                                                      int64_t first_count, uint64_t seed) {
+  const int64_t size = dataset->size();
+  NABLA_CHECK(first_count > 0 && first_count < size,
+              "stratified_split_by_count: the first part must hold 1 to {} of the {} examples, got {}", size - 1, size,
+              first_count);
+  auto by_class = shuffled_by_class(*dataset, seed);
+  // Largest remainders: each class gets the floor of its exact share, and the examples still missing go
+  // to the classes whose shares lost most to the floor (ties to the smaller label), so the count is exact.
+  std::map<int64_t, size_t> cuts;
+  std::vector<std::pair<int64_t, int64_t>> remainders;  // (share's remainder × size, label)
+  int64_t assigned = 0;
+  for (const auto& [label, members] : by_class) {
+    const int64_t scaled = first_count * static_cast<int64_t>(members.size());
+    cuts[label] = static_cast<size_t>(scaled / size);
+    assigned += scaled / size;
+    remainders.emplace_back(scaled % size, label);
+  }
+  std::stable_sort(remainders.begin(), remainders.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+  for (size_t i = 0; assigned < first_count; ++i, ++assigned) ++cuts[remainders[i].second];
+  return split_classes(dataset, by_class, cuts);
 }
 
 std::vector<std::pair<std::shared_ptr<Subset>, std::shared_ptr<Subset>>> k_fold(DatasetPtr dataset, int64_t k,

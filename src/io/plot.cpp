@@ -75,7 +75,7 @@ void panels_png(const std::string& path, const std::vector<Panel>& panels, int p
     script += panel.log_y ? "set logscale y\n" : "unset logscale y\n";
     // A legend inside the axes covers data: several series are named below the plot, one series needs no key
     // (the title and the axis label name it).
-    script += panel.series.size() > 1 ? "set key below height 1.5\n" : "unset key\n";
+    script += panel.legend == Legend::below || panel.series.size() > 1 ? "set key below height 1.5\n" : "unset key\n";
     // One x value in all (a one-epoch run): gnuplot can't autoscale an empty range and warns; centre it.
     double low = INFINITY, high = -INFINITY;
     for (const Series& series : panel.series) {

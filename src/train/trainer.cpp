@@ -85,6 +85,10 @@ void Trainer::check_finite(double loss) const {
 }
 
 const std::vector<EpochMetrics>& Trainer::fit(const data::DataLoader& train, const data::DataLoader* validation) {
+  NABLA_CHECK(validation || options_.patience == 0,
+              "Trainer: early stopping (patience {}) needs a validation loader: the training loss keeps falling while "
+              "the model overfits, so it can't say when to stop",
+              options_.patience);
   while (epoch_ < options_.epochs && !stop_) {
     model_->train();
     auto start = std::chrono::steady_clock::now();
@@ -93,9 +97,13 @@ const std::vector<EpochMetrics>& Trainer::fit(const data::DataLoader& train, con
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     stop_ = end_of_epoch(validation, seconds, examples_ - examples_before);
   }
+  weights_epoch_ = epoch_;
   if (options_.patience > 0 && options_.restore_best && !options_.out_dir.empty()) {
     fs::path best = fs::path(options_.out_dir) / "best.safetensors";
-    if (fs::exists(best)) model_->load_state_dict(load_safetensors(best.string()));
+    if (fs::exists(best)) {
+      model_->load_state_dict(load_safetensors(best.string()));
+      weights_epoch_ = best_epoch_;
+    }
   }
   return history_;
 }
@@ -189,22 +197,38 @@ bool Trainer::end_of_epoch(const data::DataLoader* validation, double seconds, i
   loss_sum_ = zeros({}, {.dtype = DType::f64});
   correct_sum_ = zeros({}, {.dtype = DType::f64});
 
+  // The best epoch is chosen on the validation set only (never on the test set, never on the training loss).
   bool stop = false;
-  if (options_.patience > 0) {
-    double monitored = validation ? metrics.validation_loss : metrics.train_loss;
-    if (monitored < best_loss_ - options_.min_delta) {
-      best_loss_ = monitored;
+  bool best = false;
+  if (validation) {
+    if (metrics.validation_loss < best_loss_ - options_.min_delta) {
+      best = true;
+      best_loss_ = metrics.validation_loss;
+      best_epoch_ = metrics.epoch;
       bad_epochs_ = 0;
       if (!options_.out_dir.empty()) {
         save_safetensors((fs::path(options_.out_dir) / "best.safetensors").string(), snapshot(*model_));
       }
-    } else if (++bad_epochs_ >= options_.patience) {
+    } else if (++bad_epochs_ >= options_.patience && options_.patience > 0) {
       stop = true;
+    }
+    if (options_.progress) {
+      fmt::print(stderr, "epoch {}/{}: train loss {:.4f} acc {:.2f}%, validation loss {:.4f} acc {:.2f}%{}\n",
+                 metrics.epoch, options_.epochs, metrics.train_loss, 100 * metrics.train_accuracy,
+                 metrics.validation_loss, 100 * metrics.validation_accuracy,
+                 best ? " (best so far)" : stop ? ", no better for " + std::to_string(bad_epochs_) + " epochs: stopping" : "");
     }
   }
   save_checkpoint();
   write_logs();
   return stop;
+}
+
+Evaluation Trainer::test(const data::DataLoader& loader) {
+  NABLA_CHECK(!tested_, "Trainer: the test set was already evaluated; it is measured once, after training (choose "
+                        "epochs and recipes on the validation set)");
+  tested_ = true;
+  return evaluate(loader);
 }
 
 Evaluation Trainer::evaluate(const data::DataLoader& loader) {
@@ -255,6 +279,7 @@ void Trainer::save_checkpoint() {
                 {"correct_sum", correct_sum_.item()},
                 {"examples", examples_},
                 {"best_loss", std::isfinite(best_loss_) ? json(best_loss_) : json(nullptr)},
+                {"best_epoch", best_epoch_},
                 {"bad_epochs", bad_epochs_},
                 {"history", history}};
   io::write_file_atomic((directory / "checkpoint.json").string(), state.dump(1));
@@ -290,6 +315,7 @@ void Trainer::restore(const nlohmann::json& state) {
   correct_sum_ = scalar_tensor(state.at("correct_sum").get<double>(), DType::f64);
   examples_ = state.at("examples").get<int64_t>();
   best_loss_ = state.at("best_loss").is_null() ? INFINITY : state.at("best_loss").get<double>();
+  best_epoch_ = state.value("best_epoch", int64_t{0});  // absent in checkpoints written before it was kept
   bad_epochs_ = state.at("bad_epochs").get<int64_t>();
   history_.clear();
   for (const json& entry : state.at("history")) history_.push_back(from_json(entry));

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <zlib.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -165,6 +166,63 @@ TEST(Splits, PartitionTheDataSet) {
     validated.insert(fold_validation->indices().begin(), fold_validation->indices().end());
   }
   EXPECT_EQ(validated.size(), 100u);
+}
+
+// An imbalanced set (classes of 50, 30 and 20 examples) so that the shares need rounding.
+std::shared_ptr<TensorDataset> imbalanced() {
+  std::vector<double> inputs, targets;
+  for (int64_t i = 0; i < 100; ++i) {
+    inputs.push_back(static_cast<double>(i));
+    targets.push_back(i % 10 < 5 ? 0 : i % 10 < 8 ? 1 : 2);
+  }
+  return std::make_shared<TensorDataset>(from_vector(inputs, {100, 1}), from_vector(targets, {100}, {.dtype = DType::i64}));
+}
+
+std::map<int64_t, int64_t> class_counts(const Dataset& dataset) {
+  std::map<int64_t, int64_t> counts;
+  for (int64_t label : dataset.labels()) ++counts[label];
+  return counts;
+}
+
+TEST(Splits, StratifiedByCountKeepsClassSharesAndTheExactCount) {
+  auto data = imbalanced();
+  const std::map<int64_t, int64_t> all = class_counts(*data);
+  for (int64_t count : {1, 7, 10, 33, 50, 99}) {
+    auto [first, second] = stratified_split_by_count(data, count, 4);
+    ASSERT_EQ(first->size(), count);
+    ASSERT_EQ(second->size(), data->size() - count);
+    // Each class gets its exact share rounded down or up: never off by a whole example or more.
+    const std::map<int64_t, int64_t> counts = class_counts(*first);
+    int64_t total = 0;
+    for (auto& [label, size] : all) {
+      const double share = static_cast<double>(count * size) / static_cast<double>(data->size());
+      const int64_t got = counts.count(label) ? counts.at(label) : 0;
+      EXPECT_LT(std::abs(static_cast<double>(got) - share), 1.0) << "count " << count << ", class " << label;
+      total += got;
+    }
+    EXPECT_EQ(total, count);
+    // Disjoint, and together the whole set.
+    std::set<int64_t> seen(first->indices().begin(), first->indices().end());
+    for (int64_t index : second->indices()) EXPECT_TRUE(seen.insert(index).second) << "index " << index << " in both";
+    EXPECT_EQ(static_cast<int64_t>(seen.size()), data->size());
+  }
+}
+
+TEST(Splits, StratifiedByCountDependsOnlyOnTheSeed) {
+  auto data = imbalanced();
+  auto [first, second] = stratified_split_by_count(data, 20, 11);
+  auto [again, again_rest] = stratified_split_by_count(data, 20, 11);
+  EXPECT_EQ(first->indices(), again->indices());
+  EXPECT_EQ(second->indices(), again_rest->indices());
+  auto [other, other_rest] = stratified_split_by_count(data, 20, 12);
+  EXPECT_NE(first->indices(), other->indices());
+  EXPECT_EQ(class_counts(*first), class_counts(*other));  // a different draw, the same class counts
+}
+
+TEST(Splits, StratifiedByCountRefusesCountsThatLeaveAPartEmpty) {
+  auto data = imbalanced();
+  expect_error([&] { stratified_split_by_count(data, 0, 1); }, {"stratified_split_by_count", "1 to 99", "got 0"});
+  expect_error([&] { stratified_split_by_count(data, 100, 1); }, {"stratified_split_by_count", "got 100"});
 }
 
 TEST(Samplers, WeightedOversamplesAndUndersamplingBalances) {

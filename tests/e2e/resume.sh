@@ -20,10 +20,12 @@ failures=0
 if ! cmp -s "$work/straight/model.safetensors" "$work/resumed/model.safetensors"; then
   echo "FAIL: final weights differ"; failures=$((failures + 1))
 fi
-for key in test_accuracy test_loss train_accuracy train_loss epochs; do
-  a=$(grep "\"$key\"" "$work/straight/metrics.json"); b=$(grep "\"$key\"" "$work/resumed/metrics.json")
-  if [ "$a" != "$b" ]; then echo "FAIL: $key differs: $a vs $b"; failures=$((failures + 1)); fi
-done
+# The same metrics too: training, every epoch's validation (the held-out split is keyed by the seed, so
+# the resumed run validates on the same images) and the test measurement; only the timings may differ.
+if ! diff <(grep -v -e seconds -e samples_per_second "$work/straight/metrics.json") \
+          <(grep -v -e seconds -e samples_per_second "$work/resumed/metrics.json") > "$work/metrics.diff"; then
+  echo "FAIL: metrics differ:"; cat "$work/metrics.diff"; failures=$((failures + 1))
+fi
 # Starting over into a directory that holds a run is refused rather than silently overwritten.
 if "$nabla" "${common[@]}" --out "$work/straight" > "$work/again.log" 2>&1; then
   echo "FAIL: training into an existing run was not refused"; failures=$((failures + 1))
@@ -40,7 +42,7 @@ if ! cmp -s "$work/config.before" "$work/resumed/config.json"; then
 fi
 "$nabla" "${common[@]}" --out "$work/defaults" --crash-after-steps 17 > /dev/null 2>&1
 if ! "$nabla" train --out "$work/defaults" --resume --no-progress > "$work/defaults.log" 2>&1 ||
-   ! grep -q "^mlp on Fashion-MNIST: 600 training" "$work/defaults.log"; then
+   ! grep -q "^mlp on Fashion-MNIST: 600 training, 5000 validation" "$work/defaults.log"; then
   echo "FAIL: --resume with only --out did not continue the saved mlp recipe"; cat "$work/defaults.log"
   failures=$((failures + 1))
 fi
@@ -60,4 +62,4 @@ if ! "$nabla" train --out "$work/interrupted" --resume --no-progress > "$work/af
   echo "FAIL: resuming after SIGINT did not continue from step 7 to the uninterrupted run's weights"
   cat "$work/after-interrupt.log"; failures=$((failures + 1))
 fi
-if [ $failures -eq 0 ]; then echo "13 passed, 0 failed"; else echo "$((13 - failures)) passed, $failures failed"; exit 1; fi
+if [ $failures -eq 0 ]; then echo "9 passed, 0 failed"; else echo "$((9 - failures)) passed, $failures failed"; exit 1; fi

@@ -40,7 +40,9 @@ plot::Grid bowl() {
 
 TEST_F(Plot, EveryKindWritesAPng) {
   plot::Panel panel{"title 'quoted'", "x", "y", {{"a", {1, 2, 3}, {1, 4, 9}}, {"b", {1, 2, 3}, {NAN, 2, 3}}}};
-  plot::line_png(path("line.png"), {panel, panel});
+  plot::Panel legend_below = panel;
+  legend_below.legend = plot::Legend::below;
+  plot::line_png(path("line.png"), {panel, legend_below});
   plot::scatter_png(path("scatter.png"), {panel});
   plot::histogram_png(path("histogram.png"), "histogram", "value", {{"a", {1, 2, 2, 3, 3, 3}, {}}, {"b", {5, 5}, {}}}, 4);
   plot::contour_png(path("contour.png"), "contour", bowl(), {{"path", {0.9, 0.5, 0.1}, {1.8, 1.0, 0.2}}});

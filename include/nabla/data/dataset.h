@@ -73,6 +73,10 @@ std::pair<std::shared_ptr<Subset>, std::shared_ptr<Subset>> random_split(Dataset
 // Keeps each class's share in both parts.
 std::pair<std::shared_ptr<Subset>, std::shared_ptr<Subset>> stratified_split(DatasetPtr dataset, double first_fraction,
                                                                              uint64_t seed);
+// The same with exactly `first_count` examples in the first part (each class's share rounded by largest
+// remainders): a held-out validation set of a given size. The split depends only on the data set and seed.
+std::pair<std::shared_ptr<Subset>, std::shared_ptr<Subset>> stratified_split_by_count(DatasetPtr dataset,
+                                                                                      int64_t first_count, uint64_t seed);
 // k folds: fold i is (train = all but part i, validation = part i).
 std::vector<std::pair<std::shared_ptr<Subset>, std::shared_ptr<Subset>>> k_fold(DatasetPtr dataset, int64_t k,
                                                                                 uint64_t seed);

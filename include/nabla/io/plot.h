@@ -17,10 +17,15 @@ struct Series {
   std::vector<double> x, y;
 };
 
+// Where a panel's legend goes. automatic: inside the top right corner, or under the plot past four series;
+// below: under the plot, where it can never cover a line (curves that rise or fall into a corner).
+enum class Legend { automatic, below };
+
 struct Panel {
   std::string title, x_label, y_label;  // labels name the quantity and its unit: "epoch", "loss (cross-entropy, nats)"
   std::vector<Series> series;
   bool log_y = false;
+  Legend legend = Legend::automatic;
 };
 
 // A function sampled on a grid: values[i][j] is the value at (x[j], y[i]). The labels name the two axes and

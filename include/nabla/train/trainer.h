@@ -1,6 +1,10 @@
 #pragma once
 // The Trainer: fit / evaluate with a progress bar, logs, checkpoints that resume exactly, early stopping,
 // gradient clipping and accumulation, and a clean stop on a non-finite loss.
+//
+// The protocol it keeps (the lab's Q34/Q35): every epoch is measured on a validation set held out of the
+// training data; early stopping and the best checkpoint look only at it; the test set is seen once, by
+// test(), after training.
 #include <functional>
 #include <memory>
 #include <string>
@@ -31,8 +35,8 @@ struct TrainerOptions {
   int64_t log_every = 50;        // steps between reading the loss back (the loop's only host syncs)
   double clip_grad_norm = 0;     // 0: off
   int64_t accumulate = 1;        // optimizer step every this many batches (gradient accumulation)
-  int64_t patience = 0;          // early stopping on validation loss; 0: off
-  double min_delta = 0;
+  int64_t patience = 0;          // early stopping on validation loss (fit() needs a validation loader); 0: off
+  double min_delta = 0;          // the validation loss must fall by more than this to count as better
   bool restore_best = true;      // with early stopping: end with the best epoch's weights
   bool progress = true;
   int64_t crash_after_steps = 0;  // testing aid: end the process abruptly (as kill -9) after this many steps
@@ -58,9 +62,22 @@ class Trainer {
   // Per-epoch schedulers step after each epoch; per-batch ones (OneCycleLR) after each optimizer step.
   void set_scheduler(std::shared_ptr<optim::Scheduler> scheduler, bool per_batch = false);
 
-  // Trains for options.epochs (continuing a resumed run where it stopped) and returns the history.
+  // Trains for options.epochs (continuing a resumed run where it stopped) and returns the history. With a
+  // validation loader each epoch ends with its loss and accuracy, and the epoch with the lowest validation
+  // loss is the best one (saved as best.safetensors in out_dir). Early stopping needs a validation loader:
+  // the training loss keeps falling while the model overfits, so it can't tell when to stop.
   const std::vector<EpochMetrics>& fit(const data::DataLoader& train, const data::DataLoader* validation = nullptr);
+  // Loss and accuracy on any loader, with the weights as they are (no bookkeeping).
   Evaluation evaluate(const data::DataLoader& loader);
+  // The final measurement on the test set, with the weights fit() ended with: the best epoch's under early
+  // stopping with restore_best, else the last epoch's. Allowed once per Trainer: a test set consulted
+  // again (to pick an epoch, a recipe) stops being an unbiased estimate.
+  Evaluation test(const data::DataLoader& loader);
+
+  // The epoch (1-based) with the lowest validation loss so far, 0 before any validated epoch.
+  int64_t best_epoch() const { return best_epoch_; }
+  // The epoch whose weights the model holds after fit(): best_epoch() when early stopping restored it.
+  int64_t weights_epoch() const { return weights_epoch_; }
 
   // Restores the latest checkpoint in out_dir, if any (returns whether one was found).
   bool resume();
@@ -91,8 +108,11 @@ class Trainer {
   int64_t examples_ = 0;
   std::vector<EpochMetrics> history_;
   double best_loss_ = INFINITY;
+  int64_t best_epoch_ = 0;
   int64_t bad_epochs_ = 0;
   bool stop_ = false;
+  int64_t weights_epoch_ = 0;
+  bool tested_ = false;
 };
 
 }  // namespace nabla::train
