@@ -98,11 +98,7 @@ int run_train(TrainingConfig config, bool resume, const std::set<std::string>& g
   samples_per_second = history.back().samples_per_second;
 
   train::Evaluation test = setup.trainer->evaluate(*setup.test);
-  save_safetensors((fs::path(config.out) / "model.safetensors").string(), [&] {
-    std::map<std::string, Tensor> state;
-    for (auto& [name, tensor] : setup.model->state_dict()) state[name] = tensor;
-    return state;
-  }());
+  save_safetensors((fs::path(config.out) / "model.safetensors").string(), setup.model->state_dict());
   nlohmann::json metrics = {{"model", config.model},
                             {"test_accuracy", test.accuracy},
                             {"test_loss", test.loss},

@@ -12,19 +12,20 @@ namespace {
 // element for the rest (activations, pooling, normalisation), which is their order of magnitude.
 int64_t forward_flops(Module& module, const Tensor& input, const Tensor& output) {
   if (auto* linear = dynamic_cast<Linear*>(&module)) {
-    return 2 * (output.numel() / linear->options.out) * linear->options.in * linear->options.out;
+    const auto& o = linear->options;
+    return 2 * (output.numel() / o.out_features) * o.in_features * o.out_features;
   }
   if (auto* conv = dynamic_cast<Conv2d*>(&module)) {
     const auto& o = conv->options;
-    return 2 * output.numel() * (o.in / o.groups) * o.kernel.height * o.kernel.width;
+    return 2 * output.numel() * (o.in_channels / o.groups) * o.kernel_size.height * o.kernel_size.width;
   }
   if (auto* conv = dynamic_cast<Conv1d*>(&module)) {
     const auto& o = conv->options;
-    return 2 * output.numel() * (o.in / o.groups) * o.kernel;
+    return 2 * output.numel() * (o.in_channels / o.groups) * o.kernel_size;
   }
   if (auto* conv = dynamic_cast<ConvTranspose2d*>(&module)) {
     const auto& o = conv->options;
-    return 2 * input.numel() * (o.out / o.groups) * o.kernel.height * o.kernel.width;
+    return 2 * input.numel() * (o.out_channels / o.groups) * o.kernel_size.height * o.kernel_size.width;
   }
   return output.numel();
 }
