@@ -44,9 +44,7 @@ int main() {
     std::printf("training accuracy %.1f%%\n", 100 * result.accuracy);
 
     std::string path = (std::filesystem::temp_directory_path() / "spiral_net.safetensors").string();
-    std::map<std::string, Tensor> state;
-    for (auto& [name, tensor] : model->state_dict()) state[name] = tensor;
-    save_safetensors(path, state);
+    save_safetensors(path, model->state_dict());
     auto restored = std::make_shared<SpiralNet>();
     restored->load_state_dict(load_safetensors(path));
     std::filesystem::remove(path);

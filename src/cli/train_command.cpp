@@ -142,11 +142,7 @@ int run_train(TrainingConfig config, bool resume, const std::set<std::string>& g
 
   // The one look at the test set, with the weights fit() ended with (written next as model.safetensors).
   train::Evaluation test = setup.trainer->test(*setup.test);
-  save_safetensors((fs::path(config.out) / "model.safetensors").string(), [&] {
-    std::map<std::string, Tensor> state;
-    for (auto& [name, tensor] : setup.model->state_dict()) state[name] = tensor;
-    return state;
-  }());
+  save_safetensors((fs::path(config.out) / "model.safetensors").string(), setup.model->state_dict());
   io::write_file_atomic((fs::path(config.out) / "metrics.json").string(),
                         metrics_json(config, setup, history, test).dump(1));
   std::string curves = (fs::path(config.out) / "curves.png").string(), written = "metrics.json, model.safetensors, log.csv";

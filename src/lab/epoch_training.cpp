@@ -42,11 +42,6 @@ train::Evaluation evaluate_classifier(const nn::ModulePtr& model, const std::sha
   return evaluator.evaluate(loader);
 }
 
-std::map<std::string, Tensor> copy_weights(const nn::Module& model) {
-  autograd::NoGradGuard no_grad;
-  std::map<std::string, Tensor> copy;
-  for (const auto& [name, tensor] : model.state_dict()) copy[name] = tensor.clone();
-  return copy;
-}
+std::map<std::string, Tensor> copy_weights(const nn::Module& model) { return model.state_dict().clone(); }
 
 }  // namespace nabla::lab

@@ -175,8 +175,8 @@ struct Classifier {
 // The same weights for every optimizer: each classifier is initialised from a generator with the same seed.
 Classifier make_classifier(uint64_t seed) {
   Generator generator(seed);
-  return {std::make_shared<nn::Linear>(nn::LinearOptions{.in = 784, .out = 64}, &generator),
-          std::make_shared<nn::Linear>(nn::LinearOptions{.in = 64, .out = 10}, &generator)};
+  return {std::make_shared<nn::Linear>(nn::LinearOptions{.in_features = 784, .out_features = 64}, &generator),
+          std::make_shared<nn::Linear>(nn::LinearOptions{.in_features = 64, .out_features = 10}, &generator)};
 }
 
 struct Images {

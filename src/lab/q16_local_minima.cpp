@@ -119,10 +119,10 @@ struct NetworkRuns {
 NetworkRuns train_from_seeds(int64_t width, int seeds, int steps, const data::Labeled& spirals, Generator& generator) {
   NetworkRuns runs{.width = width};
   for (int seed = 0; seed < seeds; ++seed) {
-    auto model = std::make_shared<nn::Sequential>(std::initializer_list<nn::ModulePtr>{
-        std::make_shared<nn::Linear>(nn::LinearOptions{.in = 2, .out = width}, &generator), std::make_shared<nn::Tanh>(),
-        std::make_shared<nn::Linear>(nn::LinearOptions{.in = width, .out = width}, &generator), std::make_shared<nn::Tanh>(),
-        std::make_shared<nn::Linear>(nn::LinearOptions{.in = width, .out = 2}, &generator)});
+    auto model = std::make_shared<nn::Sequential>(std::initializer_list<nn::AnyModule>{
+        std::make_shared<nn::Linear>(nn::LinearOptions{.in_features = 2, .out_features = width}, &generator), std::make_shared<nn::Tanh>(),
+        std::make_shared<nn::Linear>(nn::LinearOptions{.in_features = width, .out_features = width}, &generator), std::make_shared<nn::Tanh>(),
+        std::make_shared<nn::Linear>(nn::LinearOptions{.in_features = width, .out_features = 2}, &generator)});
     runs.parameters = model->parameter_count();
     optim::Adam optimizer(model->parameters(), {.lr = 1e-2});
     for (int step = 0;; ++step) {

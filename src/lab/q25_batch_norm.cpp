@@ -31,7 +31,7 @@ void running_statistics(Context& ctx) {
   const Tensor spread = rand({features}, {}, &generator) * 2.0 + 0.5;   // σ_f
   auto draw = [&] { return centre + spread * randn({batch, features}, {}, &generator); };
 
-  nn::BatchNorm1d norm({.features = features, .eps = eps, .momentum = momentum});
+  nn::BatchNorm1d norm({.num_features = features, .eps = eps, .momentum = momentum});
   Tensor hand_mean = zeros({features}), hand_variance = ones({features});  // the layer's initial buffers
   double train_deviation = 0;
   {
@@ -99,7 +99,7 @@ TrainResult train(bool batch_norm, double learning_rate, int64_t depth, int64_t 
   nn::Sequential model;
   int64_t in = data.inputs.size(1);
   for (int64_t layer = 0; layer < depth; ++layer) {
-    auto linear = std::make_shared<nn::Linear>(nn::LinearOptions{.in = in, .out = width}, &generator);
+    auto linear = std::make_shared<nn::Linear>(nn::LinearOptions{.in_features = in, .out_features = width}, &generator);
     nn::init::kaiming_normal_(linear->weight, 0, nn::init::FanMode::fan_in, nn::init::Nonlinearity::relu, &generator);
     model.push_back(linear);
     if (batch_norm) model.push_back(std::make_shared<nn::BatchNorm1d>(width));
@@ -107,7 +107,7 @@ TrainResult train(bool batch_norm, double learning_rate, int64_t depth, int64_t 
     in = width;
   }
   const int64_t classes = max(data.targets).item<int64_t>() + 1;
-  model.push_back(std::make_shared<nn::Linear>(nn::LinearOptions{.in = in, .out = classes}, &generator));
+  model.push_back(std::make_shared<nn::Linear>(nn::LinearOptions{.in_features = in, .out_features = classes}, &generator));
   optim::SGD optimizer(model.parameters(), {.lr = learning_rate});
   TrainResult result;
   for (int64_t step = 0; step < steps; ++step) {

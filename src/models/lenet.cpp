@@ -12,11 +12,11 @@ namespace nabla::models {
 //   conv1 [N, 6, 28, 28] → pool [N, 6, 14, 14] → conv2 [N, 16, 10, 10] → pool [N, 16, 5, 5]
 //   → flatten [N, 400] → [N, 120] → [N, 84] → [N, classes]
 nn::ModulePtr lenet5(int64_t classes) {
-  return std::make_shared<nn::Sequential>(std::initializer_list<nn::ModulePtr>{
-      std::make_shared<nn::Conv2d>(nn::Conv2dOptions{.in = 1, .out = 6, .kernel = 5, .padding = 2}),
+  return std::make_shared<nn::Sequential>(std::initializer_list<nn::AnyModule>{
+      nn::make<nn::Conv2d>({.in_channels = 1, .out_channels = 6, .kernel_size = 5, .padding = 2}),
       std::make_shared<nn::ReLU>(),
       std::make_shared<nn::MaxPool2d>(2),
-      std::make_shared<nn::Conv2d>(nn::Conv2dOptions{.in = 6, .out = 16, .kernel = 5}),
+      nn::make<nn::Conv2d>({.in_channels = 6, .out_channels = 16, .kernel_size = 5}),
       std::make_shared<nn::ReLU>(),
       std::make_shared<nn::MaxPool2d>(2),
       std::make_shared<nn::Flatten>(),

@@ -14,15 +14,15 @@ Dropout::Dropout(double p_, Generator* generator) : Module("Dropout"), p(p_), ge
 Tensor Dropout::forward(const Tensor& x) { return functional::dropout(x, p, is_training(), generator_); }
 
 Embedding::Embedding(const EmbeddingOptions& options_, Generator* generator) : Module("Embedding"), options(options_) {
-  NABLA_CHECK(options.count > 0 && options.dim > 0, "Embedding: count and dim must be positive, got {} and {}",
-              options.count, options.dim);
+  const int64_t rows = options.num_embeddings;
+  NABLA_CHECK(rows > 0 && options.embedding_dim > 0,
+              "Embedding: num_embeddings and embedding_dim must be positive, got {} and {}", rows, options.embedding_dim);
   if (options.padding_idx) {
     int64_t index = *options.padding_idx;
-    NABLA_CHECK(index >= -options.count && index < options.count, "Embedding: padding_idx {} is out of range for {} rows",
-                index, options.count);
-    if (index < 0) options.padding_idx = index + options.count;
+    NABLA_CHECK(index >= -rows && index < rows, "Embedding: padding_idx {} is out of range for {} rows", index, rows);
+    if (index < 0) options.padding_idx = index + rows;
   }
-  weight = register_parameter("weight", empty({options.count, options.dim}));
+  weight = register_parameter("weight", empty({rows, options.embedding_dim}));
   init::normal_(weight, 0, 1, generator);
   if (options.padding_idx) {
     autograd::NoGradGuard no_grad;

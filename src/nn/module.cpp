@@ -1,7 +1,5 @@
 #include "nabla/nn/module.h"
 
-#include <set>
-
 #include "nabla/autograd.h"
 #include "nabla/ops.h"
 
@@ -16,30 +14,69 @@ void check_name(const std::string& name, const char* what) {
 }  // namespace
 
 Tensor Module::forward(const Tensor&) {
-  throw Error(fmt::format("{}: this module has no one-input forward; call its own forward(...)", name_));
+  throw Error(fmt::format("{}: this module has no one-tensor forward; call it with its own arguments "
+                          "(derive from nn::TypedModule, use nn::call, or hold it in an nn::AnyModule)",
+                          describe()));
 }
 
-Tensor Module::operator()(const Tensor& input) {
-  Tensor x = input;
+Tensor Module::operator()(const Tensor& input) { return call(*this, input); }
+
+void Module::run_forward_pre_hooks(Values& inputs) {
   for (auto& [handle, hook] : forward_pre_hooks_) {
-    if (std::optional<Tensor> replaced = hook(*this, x)) x = *replaced;
+    std::optional<Values> replaced = hook(*this, inputs);
+    if (!replaced) continue;
+    NABLA_CHECK(replaced->size() == inputs.size(), "{}: a forward pre-hook returned {} tensors for {} tensor inputs",
+                describe(), replaced->size(), inputs.size());
+    inputs = std::move(*replaced);
   }
-  Tensor output = forward(x);
+}
+
+bool Module::run_forward_hooks(const Values& inputs, Values& output) {
+  bool replaced_any = false;
   for (auto& [handle, hook] : forward_hooks_) {
-    if (std::optional<Tensor> replaced = hook(*this, x, output)) output = *replaced;
+    if (std::optional<Values> replaced = hook(*this, inputs, output)) {
+      output = std::move(*replaced);
+      replaced_any = true;
+    }
   }
-  if (!backward_hooks_.empty() && output.requires_grad()) {
-    // The output's gradient reaches the hooks through a tensor hook. The module is held weakly: the
-    // graph must not keep a deleted module alive.
-    std::weak_ptr<Module> weak = weak_from_this();
-    output.register_hook([weak](const Tensor& grad) -> std::optional<Tensor> {
-      if (auto module = weak.lock()) {
-        for (auto& [handle, hook] : module->backward_hooks_) hook(*module, grad);
-      }
-      return std::nullopt;
-    });
+  return replaced_any;
+}
+
+bool Module::attach_backward_hooks(Values& output) {
+  if (backward_hooks_.empty() || !autograd::grad_enabled()) return false;
+  // Only the outputs that require grad go through the node; the others stay as they are and their
+  // gradient slot stays undefined.
+  std::vector<size_t> positions;
+  std::vector<Tensor> differentiable;
+  for (size_t i = 0; i < output.size(); ++i) {
+    if (output[i].defined() && output[i].requires_grad()) {
+      positions.push_back(i);
+      differentiable.push_back(output[i]);
+    }
   }
-  return output;
+  if (differentiable.empty()) return false;
+  // One identity node over those outputs, so the hooks see all the output gradients at once (a hook per
+  // tensor would see them one at a time). The module is held weakly: the graph must not keep it alive.
+  std::weak_ptr<Module> weak = weak_from_this();
+  const size_t output_count = output.size();
+  auto identity = [](autograd::FunctionContext&, const std::vector<Tensor>& inputs) { return inputs; };
+  auto call_hooks = [weak, positions, output_count](autograd::FunctionContext&, const std::vector<Tensor>& grads) {
+    if (auto module = weak.lock()) {
+      Values grad_outputs{std::vector<Tensor>(output_count)};
+      for (size_t i = 0; i < positions.size(); ++i) grad_outputs[positions[i]] = grads[i];
+      for (auto& [handle, hook] : module->backward_hooks_) hook(*module, grad_outputs);
+    }
+    return grads;
+  };
+  std::vector<Tensor> routed = autograd::apply_function("BackwardHook", differentiable, identity, call_hooks);
+  for (size_t i = 0; i < positions.size(); ++i) output[positions[i]] = routed[i];
+  return true;
+}
+
+const Tensor& Module::single(const Values& values, const char* what) const {
+  NABLA_CHECK(values.size() == 1, "{}: a one-tensor {} hook got {} tensors; take `const Values&` instead",
+              describe(), what, values.size());
+  return values[0];
 }
 
 std::string Module::describe() const { return name_ + "()"; }
@@ -130,29 +167,27 @@ void Module::requires_grad_(bool enabled) {
   for (auto& [name, tensor] : named_parameters()) tensor.requires_grad_(enabled);
 }
 
-NamedTensors Module::state_dict() const {
-  NamedTensors result = named_parameters();
-  NamedTensors buffers = named_buffers();
-  result.insert(result.end(), buffers.begin(), buffers.end());
+StateDict Module::state_dict() const {
+  StateDict result;
+  for (auto& [name, tensor] : named_parameters()) result.insert(name, tensor);
+  for (auto& [name, tensor] : named_buffers()) result.insert(name, tensor);
   return result;
 }
 
-void Module::load_state_dict(const std::map<std::string, Tensor>& state, bool strict) {
-  NamedTensors own = state_dict();
+void Module::load_state_dict(const StateDict& state, bool strict) {
+  StateDict own = state_dict();
   std::vector<std::string> missing, unexpected, mismatched;
-  std::set<std::string> known;
   for (auto& [name, tensor] : own) {
-    known.insert(name);
-    auto it = state.find(name);
-    if (it == state.end()) {
+    const Tensor* given = state.find(name);
+    if (given == nullptr) {
       missing.push_back(name);
-    } else if (it->second.shape() != tensor.shape()) {
-      mismatched.push_back(fmt::format("{} (checkpoint {}, model {})", name, shape_string(it->second.shape()),
+    } else if (given->shape() != tensor.shape()) {
+      mismatched.push_back(fmt::format("{} (checkpoint {}, model {})", name, shape_string(given->shape()),
                                        shape_string(tensor.shape())));
     }
   }
   for (auto& [name, tensor] : state) {
-    if (!known.count(name)) unexpected.push_back(name);
+    if (!own.contains(name)) unexpected.push_back(name);
   }
   NABLA_CHECK(mismatched.empty(), "load_state_dict: shape mismatch for {}", fmt::join(mismatched, ", "));
   if (strict) {
@@ -163,22 +198,22 @@ void Module::load_state_dict(const std::map<std::string, Tensor>& state, bool st
   // Written in place, so parameters keep their identity (optimizers and user handles stay valid).
   autograd::NoGradGuard no_grad;
   for (auto& [name, tensor] : own) {
-    auto it = state.find(name);
-    if (it == state.end()) continue;
+    const Tensor* given = state.find(name);
+    if (given == nullptr) continue;
     Tensor target = tensor;
-    copy_(target, it->second);
+    copy_(target, *given);
   }
 }
 
-size_t Module::register_forward_pre_hook(ForwardPreHook hook) {
+size_t Module::add_forward_pre_hook(ForwardPreHook hook) {
   forward_pre_hooks_[next_hook_] = std::move(hook);
   return next_hook_++;
 }
-size_t Module::register_forward_hook(ForwardHook hook) {
+size_t Module::add_forward_hook(ForwardHook hook) {
   forward_hooks_[next_hook_] = std::move(hook);
   return next_hook_++;
 }
-size_t Module::register_full_backward_hook(BackwardHook hook) {
+size_t Module::add_backward_hook(BackwardHook hook) {
   backward_hooks_[next_hook_] = std::move(hook);
   return next_hook_++;
 }

@@ -8,14 +8,14 @@ namespace nabla::nn {
 
 BatchNorm::BatchNorm(const char* name, int64_t rank, const BatchNormOptions& options_)
     : Module(name), options(options_), rank_(rank) {
-  NABLA_CHECK(options.features > 0, "{}: features must be positive, got {}", name, options.features);
+  NABLA_CHECK(options.num_features > 0, "{}: num_features must be positive, got {}", name, options.num_features);
   if (options.affine) {
-    weight = register_parameter("weight", ones({options.features}));
-    bias = register_parameter("bias", zeros({options.features}));
+    weight = register_parameter("weight", ones({options.num_features}));
+    bias = register_parameter("bias", zeros({options.num_features}));
   }
   if (options.track_running_stats) {
-    running_mean = register_buffer("running_mean", zeros({options.features}));
-    running_var = register_buffer("running_var", ones({options.features}));
+    running_mean = register_buffer("running_mean", zeros({options.num_features}));
+    running_var = register_buffer("running_var", ones({options.num_features}));
     num_batches_tracked = register_buffer("num_batches_tracked", zeros({}, {.dtype = DType::i64}));
   }
 }
@@ -23,8 +23,8 @@ BatchNorm::BatchNorm(const char* name, int64_t rank, const BatchNormOptions& opt
 Tensor BatchNorm::forward(const Tensor& x) {
   bool rank_ok = rank_ == 1 ? (x.dim() == 2 || x.dim() == 3) : x.dim() == 4;
   NABLA_CHECK(rank_ok, "{}: expected input of rank {}, got {}", name(), rank_ == 1 ? "2 or 3" : "4", x.describe());
-  NABLA_CHECK(x.size(1) == options.features, "{}: expected {} channels (dim 1), got {}", name(), options.features,
-              x.describe());
+  NABLA_CHECK(x.size(1) == options.num_features, "{}: expected {} channels (dim 1), got {}", name(),
+              options.num_features, x.describe());
   // Without running statistics the batch statistics are used in eval mode too, as PyTorch.
   bool use_batch_statistics = is_training() || !options.track_running_stats;
   if (is_training() && options.track_running_stats) {
@@ -36,7 +36,7 @@ Tensor BatchNorm::forward(const Tensor& x) {
 }
 
 std::string BatchNorm::describe() const {
-  return fmt::format("{}(features={}, eps={}, momentum={}, affine={})", name(), options.features, options.eps,
+  return fmt::format("{}(num_features={}, eps={}, momentum={}, affine={})", name(), options.num_features, options.eps,
                      options.momentum, options.affine);
 }
 
@@ -53,14 +53,15 @@ Tensor LayerNorm::forward(const Tensor& x) {
 }
 
 GroupNorm::GroupNorm(const GroupNormOptions& options_) : Module("GroupNorm"), options(options_) {
-  NABLA_CHECK(options.groups > 0 && options.channels > 0 && options.channels % options.groups == 0,
-              "GroupNorm: channels ({}) must be a positive multiple of groups ({})", options.channels, options.groups);
+  NABLA_CHECK(options.num_groups > 0 && options.num_channels > 0 && options.num_channels % options.num_groups == 0,
+              "GroupNorm: num_channels ({}) must be a positive multiple of num_groups ({})", options.num_channels,
+              options.num_groups);
   if (options.affine) {
-    weight = register_parameter("weight", ones({options.channels}));
-    bias = register_parameter("bias", zeros({options.channels}));
+    weight = register_parameter("weight", ones({options.num_channels}));
+    bias = register_parameter("bias", zeros({options.num_channels}));
   }
 }
 
-Tensor GroupNorm::forward(const Tensor& x) { return functional::group_norm(x, options.groups, weight, bias, options.eps); }
+Tensor GroupNorm::forward(const Tensor& x) { return functional::group_norm(x, options.num_groups, weight, bias, options.eps); }
 
 }  // namespace nabla::nn

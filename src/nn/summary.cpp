@@ -40,18 +40,20 @@ ModelSummary summary(Module& model, const Shape& input_shape, DType dtype) {
   for (auto& [name, module] : model.named_modules()) {
     const bool leaf = module->named_children().empty();
     std::string path = name;
-    remover.hooks.emplace_back(module.get(), module->register_forward_pre_hook([&running, &counter](Module&, const Tensor&) -> std::optional<Tensor> {
+    remover.hooks.emplace_back(module.get(), module->register_forward_pre_hook([&running, &counter](Module&, const Values&) -> std::optional<Values> {
       running.push_back({counter.total(), 0});
       return std::nullopt;
     }));
     remover.hooks.emplace_back(module.get(), module->register_forward_hook(
-        [&result, &counter, &running, path, leaf](Module& layer, const Tensor&, const Tensor& output) -> std::optional<Tensor> {
+        [&result, &counter, &running, path, leaf](Module& layer, const Values&, const Values& output) -> std::optional<Values> {
           const Frame frame = running.back();
           running.pop_back();
           const int64_t inclusive = counter.total() - frame.flops_at_start;
           const int64_t own = inclusive - frame.children_flops;
           if (!running.empty()) running.back().children_flops += inclusive;
-          if (leaf || own > 0) result.layers.push_back({path, layer.describe(), output.shape(), own_parameters(layer), own});
+          // A module of several outputs shows the first one's shape.
+          const Shape shape = output.empty() ? Shape{} : output[0].shape();
+          if (leaf || own > 0) result.layers.push_back({path, layer.describe(), shape, own_parameters(layer), own});
           return std::nullopt;
         }));
   }

@@ -365,7 +365,7 @@ int64_t score_count(const Tensor& q, const Tensor& k, const Tensor& v) {
 
 Tensor functional::scaled_dot_product_attention(const Tensor& q, const Tensor& k, const Tensor& v,
                                                 const AttentionOptions& options) {
-  const Tensor& mask = options.mask;
+  const Tensor& mask = options.attn_mask;
   NABLA_CHECK(!(mask.defined() && mask.requires_grad()),
               "scaled_dot_product_attention: the mask {} requires grad, but no gradient is computed for it; detach "
               "it (or write attention with matmul and softmax to learn a bias)", mask.describe());

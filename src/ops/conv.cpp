@@ -517,7 +517,10 @@ Tensor functional::conv1d(const Tensor& x, const Tensor& weight, const Tensor& b
               x.defined() ? x.describe() : std::string("an undefined tensor"));
   NABLA_CHECK(weight.defined() && weight.dim() == 3, "conv1d: expected a 3-D weight [O, C/groups, k], got {}",
               weight.defined() ? weight.describe() : std::string("an undefined tensor"));
-  Conv2dOptions options2d{{1, options.stride}, {0, options.padding}, {1, options.dilation}, options.groups};
+  Conv2dOptions options2d{.stride = {1, options.stride},
+                          .padding = {0, options.padding},
+                          .dilation = {1, options.dilation},
+                          .groups = options.groups};
   return conv2d(x.unsqueeze(-2), weight.unsqueeze(2), bias, options2d).squeeze(-2);
 }
 

@@ -390,6 +390,18 @@ std::pair<Tensor, Tensor> functional::max_pool2d_with_indices(const Tensor& x, c
   return {std::move(outputs[0]), std::move(outputs[1])};
 }
 
+Tensor functional::max_pool2d(const Tensor& x, int64_t kernel_size, std::optional<int64_t> stride, int64_t padding) {
+  return max_pool2d(x, Pool2dOptions{.kernel_size = kernel_size,
+                                     .stride = stride ? std::optional<Size2>(*stride) : std::nullopt,
+                                     .padding = padding});
+}
+
+Tensor functional::avg_pool2d(const Tensor& x, int64_t kernel_size, std::optional<int64_t> stride, int64_t padding) {
+  return avg_pool2d(x, Pool2dOptions{.kernel_size = kernel_size,
+                                     .stride = stride ? std::optional<Size2>(*stride) : std::nullopt,
+                                     .padding = padding});
+}
+
 Tensor functional::avg_pool2d(const Tensor& x, const Pool2dOptions& options) {
   return call1(OpId::avg_pool2d, {x}, pool_attrs(options));
 }

@@ -29,12 +29,7 @@ std::map<std::string, Tensor> as_map(const nn::NamedTensors& named) {
   return result;
 }
 
-std::map<std::string, Tensor> snapshot(const nn::Module& model) {
-  autograd::NoGradGuard no_grad;
-  std::map<std::string, Tensor> result;
-  for (auto& [name, tensor] : model.state_dict()) result[name] = tensor.detach().clone();
-  return result;
-}
+std::map<std::string, Tensor> snapshot(const nn::Module& model) { return model.state_dict().clone(); }
 
 json to_json(const EpochMetrics& m) {
   auto number = [](double v) { return std::isfinite(v) ? json(v) : json(nullptr); };

@@ -26,7 +26,7 @@ struct Problem {
 Problem small_regression(uint64_t seed) {
   manual_seed(seed);
   Problem problem;
-  problem.model = std::make_shared<nn::Sequential>(std::initializer_list<nn::ModulePtr>{
+  problem.model = std::make_shared<nn::Sequential>(std::initializer_list<nn::AnyModule>{
       std::make_shared<nn::Linear>(3, 6), std::make_shared<nn::Tanh>(), std::make_shared<nn::Linear>(6, 1)});
   problem.inputs = randn({10, 3});
   problem.targets = randn({10, 1});

@@ -19,7 +19,7 @@ namespace {
 
 std::shared_ptr<nn::Sequential> mlp() {
   manual_seed(3);
-  return std::make_shared<nn::Sequential>(std::initializer_list<nn::ModulePtr>{
+  return std::make_shared<nn::Sequential>(std::initializer_list<nn::AnyModule>{
       std::make_shared<nn::Linear>(4, 6), std::make_shared<nn::ReLU>(), std::make_shared<nn::Linear>(6, 2)});
 }
 

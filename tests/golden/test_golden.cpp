@@ -398,7 +398,7 @@ Tensors batch_norm_op(const Tensors& x, const json& args) {
 
 Tensors attention_op(const Tensors& x, const json& args) {
   Named t = named(x, args);
-  functional::AttentionOptions options{.mask = t["mask"], .dropout_p = number_or(args, "dropout_p", 0),
+  functional::AttentionOptions options{.attn_mask = t["mask"], .dropout_p = number_or(args, "dropout_p", 0),
                                        .is_causal = args.value("is_causal", false),
                                        .scale = optional_number(args, "scale")};
   return {functional::scaled_dot_product_attention(t["q"], t["k"], t["v"], options)};

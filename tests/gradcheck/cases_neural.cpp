@@ -66,9 +66,9 @@ NABLA_GRADCHECK_CASES(neural) {
        [](auto& x) { return attention(x, {.is_causal = true}); }, false},
       {"attention_bool_mask_heads", {OpId::scaled_dot_product_attention},
        {{{2, 2, 3, 4}}, {{2, 2, 4, 4}}, {{2, 2, 4, 3}}, {{3, 4}, In::mask}},
-       [](auto& x) { return F::scaled_dot_product_attention(x[0], x[1], x[2], {.mask = x[3]}); }, false},
+       [](auto& x) { return F::scaled_dot_product_attention(x[0], x[1], x[2], {.attn_mask = x[3]}); }, false},
       {"attention_float_mask_scale", {OpId::scaled_dot_product_attention}, {{{2, 3, 4}}, {{2, 4, 4}}, {{2, 4, 2}}},
-       [](auto& x) { return attention(x, {.mask = fixed_normal({2, 1, 4}, 5), .scale = 0.7}); }, false},
+       [](auto& x) { return attention(x, {.attn_mask = fixed_normal({2, 1, 4}, 5), .scale = 0.7}); }, false},
       {"attention_dropout", {OpId::scaled_dot_product_attention}, {{{2, 3, 4}}, {{2, 4, 4}}, {{2, 4, 3}}},
        [](auto& x) {
          Generator generator(11);

@@ -17,7 +17,7 @@ namespace nabla::nn {
 namespace {
 
 std::shared_ptr<Sequential> mlp() {
-  return std::make_shared<Sequential>(std::initializer_list<ModulePtr>{
+  return std::make_shared<Sequential>(std::initializer_list<AnyModule>{
       std::make_shared<Linear>(4, 8), std::make_shared<ReLU>(), std::make_shared<Linear>(8, 3)});
 }
 
@@ -34,8 +34,7 @@ TEST(Module, NamedParametersInRegistrationOrder) {
 
 TEST(Module, StateDictRoundTripAndErrors) {
   auto source = mlp(), target = mlp();
-  std::map<std::string, Tensor> state;
-  for (auto& [name, tensor] : source->state_dict()) state[name] = tensor;
+  StateDict state = source->state_dict();
   Tensor handle = target->named_parameters()[0].second;  // must stay valid: loading copies in place
   target->load_state_dict(state);
   EXPECT_EQ(handle.to_vector(), source->named_parameters()[0].second.to_vector());
@@ -52,10 +51,10 @@ TEST(Module, StateDictRoundTripAndErrors) {
   }
   target->load_state_dict(missing, false);  // non-strict: loads what matches
   auto unexpected = state;
-  unexpected["extra.weight"] = zeros({1});
+  unexpected.insert("extra.weight", zeros({1}));
   EXPECT_THROW(target->load_state_dict(unexpected), Error);
   auto wrong = state;
-  wrong["0.weight"] = zeros({3, 3});
+  wrong.insert("0.weight", zeros({3, 3}));
   try {
     target->load_state_dict(wrong, false);
     FAIL();
@@ -164,7 +163,7 @@ TEST(Summary, ShapesParametersAndFlops) {
   EXPECT_EQ(report.layers[2].parameters, 8 * 3 + 3);
   EXPECT_EQ(report.parameters, model->parameter_count());
   EXPECT_EQ(report.flops, report.layers[0].flops + report.layers[1].flops + report.layers[2].flops);
-  EXPECT_NE(report.to_string().find("Linear(in=4, out=8, bias=true)"), std::string::npos) << report.to_string();
+  EXPECT_NE(report.to_string().find("Linear(in_features=4, out_features=8, bias=true)"), std::string::npos) << report.to_string();
   // The per-op table: matmul (two calls) and add (two calls), relu (one).
   ASSERT_FALSE(report.ops.empty());
   EXPECT_EQ(report.ops[0].op, "matmul");

@@ -338,8 +338,8 @@ Tensor attention_composite(const Tensor& q, const Tensor& k, const Tensor& v, co
     Tensor keep = ge(arange(static_cast<double>(L)).reshape({L, 1}), arange(static_cast<double>(S)).reshape({1, S}));
     scores = where(keep, scores, minus_infinity);
   }
-  if (options.mask.defined()) {
-    scores = options.mask.dtype() == DType::boolean ? where(options.mask, scores, minus_infinity) : scores + options.mask;
+  if (options.attn_mask.defined()) {
+    scores = options.attn_mask.dtype() == DType::boolean ? where(options.attn_mask, scores, minus_infinity) : scores + options.attn_mask;
   }
   return matmul(softmax(scores, -1), v);
 }
@@ -382,9 +382,9 @@ TEST(Attention, MatchesTheComposite) {
       {{2, 4, 4}, {2, 6, 4}, {2, 6, 4}, {.is_causal = true}},     // causal, L < S
       {{2, 6, 4}, {2, 3, 4}, {2, 3, 4}, {.is_causal = true}},     // causal, L > S
       {{3, 4}, {5, 4}, {5, 2}, {.scale = 0.3}},
-      {{2, 2, 4, 3}, {2, 2, 5, 3}, {2, 2, 5, 3}, {.mask = random_mask({4, 5}, 1)}},
-      {{2, 4, 3}, {2, 5, 3}, {2, 5, 3}, {.mask = random_mask({2, 1, 5}, 2)}},
-      {{2, 4, 3}, {2, 5, 3}, {2, 5, 3}, {.mask = randn({2, 4, 5}, f64)}},  // float mask, added
+      {{2, 2, 4, 3}, {2, 2, 5, 3}, {2, 2, 5, 3}, {.attn_mask = random_mask({4, 5}, 1)}},
+      {{2, 4, 3}, {2, 5, 3}, {2, 5, 3}, {.attn_mask = random_mask({2, 1, 5}, 2)}},
+      {{2, 4, 3}, {2, 5, 3}, {2, 5, 3}, {.attn_mask = randn({2, 4, 5}, f64)}},  // float mask, added
   };
   for (size_t i = 0; i < cases.size(); ++i) {
     SCOPED_TRACE("case " + std::to_string(i));
@@ -410,7 +410,7 @@ TEST(Attention, FullyMaskedRowsGiveZerosAndNoGradient) {
   // As PyTorch 2.x: a query that may attend to nothing outputs zeros.
   Tensor q = randn({2, 4}, f64).requires_grad_(), k = randn({3, 4}, f64).requires_grad_(), v = randn({3, 5}, f64);
   Tensor mask = tensor({{1, 1, 0}, {0, 0, 0}}).to(DType::boolean);
-  Tensor out = F::scaled_dot_product_attention(q, k, v, {.mask = mask});
+  Tensor out = F::scaled_dot_product_attention(q, k, v, {.attn_mask = mask});
   expect_near_all(out.select(0, 1), std::vector<double>(5, 0.0), 0);
   out.sum().backward();
   expect_near_all(q.grad().select(0, 1), std::vector<double>(4, 0.0), 0);
@@ -453,13 +453,13 @@ TEST(Attention, Errors) {
                {"scaled_dot_product_attention", "sequence length", "float32[2, 4, 6]"});
   expect_error([&] { F::scaled_dot_product_attention(q, k.to(DType::f64), v); },
                {"scaled_dot_product_attention", "same floating dtype", "float64[2, 5, 4]"});
-  expect_error([&] { F::scaled_dot_product_attention(q, k, v, {.mask = ones({3, 5}).to(DType::boolean), .is_causal = true}); },
+  expect_error([&] { F::scaled_dot_product_attention(q, k, v, {.attn_mask = ones({3, 5}).to(DType::boolean), .is_causal = true}); },
                {"scaled_dot_product_attention", "is_causal"});
-  expect_error([&] { F::scaled_dot_product_attention(q, k, v, {.mask = ones({3, 4})}); },
+  expect_error([&] { F::scaled_dot_product_attention(q, k, v, {.attn_mask = ones({3, 4})}); },
                {"scaled_dot_product_attention", "[3, 4]", "[2, 3, 5]"});
-  expect_error([&] { F::scaled_dot_product_attention(q, k, v, {.mask = ones({3, 5}, {.dtype = DType::i64})}); },
+  expect_error([&] { F::scaled_dot_product_attention(q, k, v, {.attn_mask = ones({3, 5}, {.dtype = DType::i64})}); },
                {"scaled_dot_product_attention", "bool", "int64[3, 5]"});
-  expect_error([&] { F::scaled_dot_product_attention(q, k, v, {.mask = ones({3, 5}).requires_grad_()}); },
+  expect_error([&] { F::scaled_dot_product_attention(q, k, v, {.attn_mask = ones({3, 5}).requires_grad_()}); },
                {"scaled_dot_product_attention", "requires grad", "detach"});
   expect_error([&] { F::scaled_dot_product_attention(zeros({4}), k, v); }, {"scaled_dot_product_attention", "2 dims"});
   expect_error([&] { F::scaled_dot_product_attention(zeros({3, 3, 4}), k, v); },

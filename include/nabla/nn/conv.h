@@ -1,20 +1,17 @@
 #pragma once
-// Convolution layers: Conv1d, Conv2d, ConvTranspose2d (weights as PyTorch lays them out).
+// Convolution layers: Conv1d, Conv2d, ConvTranspose2d (weights as PyTorch lays them out). Their options
+// structs (Conv2dOptions, …) are in functional.h, shared with the functional forms:
+//   nn::Conv2d conv({.in_channels = 1, .out_channels = 6, .kernel_size = 5, .padding = 2});
+//   auto shared = nn::make<nn::Conv2d>({.in_channels = 1, .out_channels = 6, .kernel_size = 5});
 #include "nabla/nn/functional.h"
 #include "nabla/nn/module.h"
 
 namespace nabla::nn {
 
-struct Conv2dOptions {
-  int64_t in = 0, out = 0;
-  Size2 kernel = 1, stride = 1, padding = 0, dilation = 1;
-  int64_t groups = 1;
-  bool bias = true;
-};
-
-// weight [out, in/groups, kh, kw]; default initialisation as PyTorch (bound 1/√fan_in).
+// weight [out_channels, in_channels/groups, kh, kw]; default initialisation as PyTorch (bound 1/√fan_in).
 class Conv2d : public Module {
  public:
+  using Options = Conv2dOptions;
   explicit Conv2d(const Conv2dOptions& options, Generator* generator = nullptr);
   Tensor forward(const Tensor& x) override;
   std::string describe() const override;
@@ -23,13 +20,10 @@ class Conv2d : public Module {
   Tensor weight, bias;
 };
 
-struct Conv1dOptions {
-  int64_t in = 0, out = 0, kernel = 1, stride = 1, padding = 0, dilation = 1, groups = 1;
-  bool bias = true;
-};
-
+// weight [out_channels, in_channels/groups, k]
 class Conv1d : public Module {
  public:
+  using Options = Conv1dOptions;
   explicit Conv1d(const Conv1dOptions& options, Generator* generator = nullptr);
   Tensor forward(const Tensor& x) override;
   std::string describe() const override;
@@ -38,16 +32,10 @@ class Conv1d : public Module {
   Tensor weight, bias;
 };
 
-struct ConvTranspose2dOptions {
-  int64_t in = 0, out = 0;
-  Size2 kernel = 1, stride = 1, padding = 0, output_padding = 0, dilation = 1;
-  int64_t groups = 1;
-  bool bias = true;
-};
-
-// weight [in, out/groups, kh, kw]
+// weight [in_channels, out_channels/groups, kh, kw]
 class ConvTranspose2d : public Module {
  public:
+  using Options = ConvTranspose2dOptions;
   explicit ConvTranspose2d(const ConvTranspose2dOptions& options, Generator* generator = nullptr);
   Tensor forward(const Tensor& x) override;
   std::string describe() const override;

@@ -17,13 +17,14 @@ class Dropout : public Module {
 };
 
 struct EmbeddingOptions {
-  int64_t count = 0, dim = 0;
+  int64_t num_embeddings = 0, embedding_dim = 0;
   std::optional<int64_t> padding_idx;
 };
 
-// weight [count, dim] ~ N(0, 1) (the padding row zeroed), as PyTorch.
+// weight [num_embeddings, embedding_dim] ~ N(0, 1) (the padding row zeroed), as PyTorch.
 class Embedding : public Module {
  public:
+  using Options = EmbeddingOptions;
   explicit Embedding(const EmbeddingOptions& options, Generator* generator = nullptr);
   Tensor forward(const Tensor& indices) override;
 

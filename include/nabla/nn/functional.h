@@ -21,28 +21,48 @@ struct Size2 {
 enum class PadMode { constant, reflect, replicate };
 enum class UpsampleMode { nearest, bilinear };
 
+// ---- convolution options: one struct per layer kind, shared by the layer (nn::Conv2d) and the function
+// (functional::conv2d), with PyTorch's field names. The function reads stride, padding, dilation,
+// groups (and output_padding); in_channels, out_channels, kernel_size and bias describe the layer's
+// weight, which the function takes as an argument instead.
+namespace nn {
+
+struct Conv2dOptions {
+  int64_t in_channels = 0, out_channels = 0;
+  Size2 kernel_size = 1, stride = 1, padding = 0, dilation = 1;
+  int64_t groups = 1;
+  bool bias = true;
+};
+
+struct Conv1dOptions {
+  int64_t in_channels = 0, out_channels = 0, kernel_size = 1, stride = 1, padding = 0, dilation = 1, groups = 1;
+  bool bias = true;
+};
+
+struct ConvTranspose2dOptions {
+  int64_t in_channels = 0, out_channels = 0;
+  Size2 kernel_size = 1, stride = 1, padding = 0, output_padding = 0, dilation = 1;
+  int64_t groups = 1;
+  bool bias = true;
+};
+
+}  // namespace nn
+
 namespace functional {
+
+using nn::Conv1dOptions;
+using nn::Conv2dOptions;
+using nn::ConvTranspose2dOptions;
 
 // ---- linear and convolution
 Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias = {});  // x·Wᵀ + b
 
-struct Conv2dOptions {
-  Size2 stride = 1, padding = 0, dilation = 1;
-  int64_t groups = 1;
-};
 // x [N, C, H, W], weight [O, C/groups, kh, kw], bias [O] → [N, O, H', W']
 Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias = {}, const Conv2dOptions& options = {});
 
-struct Conv1dOptions {
-  int64_t stride = 1, padding = 0, dilation = 1, groups = 1;
-};
 // x [N, C, L], weight [O, C/groups, k] → [N, O, L']
 Tensor conv1d(const Tensor& x, const Tensor& weight, const Tensor& bias = {}, const Conv1dOptions& options = {});
 
-struct ConvTranspose2dOptions {
-  Size2 stride = 1, padding = 0, output_padding = 0, dilation = 1;
-  int64_t groups = 1;
-};
 // x [N, C, H, W], weight [C, O/groups, kh, kw] → [N, O, H', W']
 Tensor conv_transpose2d(const Tensor& x, const Tensor& weight, const Tensor& bias = {},
                         const ConvTranspose2dOptions& options = {});
@@ -63,8 +83,11 @@ struct Pool2dOptions {
   bool count_include_pad = true;  // avg_pool2d
 };
 Tensor max_pool2d(const Tensor& x, const Pool2dOptions& options);
+// As PyTorch's max_pool2d(x, kernel_size, stride=None, padding=0): the stride defaults to the kernel size.
+Tensor max_pool2d(const Tensor& x, int64_t kernel_size, std::optional<int64_t> stride = {}, int64_t padding = 0);
 std::pair<Tensor, Tensor> max_pool2d_with_indices(const Tensor& x, const Pool2dOptions& options);  // first max on ties
 Tensor avg_pool2d(const Tensor& x, const Pool2dOptions& options);
+Tensor avg_pool2d(const Tensor& x, int64_t kernel_size, std::optional<int64_t> stride = {}, int64_t padding = 0);
 Tensor adaptive_avg_pool2d(const Tensor& x, Size2 output_size);
 Tensor adaptive_max_pool2d(const Tensor& x, Size2 output_size);
 
@@ -95,10 +118,10 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
 Tensor group_norm(const Tensor& x, int64_t groups, const Tensor& weight = {}, const Tensor& bias = {},
                   double eps = 1e-5);
 
-// ---- attention: softmax(q·kᵀ·scale + mask)·v, q [.., L, E], k [.., S, E], v [.., S, Ev].
-// A bool mask keeps where true; a float mask is added to the scores.
+// ---- attention: softmax(q·kᵀ·scale + attn_mask)·v, q [.., L, E], k [.., S, E], v [.., S, Ev].
+// A bool attn_mask keeps where true; a float one is added to the scores.
 struct AttentionOptions {
-  Tensor mask;
+  Tensor attn_mask;
   double dropout_p = 0;
   bool is_causal = false;
   std::optional<double> scale;

@@ -5,15 +5,18 @@
 namespace nabla::nn {
 
 struct LinearOptions {
-  int64_t in = 0, out = 0;
+  int64_t in_features = 0, out_features = 0;
   bool bias = true;
 };
 
-// weight [out, in], bias [out]; PyTorch's default initialisation: U(−1/√in, 1/√in) for both.
+// weight [out_features, in_features], bias [out_features]; PyTorch's default initialisation:
+// U(−1/√in_features, 1/√in_features) for both.
 class Linear : public Module {
  public:
+  using Options = LinearOptions;
   explicit Linear(const LinearOptions& options, Generator* generator = nullptr);
-  Linear(int64_t in, int64_t out, bool bias = true) : Linear(LinearOptions{in, out, bias}) {}
+  Linear(int64_t in_features, int64_t out_features, bool bias = true)
+      : Linear(LinearOptions{in_features, out_features, bias}) {}
   Tensor forward(const Tensor& x) override;
   std::string describe() const override;
   void reset_parameters(Generator* generator = nullptr);

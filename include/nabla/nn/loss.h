@@ -10,7 +10,8 @@ class Loss : public Module {
  public:
   using Module::Module;
   virtual Tensor forward(const Tensor& input, const Tensor& target) = 0;
-  Tensor operator()(const Tensor& input, const Tensor& target) { return forward(input, target); }
+  // Through nn::call, so a loss's hooks run as any module's.
+  Tensor operator()(const Tensor& input, const Tensor& target) { return call(*this, input, target); }
 };
 
 class CrossEntropyLoss : public Loss {

@@ -5,7 +5,7 @@
 namespace nabla::nn {
 
 struct BatchNormOptions {
-  int64_t features = 0;
+  int64_t num_features = 0;
   double eps = 1e-5, momentum = 0.1;
   bool affine = true, track_running_stats = true;
 };
@@ -13,6 +13,7 @@ struct BatchNormOptions {
 // BatchNorm1d normalises [N, C] or [N, C, L] per channel; BatchNorm2d [N, C, H, W].
 class BatchNorm : public Module {
  public:
+  using Options = BatchNormOptions;
   BatchNorm(const char* name, int64_t rank, const BatchNormOptions& options);
   Tensor forward(const Tensor& x) override;
   std::string describe() const override;
@@ -27,13 +28,13 @@ class BatchNorm : public Module {
 class BatchNorm1d : public BatchNorm {
  public:
   explicit BatchNorm1d(const BatchNormOptions& options) : BatchNorm("BatchNorm1d", 1, options) {}
-  explicit BatchNorm1d(int64_t features) : BatchNorm1d(BatchNormOptions{.features = features}) {}
+  explicit BatchNorm1d(int64_t num_features) : BatchNorm1d(BatchNormOptions{.num_features = num_features}) {}
 };
 
 class BatchNorm2d : public BatchNorm {
  public:
   explicit BatchNorm2d(const BatchNormOptions& options) : BatchNorm("BatchNorm2d", 2, options) {}
-  explicit BatchNorm2d(int64_t features) : BatchNorm2d(BatchNormOptions{.features = features}) {}
+  explicit BatchNorm2d(int64_t num_features) : BatchNorm2d(BatchNormOptions{.num_features = num_features}) {}
 };
 
 struct LayerNormOptions {
@@ -44,8 +45,9 @@ struct LayerNormOptions {
 
 class LayerNorm : public Module {
  public:
+  using Options = LayerNormOptions;
   explicit LayerNorm(const LayerNormOptions& options);
-  explicit LayerNorm(int64_t features) : LayerNorm(LayerNormOptions{.normalized_shape = {features}}) {}
+  explicit LayerNorm(int64_t normalized_size) : LayerNorm(LayerNormOptions{.normalized_shape = {normalized_size}}) {}
   Tensor forward(const Tensor& x) override;
 
   LayerNormOptions options;
@@ -53,13 +55,14 @@ class LayerNorm : public Module {
 };
 
 struct GroupNormOptions {
-  int64_t groups = 1, channels = 0;
+  int64_t num_groups = 1, num_channels = 0;
   double eps = 1e-5;
   bool affine = true;
 };
 
 class GroupNorm : public Module {
  public:
+  using Options = GroupNormOptions;
   explicit GroupNorm(const GroupNormOptions& options);
   Tensor forward(const Tensor& x) override;
 
