@@ -1,11 +1,13 @@
 // A module whose forward takes two tensors, used as any other: put first in a Sequential (through
-// AnyModule), hooked, and trained for a few steps. The program exits 0 only if the loss falls and every
-// hook fired. Built by CI with the rest.
+// AnyModule), hooked, and trained for a few steps; its data prepared with indexing and in-place updates.
+// The program exits 0 only if the loss falls, every hook fired and the indexed writes landed. Built and
+// run by ctest with the rest.
 #include <cstdio>
 
 #include "nabla/nabla.h"
 
 using namespace nabla;
+using indexing::Ellipsis, indexing::None, indexing::Slice;
 
 // y = linear(x) · sigmoid(gate(context)): the context decides how much of each feature passes.
 class GatedLinear : public nn::TypedModule<GatedLinear> {
@@ -25,7 +27,17 @@ int main() {
     Generator generator(0);
     // Targets: the sum of the features the context switches on (context > 0).
     Tensor x = randn({128, 4}, {}, &generator), context = randn({128, 4}, {}, &generator);
-    Tensor target = sum(x * gt(context, scalar_tensor(0.0)).to(DType::f32), {1}, true);
+    // In place: standardise each feature of x; switch context feature 0 off for the first half of the batch.
+    const void* storage = x.raw_data();
+    x -= x.mean(0, true);
+    x /= x.std(0, 1, true);
+    context.index_put_({Slice(0, 64), 0}, -1.0);
+    Tensor target = (x * (context > 0.0).to(DType::f32)).sum(1, true);
+    // Indexing returns views of the same storage: the written column, and the batch with a new axis.
+    Tensor switched_off = context.index({Slice(None, 64), 0});
+    Tensor batch_first = x.index({None, Ellipsis});
+    const bool indexing_works = x.raw_data() == storage && switched_off.max().item() == -1.0 &&
+                                batch_first.shape() == Shape{1, 128, 4} && batch_first.storage() == x.storage();
 
     auto gated = std::make_shared<GatedLinear>(4, 16, 4);
     // The two-input module goes first; every later child takes the Tensor its predecessor returns.
@@ -50,9 +62,9 @@ int main() {
       if (step == 0) first = loss.item();
       last = loss.item();
     }
-    std::printf("loss %.4f -> %.4f over %d steps; hooks fired %d forward, %d backward\n", first, last, steps,
-                forward_calls, backward_calls);
-    return last < 0.5 * first && forward_calls == steps && backward_calls == steps ? 0 : 1;
+    std::printf("loss %.4f -> %.4f over %d steps; hooks fired %d forward, %d backward; indexing and in-place "
+                "writes %s\n", first, last, steps, forward_calls, backward_calls, indexing_works ? "landed" : "FAILED");
+    return last < 0.5 * first && forward_calls == steps && backward_calls == steps && indexing_works ? 0 : 1;
   } catch (const std::exception& error) {
     std::fprintf(stderr, "error: %s\n", error.what());
     return 1;

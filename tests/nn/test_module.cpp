@@ -180,7 +180,7 @@ class Residual : public Module {
 };
 
 TEST(Summary, OpsOfACompositeModuleCountOnceInTheModuleRunningThem) {
-  auto model = std::make_shared<Sequential>(std::initializer_list<ModulePtr>{std::make_shared<Residual>()});
+  auto model = std::make_shared<Sequential>(std::make_shared<Residual>());
   ModelSummary report = summary(*model, {2, 4});
   // The leaf (linear) and the block whose own ops (relu, add: 8 elements each) are counted in its row.
   ASSERT_EQ(report.layers.size(), 2u) << report.to_string();

@@ -53,7 +53,7 @@ struct TrainingRun {
 TrainingRun make_run(train::TrainerOptions options) {
   manual_seed(7);
   TrainingRun run;
-  run.model = std::make_shared<nn::Linear>(nn::LinearOptions{.in = 4, .out = 3});
+  run.model = std::make_shared<nn::Linear>(nn::LinearOptions{.in_features = 4, .out_features = 3});
   auto optimizer = std::make_shared<optim::SGD>(run.model->parameters(), optim::SGDOptions{.lr = 0.1});
   options.progress = false;
   run.trainer = std::make_unique<train::Trainer>(
