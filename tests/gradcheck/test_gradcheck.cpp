@@ -190,12 +190,18 @@ std::set<ops::OpId> dispatched_by(const GradCase& test_case, uint64_t seed) {
   if (!output.requires_grad()) return seen;
   Generator upstream_generator(seed + 1);
   Tensor upstream = randn(output.shape(), {.dtype = output.dtype()}, &upstream_generator);
+  // First order as gradcheck takes it (no graph of the backward: fused backward ops run here), then, for a
+  // second-order case, the same backward building its graph (composite formulas run there).
+  {
+    ops::ObserveDispatch observe(recorder(true));
+    autograd::grad({output}, differentiable_leaves, {upstream}, true, false, true);
+  }
+  if (!test_case.second_order) return seen;
   std::vector<Tensor> grads;
   {
     ops::ObserveDispatch observe(recorder(true));
-    grads = autograd::grad({output}, differentiable_leaves, {upstream}, true, test_case.second_order, true);
+    grads = autograd::grad({output}, differentiable_leaves, {upstream}, true, true, true);
   }
-  if (!test_case.second_order) return seen;
   // The gradient of the gradient, as gradgradcheck takes it: the backward formulas' own backward.
   std::vector<Tensor> first, weights;
   for (size_t i = 0; i < grads.size(); ++i) {

@@ -20,12 +20,18 @@ std::string reference_ops(Step&& step) {
   std::map<std::string, int> calls;
   {
     ops::ObserveDispatch observe([&](const ops::Dispatched& call) {
-      if (call.kernel == ops::KernelKind::reference) ++calls[ops::op_name(call.op)];
+      if (call.kernel != ops::KernelKind::reference) return;
+      // Named with the operands' dtypes and shapes, so a failure says which call fell back.
+      std::string key = ops::op_name(call.op);
+      for (const Tensor& input : call.inputs) {
+        key += " " + input.describe() + (input.is_contiguous() ? "" : "(strided)");
+      }
+      ++calls[key];
     });
     step();
   }
   std::string names;
-  for (const auto& [name, count] : calls) names += name + " ×" + std::to_string(count) + " ";
+  for (const auto& [name, count] : calls) names += name + " ×" + std::to_string(count) + "; ";
   return names;
 }
 
