@@ -134,6 +134,9 @@ int64_t flops(const ops::Dispatched& call) {
       return out;
     case OpId::lerp: case OpId::addcmul: case OpId::addcdiv:  // a + w·(b − a), a + s·b·c, a + s·b/c
       return 3 * out;
+    // decay (2), two moments (3 + 4), amsgrad's maximum (1), √, scale, + ε, divide, step (5) per element
+    case OpId::adam_step_:
+      return (std::get<ops::AdamStepAttrs>(call.attrs).amsgrad ? 15 : 14) * out;
 
     // ---- data movement, indexing and sampling: nothing computed
     case OpId::clone: case OpId::cast: case OpId::copy_: case OpId::view: case OpId::permute: case OpId::slice:

@@ -89,9 +89,17 @@ struct AttentionAttrs {
   uint64_t seed = 0, offset = 0;
 };
 
+// adam_step_: (param, grad, exp_avg, exp_avg_sq[, max_exp_avg_sq]) take one Adam step in place, the `step`th
+// update of this parameter (bias corrections 1 − β₁ᵗ, 1 − β₂ᵗ); `decoupled` is AdamW's weight decay.
+struct AdamStepAttrs {
+  double lr = 1e-3, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weight_decay = 0;
+  bool decoupled = false, amsgrad = false;
+  int64_t step = 1;
+};
+
 using Attrs = std::variant<NoAttrs, CastAttrs, ShapeAttrs, SliceAttrs, DimAttrs, ReduceAttrs, LossAttrs, ScalarAttrs,
                            GeluAttrs, SoftplusAttrs, ClampAttrs, VarianceAttrs, TopkAttrs, SortAttrs, BincountAttrs,
                            DiagonalAttrs, PadAttrs, RollAttrs, WindowAttrs, RandomAttrs, ConvAttrs, UpsampleAttrs,
-                           NormAttrs, AttentionAttrs>;
+                           NormAttrs, AttentionAttrs, AdamStepAttrs>;
 
 }  // namespace nabla::ops

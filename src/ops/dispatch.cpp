@@ -85,6 +85,9 @@ std::vector<Tensor> call(OpId op, std::vector<Tensor> inputs, Attrs attrs) {
   } else {
     if (schema.alias == Alias::inplace) {
       check_inplace(schema, inputs[0], record);
+      for (size_t i = 1; i < inputs.size(); ++i) {
+        if (also_written_inputs(op) >> i & 1u) check_inplace(schema, inputs[i], record);
+      }
       bool saves_inputs = schema.saves == Saves::inputs || schema.saves == Saves::inputs_outputs;
       // The value before the write, for backward. Cloned with grad mode on, so that the clone keeps
       // self's history and a backward pass through it is itself differentiable.
@@ -105,6 +108,9 @@ std::vector<Tensor> call(OpId op, std::vector<Tensor> inputs, Attrs attrs) {
       kernel(KernelCall{inputs, outputs, attrs});
     }
     if (schema.alias == Alias::inplace) inputs[0].storage()->bump_version();
+    for (size_t i = 1; i < inputs.size(); ++i) {
+      if (also_written_inputs(op) >> i & 1u) inputs[i].storage()->bump_version();
+    }
   }
   if (record) autograd::record_op(op, inputs, outputs, attrs, saved_self);
   if (detail::observing()) detail::notify(Dispatched{op, inputs, outputs, attrs, kind, depth});

@@ -17,9 +17,16 @@ enum class OpId : uint16_t {
 };
 inline constexpr int op_count = static_cast<int>(OpId::count_);
 // Adding an op? Update this count as well: it keeps the table, the docs and the test lists honest.
-static_assert(op_count == 123, "ops.def changed: update op_count's check in src/ops/op.h");
+static_assert(op_count == 124, "ops.def changed: update op_count's check in src/ops/op.h");
 
 inline constexpr int variadic = -1;
+
+// Inputs after input 0 that an op also writes in place, as a bit mask (bit i: input i). ops.def's `inplace`
+// says only that output 0 is input 0; an optimizer step also updates its state, and the dispatcher bumps
+// the version of every tensor written, so autograd still notices a write to a tensor it saved.
+inline constexpr uint32_t also_written_inputs(OpId op) {
+  return op == OpId::adam_step_ ? 0b11100u : 0u;  // exp_avg, exp_avg_sq, max_exp_avg_sq
+}
 inline constexpr uint32_t refused = 0x80000000u;  // ops.def: "this op's gradient is not implemented"
 enum class Alias : uint8_t { none, view, inplace };
 enum class Sync : uint8_t { device, host };

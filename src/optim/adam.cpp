@@ -2,13 +2,16 @@
 //   g ← grad + wd·p (Adam) | p ← p·(1 − lr·wd) (AdamW)
 //   m ← β₁m + (1 − β₁)g;  v ← β₂v + (1 − β₂)g²;  v̂ ← max(v̂, v) with amsgrad
 //   p ← p − (lr / (1 − β₁ᵗ)) · m / (√v / √(1 − β₂ᵗ) + ε)
-// With `fused` (the default) contiguous f32/f64 parameters take one pass per parameter (fused_adam.cpp);
-// the tensor-op composite below is the reference it is tested against.
+// With `fused` (the default) contiguous f32/f64 parameters take one pass per parameter: the op adam_step_
+// (src/ops/optimizer.cpp, fast kernel src/backend/cpu/adam.cpp), dispatched like any op so that the
+// profiler and dispatch observers see it; the tensor-op composite below is the reference it is tested against.
+#include <algorithm>
 #include <cmath>
 
+#include "nabla/factory.h"
 #include "nabla/ops.h"
 #include "nabla/optim/optimizer.h"
-#include "optim/fused_adam.h"
+#include "ops/op.h"
 
 namespace nabla::optim {
 namespace {
@@ -20,6 +23,31 @@ void check(const char* name, const AdamOptions& o) {
   NABLA_CHECK(o.beta1 >= 0 && o.beta1 < 1 && o.beta2 >= 0 && o.beta2 < 1, "{}: betas must be in [0, 1), got {} and {}",
               name, o.beta1, o.beta2);
   NABLA_CHECK(o.eps >= 0, "{}: eps must be non-negative, got {}", name, o.eps);
+}
+
+bool matches(const Tensor& state, const Tensor& parameter) {
+  return state.dtype() == parameter.dtype() && state.shape() == parameter.shape() && state.is_contiguous();
+}
+
+// Whether adam_step_ takes this parameter, its gradient and its state so far (its shape rule's conditions).
+bool fused_applies(const Tensor& parameter, const Tensor& grad, const std::map<std::string, Tensor>& state) {
+  if (parameter.dtype() != DType::f32 && parameter.dtype() != DType::f64) return false;
+  if (!parameter.is_contiguous() || !matches(grad, parameter)) return false;
+  return std::all_of(state.begin(), state.end(), [&](const auto& entry) { return matches(entry.second, parameter); });
+}
+
+// Updates the parameter and its state through adam_step_, creating the state (zeros) on the first step:
+// 0·β + x = x gives the composite's first moments exactly.
+void fused_update(Tensor& parameter, const Tensor& grad, std::map<std::string, Tensor>& state,
+                  const ops::AdamStepAttrs& attrs) {
+  std::vector<Tensor> inputs{parameter, grad};
+  for (const char* name : {"exp_avg", "exp_avg_sq", "max_exp_avg_sq"}) {
+    if (!attrs.amsgrad && std::string(name) == "max_exp_avg_sq") break;
+    auto [entry, inserted] = state.try_emplace(name, Tensor());
+    if (inserted) entry->second = zeros(parameter.shape(), {.dtype = parameter.dtype()});
+    inputs.push_back(entry->second);
+  }
+  ops::call(ops::OpId::adam_step_, std::move(inputs), attrs);
 }
 }  // namespace
 
@@ -47,9 +75,8 @@ void Adam::update(Tensor& parameter, const Tensor& grad, std::map<std::string, T
   const double correction1 = 1 - std::pow(beta1, static_cast<double>(step));
   const double correction2_sqrt = std::sqrt(1 - std::pow(beta2, static_cast<double>(step)));
   const bool decoupled = options.at("decoupled_weight_decay") != 0, amsgrad = options.at("amsgrad") != 0;
-  if (fused_ && fused_adam_applies(parameter, grad, state)) {
-    fused_adam_update(parameter, grad, state,
-                      {lr, beta1, beta2, eps, weight_decay, decoupled, amsgrad, correction1, correction2_sqrt});
+  if (fused_ && fused_applies(parameter, grad, state)) {
+    fused_update(parameter, grad, state, {lr, beta1, beta2, eps, weight_decay, decoupled, amsgrad, step});
     return;
   }
   Tensor g = grad;

@@ -10,6 +10,7 @@
 #include "nabla/nabla.h"
 #include "nabla/optim/optimizer.h"
 #include "nabla/optim/scheduler.h"
+#include "ops/observer.h"
 
 namespace nabla {
 namespace {
@@ -178,6 +179,67 @@ TEST(FusedAdam, MatchesTheCompositeUpdate) {
       }
     }
   }
+}
+
+// The fused step is an op: the dispatcher (and so the profiler and every observer) sees one adam_step_ per
+// parameter per step, on the fast kernel; the composite path dispatches none.
+TEST(FusedAdam, DispatchesOneAdamStepPerParameterPerStep) {
+  for (bool fused : {true, false}) {
+    Generator generator(3);
+    Tensor w = randn({5, 3}, {}, &generator).requires_grad_();
+    Tensor b = randn({3}, {}, &generator).requires_grad_();
+    optim::AdamW optimizer({w, b}, {.lr = 0.01, .weight_decay = 0.1, .amsgrad = true, .fused = fused});
+    Tensor x = randn({4, 5}, {}, &generator);
+    int fast_steps = 0, other_steps = 0;
+    ops::ObserveDispatch observe([&](const ops::Dispatched& call) {
+      if (call.op != ops::OpId::adam_step_) return;
+      ++(call.kernel == ops::KernelKind::fast && call.depth == 0 ? fast_steps : other_steps);
+      EXPECT_TRUE(call.inputs[0].storage() == w.storage() || call.inputs[0].storage() == b.storage()) << "adam_step_ on a tensor that is no parameter";
+    });
+    for (int step = 0; step < 3; ++step) {
+      optimizer.zero_grad();
+      (matmul(x, w) + b).pow(2.0).sum().backward();
+      optimizer.step();
+    }
+    EXPECT_EQ(fast_steps, fused ? 2 * 3 : 0) << "fused=" << fused;
+    EXPECT_EQ(other_steps, 0) << "fused=" << fused;
+  }
+}
+
+// adam_step_ writes its moment buffers as well as the parameter: the dispatcher bumps every written tensor's
+// version (so autograd notices a write to a tensor it saved) and leaves the gradient's alone.
+TEST(FusedAdam, AdamStepBumpsTheVersionOfEveryTensorItWrites) {
+  std::vector<Tensor> tensors;
+  for (int i = 0; i < 5; ++i) tensors.push_back(full({7}, 0.5));
+  std::vector<uint32_t> before;
+  for (const Tensor& tensor : tensors) before.push_back(tensor.version());
+  ops::call(ops::OpId::adam_step_, tensors, ops::AdamStepAttrs{.amsgrad = true});
+  EXPECT_EQ(tensors[1].version(), before[1]) << "grad was only read";
+  for (size_t i : {0, 2, 3, 4}) EXPECT_EQ(tensors[i].version(), before[i] + 1) << "input " << i;
+
+  // A saved tensor written by the step is reported when backward unpacks it.
+  Tensor p = full({7}, 0.5), g = full({7}, 0.5), m = full({7}, 0.5), v = full({7}, 0.5);
+  Tensor y = randn({7}).requires_grad_();
+  Tensor product = y * m;  // mul saves m
+  ops::call(ops::OpId::adam_step_, {p, g, m, v}, ops::AdamStepAttrs{});
+  EXPECT_THROW(product.sum().backward(), Error);
+}
+
+TEST(FusedAdam, AdamStepRefusesMismatchedTensors) {
+  Tensor p = zeros({4}), g = zeros({4});
+  EXPECT_THROW(ops::call(ops::OpId::adam_step_, {p, g, zeros({4})}, ops::AdamStepAttrs{}), Error);  // no exp_avg_sq
+  EXPECT_THROW(ops::call(ops::OpId::adam_step_, {p, g, zeros({4}), zeros({5})}, ops::AdamStepAttrs{}), Error);
+  EXPECT_THROW(ops::call(ops::OpId::adam_step_, {p, g, zeros({4}), zeros({4}, {.dtype = DType::f64})},
+                         ops::AdamStepAttrs{}), Error);
+  EXPECT_THROW(ops::call(ops::OpId::adam_step_, {p, g, zeros({4}), zeros({4})}, ops::AdamStepAttrs{.amsgrad = true}),
+               Error);  // amsgrad without max_exp_avg_sq
+  EXPECT_THROW(ops::call(ops::OpId::adam_step_, {p, g, p, zeros({4})}, ops::AdamStepAttrs{}), Error);  // aliased
+  Tensor wide = zeros({4, 6});
+  Tensor strided = wide.t();
+  EXPECT_THROW(ops::call(ops::OpId::adam_step_, {strided, zeros({6, 4}), zeros({6, 4}), zeros({6, 4})},
+                         ops::AdamStepAttrs{}), Error);  // not contiguous
+  Tensor integers = zeros({4}, {.dtype = DType::i64});
+  EXPECT_THROW(ops::call(ops::OpId::adam_step_, {integers, integers, integers, integers}, ops::AdamStepAttrs{}), Error);
 }
 
 TEST(OptimizerErrors, BadOptionsAreNamed) {
