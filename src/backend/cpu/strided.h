@@ -1,0 +1,145 @@
+#pragma once
+// The general loop of the fast two-operand elementwise kernels (strided_binary.cpp, strided_compare.cpp):
+// out[i] = op(a[i], b[i]) over any broadcasting and any strides. Dims are first collapsed where every
+// operand allows it, so a broadcast bias or a column vector still leaves a long innermost run; the output
+// is then walked in row-major order, one innermost row at a time, each thread taking a fixed block of rows
+// and carrying an N-d index through it. The innermost row is a tight loop the compiler vectorises when the
+// output and the operands step by one element (or an operand repeats one value); any other strides take a
+// plain strided loop. Each element is computed once from its own inputs, so the result does not depend on
+// the thread count.
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <vector>
+
+#include "backend/cpu/fast.h"
+#include "ops/iterate.h"
+
+namespace nabla::cpu {
+
+// The output and two operands seen as one collapsed shape; strides in elements (0 where an operand
+// broadcasts). Index 0 is the output.
+struct StridedLayout {
+  Shape shape;
+  std::array<Shape, 3> strides;
+};
+
+// `a` and `b` broadcast to `out`'s shape, size-1 dims dropped and neighbouring dims merged where all three
+// operands step through them as through one dim.
+inline StridedLayout collapse(const Tensor& out, const Tensor& a, const Tensor& b) {
+  const std::array<Shape, 3> full{out.strides(), ops::broadcast_strides(a, out.shape()),
+                                  ops::broadcast_strides(b, out.shape())};
+  StridedLayout layout;
+  for (size_t d = 0; d < out.shape().size(); ++d) {
+    const int64_t size = out.shape()[d];
+    if (size == 1) continue;
+    if (!layout.shape.empty()) {
+      bool merges = true;
+      for (size_t k = 0; k < 3; ++k) merges = merges && layout.strides[k].back() == full[k][d] * size;
+      if (merges) {
+        layout.shape.back() *= size;
+        for (size_t k = 0; k < 3; ++k) layout.strides[k].back() = full[k][d];
+        continue;
+      }
+    }
+    layout.shape.push_back(size);
+    for (size_t k = 0; k < 3; ++k) layout.strides[k].push_back(full[k][d]);
+  }
+  if (layout.shape.empty()) {  // one element
+    layout.shape.push_back(1);
+    for (auto& s : layout.strides) s.push_back(0);
+  }
+  return layout;
+}
+
+// y[k · step_y] = Y(op(C(a[k · step_a]), C(b[k · step_b]))) for k < count. The common cases (output and
+// operands consecutive, or one operand one repeated value) are loops of their own, which the compiler
+// vectorises; the rest is a strided loop.
+template <typename C, typename Y, typename A, typename B, typename Op>
+void strided_row(Y* y, const A* a, const B* b, int64_t count, int64_t step_y, int64_t step_a, int64_t step_b, Op op) {
+  if (step_y == 1) {
+    if (step_a == 1 && step_b == 1) {
+#pragma omp simd
+      for (int64_t k = 0; k < count; ++k) y[k] = static_cast<Y>(op(static_cast<C>(a[k]), static_cast<C>(b[k])));
+      return;
+    }
+    if (step_a == 1 && step_b == 0) {
+      const C value = static_cast<C>(*b);
+#pragma omp simd
+      for (int64_t k = 0; k < count; ++k) y[k] = static_cast<Y>(op(static_cast<C>(a[k]), value));
+      return;
+    }
+    if (step_a == 0 && step_b == 1) {
+      const C value = static_cast<C>(*a);
+#pragma omp simd
+      for (int64_t k = 0; k < count; ++k) y[k] = static_cast<Y>(op(value, static_cast<C>(b[k])));
+      return;
+    }
+  }
+  for (int64_t k = 0; k < count; ++k) {
+    y[k * step_y] = static_cast<Y>(op(static_cast<C>(a[k * step_a]), static_cast<C>(b[k * step_b])));
+  }
+}
+
+// Runs strided_row over every innermost row of `layout`; y, a and b point at each operand's first element.
+template <typename C, typename Y, typename A, typename B, typename Op>
+void strided_apply(const StridedLayout& layout, Y* y, const A* a, const B* b, Op op) {
+  const auto rank = static_cast<int64_t>(layout.shape.size());
+  const int64_t inner = layout.shape.back();
+  const int64_t rows = numel(layout.shape) / inner;
+  const auto& sy = layout.strides[0];
+  const auto& sa = layout.strides[1];
+  const auto& sb = layout.strides[2];
+  // Rows per block: enough elements that carrying the index is cheap, and blocks fixed by the shape alone.
+  const int64_t rows_per_block = std::max<int64_t>(1, 16384 / inner);
+  const int64_t blocks = (rows + rows_per_block - 1) / rows_per_block;
+#pragma omp parallel for schedule(static) if (rows * inner >= parallel_threshold && blocks > 1)
+  for (int64_t block = 0; block < blocks; ++block) {
+    const int64_t first = block * rows_per_block, last = std::min(rows, first + rows_per_block);
+    // The N-d index of row `first` (the outer dims, innermost last) and its offsets.
+    std::array<int64_t, 16> index{};
+    std::array<int64_t, 3> offset{};
+    for (int64_t d = rank - 2, rest = first; d >= 0; --d) {
+      index[static_cast<size_t>(d)] = rest % layout.shape[d];
+      rest /= layout.shape[d];
+      offset[0] += index[static_cast<size_t>(d)] * sy[d];
+      offset[1] += index[static_cast<size_t>(d)] * sa[d];
+      offset[2] += index[static_cast<size_t>(d)] * sb[d];
+    }
+    for (int64_t row = first; row < last; ++row) {
+      strided_row<C>(y + offset[0], a + offset[1], b + offset[2], inner, sy.back(), sa.back(), sb.back(), op);
+      for (int64_t d = rank - 2; d >= 0; --d) {  // the odometer: carry into the outer dims
+        auto& i = index[static_cast<size_t>(d)];
+        offset[0] += sy[d], offset[1] += sa[d], offset[2] += sb[d];
+        if (++i < layout.shape[d]) break;
+        offset[0] -= sy[d] * layout.shape[d], offset[1] -= sa[d] * layout.shape[d], offset[2] -= sb[d] * layout.shape[d];
+        i = 0;
+      }
+    }
+  }
+}
+
+// Whether strided_apply can serve these operands: the output may not overlap an operand other than by
+// being it element for element (in-place ops), since rows run in parallel; and the collapsed rank fits its
+// index.
+inline bool strided_fits(const Tensor& out, const Tensor& a, const Tensor& b) {
+  if (out.dim() > 16) return false;
+  for (const Tensor* operand : {&a, &b}) {
+    if (operand->storage() != out.storage()) continue;
+    const bool same_elements = operand->offset() == out.offset() && operand->shape() == out.shape() &&
+                               operand->strides() == out.strides();
+    if (!same_elements) return false;
+  }
+  // Every output element written once: no stride-0 dims of a size above one in the output.
+  for (int64_t d = 0; d < out.dim(); ++d) {
+    if (out.shape()[d] > 1 && out.strides()[d] == 0) return false;
+  }
+  return true;
+}
+
+// The general paths that binary.cpp and compare.cpp fall back on (strided_binary.cpp, strided_compare.cpp):
+// the kernel, or null where even these decline (dtypes they do not cover).
+ops::Kernel strided_binary_fast(ops::OpId op, const std::vector<Tensor>& inputs, const std::vector<Tensor>& outputs);
+ops::Kernel strided_compare_fast(ops::OpId op, const std::vector<Tensor>& inputs, const std::vector<Tensor>& outputs);
+
+}  // namespace nabla::cpu
