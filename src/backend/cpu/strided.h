@@ -5,8 +5,9 @@
 // is then walked in row-major order, one innermost row at a time, each thread taking a fixed block of rows
 // and carrying an N-d index through it. The innermost row is a tight loop the compiler vectorises when the
 // output and the operands step by one element (or an operand repeats one value); any other strides take a
-// plain strided loop. Each element is computed once from its own inputs, so the result does not depend on
-// the thread count.
+// plain strided loop; when an operand is read across its rows (transposed), the two innermost dims are
+// walked in tiles instead. Each element is computed once from its own inputs, so the result does not
+// depend on the thread count.
 #include <algorithm>
 #include <array>
 #include <cstdint>
@@ -81,9 +82,59 @@ void strided_row(Y* y, const A* a, const B* b, int64_t count, int64_t step_y, in
   }
 }
 
+// Whether an operand steps through the innermost dim by more than one element (a transposed view) while
+// the output is consecutive: such an operand is read column by column, a cache line per element, unless
+// the walk is cut into tiles.
+inline bool reads_across(const StridedLayout& layout) {
+  if (layout.shape.size() < 2 || layout.strides[0].back() != 1) return false;
+  for (size_t k = 1; k < 3; ++k) {
+    const int64_t step = layout.strides[k].back();
+    if (step != 0 && step != 1) return true;
+  }
+  return false;
+}
+
+// strided_apply for reads_across: the two innermost dims [rows, columns] are walked in square tiles, so the
+// cache lines of a transposed operand that one row of a tile touches serve the tile's next rows too. Tiles
+// run in parallel; the outer dims' offsets are found per tile.
+template <typename C, typename Y, typename A, typename B, typename Op>
+void tiled_apply(const StridedLayout& layout, Y* y, const A* a, const B* b, Op op) {
+  constexpr int64_t tile = 64;
+  const auto rank = static_cast<int64_t>(layout.shape.size());
+  const int64_t rows = layout.shape[rank - 2], columns = layout.shape[rank - 1];
+  const int64_t row_tiles = (rows + tile - 1) / tile, column_tiles = (columns + tile - 1) / tile;
+  const int64_t tiles_per_matrix = row_tiles * column_tiles;
+  const int64_t tasks = numel(layout.shape) / (rows * columns) * tiles_per_matrix;
+  const auto& sy = layout.strides[0];
+  const auto& sa = layout.strides[1];
+  const auto& sb = layout.strides[2];
+#pragma omp parallel for schedule(static) if (numel(layout.shape) >= parallel_threshold && tasks > 1)
+  for (int64_t task = 0; task < tasks; ++task) {
+    const int64_t local = task % tiles_per_matrix;
+    const int64_t first_row = local / column_tiles * tile, first_column = local % column_tiles * tile;
+    std::array<int64_t, 3> offset{first_row * sy[rank - 2] + first_column * sy[rank - 1],
+                                  first_row * sa[rank - 2] + first_column * sa[rank - 1],
+                                  first_row * sb[rank - 2] + first_column * sb[rank - 1]};
+    for (int64_t d = rank - 3, rest = task / tiles_per_matrix; d >= 0; --d) {
+      const int64_t i = rest % layout.shape[d];
+      rest /= layout.shape[d];
+      offset[0] += i * sy[d], offset[1] += i * sa[d], offset[2] += i * sb[d];
+    }
+    const int64_t height = std::min(tile, rows - first_row), width = std::min(tile, columns - first_column);
+    for (int64_t r = 0; r < height; ++r) {
+      strided_row<C>(y + offset[0] + r * sy[rank - 2], a + offset[1] + r * sa[rank - 2],
+                     b + offset[2] + r * sb[rank - 2], width, sy.back(), sa.back(), sb.back(), op);
+    }
+  }
+}
+
 // Runs strided_row over every innermost row of `layout`; y, a and b point at each operand's first element.
 template <typename C, typename Y, typename A, typename B, typename Op>
 void strided_apply(const StridedLayout& layout, Y* y, const A* a, const B* b, Op op) {
+  if (reads_across(layout)) {
+    tiled_apply<C>(layout, y, a, b, op);
+    return;
+  }
   const auto rank = static_cast<int64_t>(layout.shape.size());
   const int64_t inner = layout.shape.back();
   const int64_t rows = numel(layout.shape) / inner;
@@ -112,7 +163,8 @@ void strided_apply(const StridedLayout& layout, Y* y, const A* a, const B* b, Op
         auto& i = index[static_cast<size_t>(d)];
         offset[0] += sy[d], offset[1] += sa[d], offset[2] += sb[d];
         if (++i < layout.shape[d]) break;
-        offset[0] -= sy[d] * layout.shape[d], offset[1] -= sa[d] * layout.shape[d], offset[2] -= sb[d] * layout.shape[d];
+        const int64_t size = layout.shape[d];
+        offset[0] -= sy[d] * size, offset[1] -= sa[d] * size, offset[2] -= sb[d] * size;
         i = 0;
       }
     }

@@ -67,7 +67,8 @@ void run_strided_compare(const ops::KernelCall& call, Compare compare) {
       break;
     case DType::f32: {
       // A float32 tensor with a value that float32 holds exactly compares in float32.
-      const bool narrow = other.dtype() == DType::f32 || static_cast<double>(static_cast<float>(other.item())) == other.item();
+      const bool narrow =
+          other.dtype() == DType::f32 || static_cast<double>(static_cast<float>(other.item())) == other.item();
       if (narrow) compare_with<float, float>(call, layout, a_is_value, b_is_value, compare);
       else compare_with<float, double>(call, layout, a_is_value, b_is_value, compare);
       break;
