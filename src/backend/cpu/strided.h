@@ -3,7 +3,7 @@
 // out[i] = op(a[i], b[i]) over any broadcasting and any strides. Dims are first collapsed where every
 // operand allows it, so a broadcast bias or a column vector still leaves a long innermost run; the output
 // is then walked in row-major order, one innermost row at a time, each thread taking a fixed block of rows
-// and carrying an N-d index through it. The innermost row is a tight loop the compiler vectorises when the
+// (or a piece of a long row) and carrying an N-d index through it. The innermost row is a tight loop the compiler vectorises when the
 // output and the operands step by one element (or an operand repeats one value); any other strides take a
 // plain strided loop; when an operand is read across its rows (transposed), the two innermost dims are
 // walked in tiles instead. Each element is computed once from its own inputs, so the result does not
@@ -141,8 +141,25 @@ void strided_apply(const StridedLayout& layout, Y* y, const A* a, const B* b, Op
   const auto& sy = layout.strides[0];
   const auto& sa = layout.strides[1];
   const auto& sb = layout.strides[2];
-  // Rows per block: enough elements that carrying the index is cheap, and blocks fixed by the shape alone.
-  const int64_t rows_per_block = std::max<int64_t>(1, 16384 / inner);
+  constexpr int64_t piece = 16384;  // elements per parallel task, fixed by the shape alone
+  if (inner > piece) {
+    // Long rows (a tensor and one value collapse to a single row): each row is cut into pieces.
+    const int64_t pieces_per_row = (inner + piece - 1) / piece;
+#pragma omp parallel for schedule(static) if (rows * inner >= parallel_threshold)
+    for (int64_t task = 0; task < rows * pieces_per_row; ++task) {
+      const int64_t begin = task % pieces_per_row * piece, count = std::min(piece, inner - begin);
+      std::array<int64_t, 3> offset{begin * sy.back(), begin * sa.back(), begin * sb.back()};
+      for (int64_t d = rank - 2, rest = task / pieces_per_row; d >= 0; --d) {
+        const int64_t i = rest % layout.shape[d];
+        rest /= layout.shape[d];
+        offset[0] += i * sy[d], offset[1] += i * sa[d], offset[2] += i * sb[d];
+      }
+      strided_row<C>(y + offset[0], a + offset[1], b + offset[2], count, sy.back(), sa.back(), sb.back(), op);
+    }
+    return;
+  }
+  // Short rows: blocks of rows of about a piece, each carrying its N-d index from row to row.
+  const int64_t rows_per_block = std::max<int64_t>(1, piece / inner);
   const int64_t blocks = (rows + rows_per_block - 1) / rows_per_block;
 #pragma omp parallel for schedule(static) if (rows * inner >= parallel_threshold && blocks > 1)
   for (int64_t block = 0; block < blocks; ++block) {
