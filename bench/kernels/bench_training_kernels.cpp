@@ -155,5 +155,9 @@ NABLA_KERNEL_BENCHMARK(PadReflect, {{32, 16, 32, 32}}, 0,
                        [](const auto& x) { return F::pad(x[0], {2, 2, 2, 2}, PadMode::reflect); });
 NABLA_KERNEL_BENCHMARK(UnfoldTrainStep, {{32, 16, 28, 28}}, 1,
                        [](const auto& x) { return F::unfold(x[0], {.kernel_size = 3, .padding = 1}); });
+// The general broadcasting loop of the binary ops (strided_binary.cpp): a [512, 512] operand over a batch of 64,
+// and a transposed operand.
+NABLA_KERNEL_BENCHMARK(AddBroadcastBatch, {{64, 512, 512}, {512, 512}}, 0, [](const auto& x) { return x[0] + x[1]; });
+NABLA_KERNEL_BENCHMARK(AddTransposed, {{2048, 2048}, {2048, 2048}}, 0, [](const auto& x) { return x[0] + x[1].t(); });
 
 }  // namespace

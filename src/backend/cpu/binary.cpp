@@ -13,6 +13,7 @@
 #endif
 
 #include "backend/cpu/fast.h"
+#include "backend/cpu/strided.h"
 
 namespace nabla::cpu {
 namespace {
@@ -252,14 +253,16 @@ ops::Kernel masked_multiply_fast(const std::vector<Tensor>& inputs, const Tensor
 ops::Kernel binary_fast(ops::OpId op, const std::vector<Tensor>& inputs, const std::vector<Tensor>& outputs,
                         const ops::Attrs&) {
   const Tensor& out = outputs[0];
-  if (!out.is_contiguous()) return nullptr;
-  if (op == ops::OpId::mul && (inputs[0].dtype() == DType::boolean || inputs[1].dtype() == DType::boolean)) {
-    return masked_multiply_fast(inputs, out);
+  const bool has_mask = inputs[0].dtype() == DType::boolean || inputs[1].dtype() == DType::boolean;
+  ops::Kernel kernel = nullptr;
+  if (out.is_contiguous() && op == ops::OpId::mul && has_mask) {
+    kernel = masked_multiply_fast(inputs, out);
+  } else if (out.is_contiguous() && classify(inputs[0], out) && classify(inputs[1], out)) {
+    if (out.dtype() == DType::f32) kernel = select<float>(op);
+    if (out.dtype() == DType::f64) kernel = select<double>(op);
   }
-  if (!classify(inputs[0], out) || !classify(inputs[1], out)) return nullptr;
-  if (out.dtype() == DType::f32) return select<float>(op);
-  if (out.dtype() == DType::f64) return select<double>(op);
-  return nullptr;
+  // Any other broadcasting, strides or mix of dtypes: the general loop (strided_binary.cpp).
+  return kernel ? kernel : strided_binary_fast(op, inputs, outputs);
 }
 
 }  // namespace nabla::cpu

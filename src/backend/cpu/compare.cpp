@@ -4,6 +4,7 @@
 // tensor's dtype does not hold exactly is compared in double, as the reference does (0.1 is not rounded
 // to float first). Anything else takes the reference kernel.
 #include "backend/cpu/fast.h"
+#include "backend/cpu/strided.h"
 
 namespace nabla::cpu {
 namespace {
@@ -69,8 +70,9 @@ ops::Kernel select(ops::OpId op) {
 
 }  // namespace
 
-ops::Kernel compare_fast(ops::OpId op, const std::vector<Tensor>& inputs, const std::vector<Tensor>& outputs,
-                         const ops::Attrs&) {
+namespace {
+
+ops::Kernel contiguous_compare_fast(ops::OpId op, const std::vector<Tensor>& inputs, const std::vector<Tensor>& outputs) {
   const Tensor& out = outputs[0];
   const Tensor& a = inputs[0];
   const Tensor& b = inputs[1];
@@ -85,6 +87,15 @@ ops::Kernel compare_fast(ops::OpId op, const std::vector<Tensor>& inputs, const 
   if (full.dtype() == DType::f32) return select<float>(op);
   if (full.dtype() == DType::f64) return select<double>(op);
   return nullptr;
+}
+
+}  // namespace
+
+ops::Kernel compare_fast(ops::OpId op, const std::vector<Tensor>& inputs, const std::vector<Tensor>& outputs,
+                         const ops::Attrs&) {
+  // Broadcasting, strides, integers and bool: the general loop (strided_compare.cpp).
+  const ops::Kernel kernel = contiguous_compare_fast(op, inputs, outputs);
+  return kernel ? kernel : strided_compare_fast(op, inputs, outputs);
 }
 
 }  // namespace nabla::cpu

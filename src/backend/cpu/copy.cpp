@@ -1,5 +1,5 @@
 // Fast copies into a fresh contiguous output, from inputs of any strides: clone (what .contiguous() of a
-// transposed or sliced tensor runs), cast between float32/float64 and from integers, cat and
+// transposed or sliced tensor runs), cast between float32/float64 and from integers and bool, cat and
 // slice_backward (the gradient of a slice or narrow). Same-dtype copies move bytes, so they serve every
 // dtype; casts convert through double exactly as the reference kernel does (one rounding, in the store).
 // Work is split into fixed chunks of the output, so no result depends on the thread count.
@@ -63,6 +63,7 @@ ops::Kernel cast_from(DType from) {
     case DType::f64: return &run_cast<double, To>;
     case DType::i64: return &run_cast<int64_t, To>;
     case DType::i32: return &run_cast<int32_t, To>;
+    case DType::boolean: return &run_cast<uint8_t, To>;
     default: return nullptr;
   }
 }
@@ -175,6 +176,7 @@ ops::Kernel cast_fast(ops::OpId, const std::vector<Tensor>& inputs, const std::v
     case DType::f32: return cast_from<float>(from);
     case DType::f64: return cast_from<double>(from);
     case DType::i64:  // float to integer truncates, as the reference kernel's store does
+      if (from == DType::boolean) return &run_cast<uint8_t, int64_t>;
       return from == DType::f32 ? &run_cast<float, int64_t> : from == DType::f64 ? &run_cast<double, int64_t> : nullptr;
     default: return nullptr;
   }

@@ -246,9 +246,14 @@ bool contiguous_f32(const Tensor& t) { return t.dtype() == DType::f32 && t.is_co
 
 }  // namespace
 
+// int64, int32 and bool sums (integer_sum.cpp).
+ops::Kernel integer_sum_fast(ops::OpId op, const std::vector<Tensor>& inputs, const std::vector<Tensor>& outputs,
+                             const ops::Attrs& attrs);
+
 ops::Kernel reduce_fast(ops::OpId op, const std::vector<Tensor>& inputs, const std::vector<Tensor>& outputs,
                         const ops::Attrs& attrs) {
   const Tensor& x = inputs[0];
+  if (is_integral(x.dtype())) return integer_sum_fast(op, inputs, outputs, attrs);
   if (!contiguous_f32(x) || x.numel() == 0) return nullptr;
   for (const Tensor& out : outputs) {
     if (!out.is_contiguous()) return nullptr;
