@@ -9,10 +9,6 @@
 namespace nabla::ops {
 namespace {
 
-Tensor reduce_to(const Tensor& grad, const BackwardCall& call, size_t input) {
-  return sum_to(grad, call.input_meta[input].shape);
-}
-
 int64_t integer_pow(int64_t base, int64_t exponent) {
   if (exponent < 0) return base == 1 ? 1 : (base == -1 ? (exponent % 2 ? -1 : 1) : 0);
   int64_t result = 1;

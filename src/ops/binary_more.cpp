@@ -8,15 +8,6 @@
 #include "ops/elementwise.h"
 
 namespace nabla::ops {
-namespace {
-
-auto unsupported_int = [](int64_t, int64_t, int64_t) -> int64_t { return 0; };  // never used: floating results
-
-Tensor reduce_to(const Tensor& grad, const BackwardCall& call, size_t input) {
-  return sum_to(grad, call.input_meta[input].shape);
-}
-
-}  // namespace
 
 // minimum: the smaller of a and b (NaN if either is NaN); on ties the gradient is split in half, as PyTorch.
 std::vector<OutputSpec> shape_minimum(const OpCall& call) { return broadcast_shape(call, ResultKind::same); }

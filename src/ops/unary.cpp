@@ -6,10 +6,6 @@
 #include "ops/elementwise.h"
 
 namespace nabla::ops {
-namespace {
-auto unsupported_int = [](auto) -> int64_t { return 0; };  // never used: these results are floating
-}
-
 // neg: y = -x
 std::vector<OutputSpec> shape_neg(const OpCall& call) {
   NABLA_CHECK(call.inputs[0].dtype() != DType::boolean, "neg: negation of a bool tensor is not supported; use logical not");

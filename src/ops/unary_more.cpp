@@ -10,29 +10,12 @@
 namespace nabla::ops {
 namespace {
 
-auto unsupported_int = [](int64_t) -> int64_t { return 0; };  // never used: these results are floating
 auto keep_int = [](int64_t x) { return x; };
 
 std::vector<OutputSpec> refuse_bool(const OpCall& call, const char* why) {
   NABLA_CHECK(call.inputs[0].dtype() != DType::boolean, "{}: not defined for bool tensors (got {}); {}",
               op_name(call.op), call.inputs[0].describe(), why);
   return unary_shape(call, ResultKind::same);
-}
-
-// out[i] = predicate(x[i]) as bool, for any input dtype (integers are exact enough as double here:
-// only zero, NaN and infinity matter).
-template <typename Predicate>
-void predicate_kernel(const KernelCall& call, Predicate predicate) {
-  const Tensor& out = call.outputs[0];
-  const Tensor& x = call.inputs[0];
-  std::array<Shape, 2> strides{out.strides(), broadcast_strides(x, out.shape())};
-  std::array<int64_t, 2> start{out.offset(), x.offset()};
-  auto* out_data = static_cast<uint8_t*>(out.storage()->data());
-  const void* base = x.storage()->data();
-  const DType dtype = x.dtype();
-  for_each_offset<2>(out.shape(), strides, start, [&](const std::array<int64_t, 2>& offset) {
-    out_data[offset[0]] = predicate(load_double(dtype, base, offset[1])) ? 1 : 0;
-  });
 }
 
 }  // namespace
