@@ -99,6 +99,26 @@ void add_element(const Tensor& destination, int64_t destination_offset, const Te
   }
 }
 
+// scatter and scatter_add: self, index, src of one rank; index no larger than src anywhere, nor than self
+// outside dim. → self's shape and dtype.
+std::vector<OutputSpec> scatter_shape(const OpCall& call) {
+  const char* op = op_name(call.op);
+  const Tensor& self = call.inputs[0];
+  const Tensor& index = call.inputs[1];
+  const Tensor& src = call.inputs[2];
+  const int64_t dim = attr_dim(call.attrs, self.dim(), op);
+  check_index_dtype(op, index);
+  check_same_dtype(op, self, src, "src");
+  NABLA_CHECK(index.dim() == self.dim() && src.dim() == self.dim(),
+              "{}: self {}, index {} and src {} must have the same rank", op, self.describe(), index.describe(),
+              src.describe());
+  for (int64_t d = 0; d < self.dim(); ++d) {
+    NABLA_CHECK(index.shape()[d] <= src.shape()[d] && (d == dim || index.shape()[d] <= self.shape()[d]),
+                "{}: index {} is larger than src {} or self {} in dim {}; index may exceed only self's dim {}",
+                op, index.describe(), src.describe(), self.describe(), d, dim);
+  }
+  return {{self.shape(), self.dtype()}};
+}
 // Zero-pads `grad` (of the index's shape) up to `shape`, dim by dim, with the differentiable slice_backward:
 // scatter_add and scatter may read only a leading block of a larger src.
 Tensor pad_to(Tensor grad, const Shape& shape) {
@@ -254,23 +274,7 @@ std::vector<Tensor> backward_index_add(const BackwardCall& call) {
 
 // ---- scatter_add: out = self; out[p, dim ↦ index[p]] += src[p] for p over index's shape
 //      dself = dout, dsrc = gather(dout, dim, index), zero-padded where src is larger than index
-std::vector<OutputSpec> shape_scatter_add(const OpCall& call) {
-  const Tensor& self = call.inputs[0];
-  const Tensor& index = call.inputs[1];
-  const Tensor& src = call.inputs[2];
-  const int64_t dim = attr_dim(call.attrs, self.dim(), "scatter_add");
-  check_index_dtype("scatter_add", index);
-  check_same_dtype("scatter_add", self, src, "src");
-  NABLA_CHECK(index.dim() == self.dim() && src.dim() == self.dim(),
-              "scatter_add: self {}, index {} and src {} must have the same rank", self.describe(), index.describe(),
-              src.describe());
-  for (int64_t d = 0; d < self.dim(); ++d) {
-    NABLA_CHECK(index.shape()[d] <= src.shape()[d] && (d == dim || index.shape()[d] <= self.shape()[d]),
-                "scatter_add: index {} is larger than src {} or self {} in dim {}; index may exceed only self's dim {}",
-                index.describe(), src.describe(), self.describe(), d, dim);
-  }
-  return {{self.shape(), self.dtype()}};
-}
+std::vector<OutputSpec> shape_scatter_add(const OpCall& call) { return scatter_shape(call); }
 void reference_scatter_add(const KernelCall& call) {
   const Tensor& self = call.inputs[0];
   const Tensor& index = call.inputs[1];
@@ -300,23 +304,7 @@ std::vector<Tensor> backward_scatter_add(const BackwardCall& call) {
 
 // ---- scatter: out = self; out[p, dim ↦ index[p]] = src[p] for p over index's shape (last write wins)
 //      dself = dout with the written positions zeroed, dsrc = gather(dout, dim, index) (zero-padded to src)
-std::vector<OutputSpec> shape_scatter(const OpCall& call) {
-  const Tensor& self = call.inputs[0];
-  const Tensor& index = call.inputs[1];
-  const Tensor& src = call.inputs[2];
-  const int64_t dim = wrap_dim(std::get<DimAttrs>(call.attrs).dim, self.dim(), "scatter");
-  check_index_dtype("scatter", index);
-  check_same_dtype("scatter", self, src, "src");
-  NABLA_CHECK(index.dim() == self.dim() && src.dim() == self.dim(),
-              "scatter: self {}, index {} and src {} must have the same rank", self.describe(), index.describe(),
-              src.describe());
-  for (int64_t d = 0; d < self.dim(); ++d) {
-    NABLA_CHECK(index.shape()[d] <= src.shape()[d] && (d == dim || index.shape()[d] <= self.shape()[d]),
-                "scatter: index {} is larger than src {} or self {} in dim {}; index may exceed only self's dim {}",
-                index.describe(), src.describe(), self.describe(), d, dim);
-  }
-  return {{self.shape(), self.dtype()}};
-}
+std::vector<OutputSpec> shape_scatter(const OpCall& call) { return scatter_shape(call); }
 void reference_scatter(const KernelCall& call) {
   const Tensor& self = call.inputs[0];
   const Tensor& index = call.inputs[1];
