@@ -119,16 +119,17 @@ std::vector<OutputSpec> scatter_shape(const OpCall& call) {
   }
   return {{self.shape(), self.dtype()}};
 }
-// Zero-pads `grad` (of the index's shape) up to `shape`, dim by dim, with the differentiable slice_backward:
-// scatter_add and scatter may read only a leading block of a larger src.
-Tensor pad_to(Tensor grad, const Shape& shape) {
-  for (int64_t d = 0; d < grad.dim(); ++d) {
-    if (grad.shape()[d] == shape[d]) continue;
-    Shape padded = grad.shape();
-    padded[d] = shape[d];
-    grad = call1(OpId::slice_backward, {grad}, SliceAttrs{d, 0, grad.shape()[d], 1, padded});
+// Zero-pads `grad` (of the index's shape) at the end of each dim up to `shape` (differentiable: pad's backward
+// crops): scatter and scatter_add may read only a leading block of a larger src.
+Tensor pad_to(const Tensor& grad, const Shape& shape) {
+  std::vector<int64_t> pads;
+  bool needed = false;
+  for (int64_t d = grad.dim() - 1; d >= 0; --d) {
+    pads.push_back(0);
+    pads.push_back(shape[d] - grad.shape()[d]);
+    needed = needed || shape[d] != grad.shape()[d];
   }
-  return grad;
+  return needed ? functional::pad(grad, pads) : grad;
 }
 
 void check_mask(const char* op, const Tensor& mask, const Tensor& x) {
