@@ -12,8 +12,6 @@
 namespace nabla::ops {
 namespace {
 
-auto unsupported_int = [](int64_t) -> int64_t { return 0; };  // never used: these results are floating
-
 // PyTorch implements these activations for floating tensors only.
 std::vector<OutputSpec> floating_shape(const OpCall& call) {
   NABLA_CHECK(is_floating(call.inputs[0].dtype()), "{}: expected a floating point tensor, got {}; convert it first with "

@@ -6,6 +6,7 @@
 #include "backend/cpu/kernels.h"
 #include "core/profiler.h"
 #include "nabla/autograd.h"
+#include "ops/checks.h"
 #include "ops/observer.h"
 #include "ops/op.h"
 
@@ -49,9 +50,7 @@ void check_arity(OpId op, const Schema& schema, const std::vector<Tensor>& input
 // In-place writes that autograd could not account for are refused before anything is written.
 void check_inplace(const Schema& schema, const Tensor& self, bool record) {
   if (!autograd::grad_enabled()) return;
-  NABLA_CHECK(!(self.requires_grad() && self.is_leaf()),
-              "{}: a leaf tensor that requires grad ({}) is used in an in-place operation; wrap the update in "
-              "NoGradGuard (as optimizers do) or operate on a clone", schema.name, self.describe());
+  check_writable(schema.name, self);
   if (record && self.is_view()) {
     Tensor base(self.impl()->view_base);
     NABLA_CHECK(!base.requires_grad(),

@@ -1,5 +1,7 @@
 #include "ops/elementwise.h"
 
+#include "nabla/ops.h"
+
 namespace nabla::ops {
 
 DType result_dtype(DType computed, ResultKind kind) {
@@ -9,6 +11,10 @@ DType result_dtype(DType computed, ResultKind kind) {
     case ResultKind::boolean: return DType::boolean;
   }
   return computed;
+}
+
+Tensor reduce_to(const Tensor& grad, const BackwardCall& call, size_t input) {
+  return sum_to(grad, call.input_meta[input].shape);
 }
 
 std::vector<OutputSpec> unary_shape(const OpCall& call, ResultKind kind) {

@@ -21,6 +21,12 @@ std::vector<OutputSpec> broadcast_shape(const OpCall& call, ResultKind kind, siz
 // For in-place ops: `other` must broadcast to self's shape and the result type must cast back to self's.
 std::vector<OutputSpec> inplace_shape(const OpCall& call);
 
+// The integer function of elementwise_kernel for ops whose results are always floating: never called.
+inline constexpr auto unsupported_int = [](auto...) -> int64_t { return 0; };
+
+// The gradient of a broadcast input, summed back to that input's shape (sum_to).
+Tensor reduce_to(const Tensor& grad, const BackwardCall& call, size_t input);
+
 // out[i] = f(inputs[0][i], …, inputs[N-1][i]) with broadcasting; `as_double` picks the compute type.
 template <size_t N, typename FloatFunction, typename IntFunction>
 void elementwise_kernel(const KernelCall& call, FloatFunction&& float_function, IntFunction&& int_function) {
@@ -71,6 +77,22 @@ void compare_kernel(const KernelCall& call, Compare&& compare) {
     bool result = integers ? compare(load_int(a.dtype(), a_base, offset[1]), load_int(b.dtype(), b_base, offset[2]))
                            : compare(load_double(a.dtype(), a_base, offset[1]), load_double(b.dtype(), b_base, offset[2]));
     out_data[offset[0]] = result ? 1 : 0;
+  });
+}
+
+// out[i] = predicate(x[i]) as bool, for any input dtype (integers are exact enough as double here:
+// only zero, NaN and infinity matter).
+template <typename Predicate>
+void predicate_kernel(const KernelCall& call, Predicate predicate) {
+  const Tensor& out = call.outputs[0];
+  const Tensor& x = call.inputs[0];
+  std::array<Shape, 2> strides{out.strides(), broadcast_strides(x, out.shape())};
+  std::array<int64_t, 2> start{out.offset(), x.offset()};
+  auto* out_data = static_cast<uint8_t*>(out.storage()->data());
+  const void* base = x.storage()->data();
+  const DType dtype = x.dtype();
+  for_each_offset<2>(out.shape(), strides, start, [&](const std::array<int64_t, 2>& offset) {
+    out_data[offset[0]] = predicate(load_double(dtype, base, offset[1])) ? 1 : 0;
   });
 }
 

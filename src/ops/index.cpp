@@ -1,18 +1,29 @@
-// Indexing: index_select and gather read the elements an index tensor names; index_add and scatter_add
-// add into them, and are the backward passes of the first two (and the reverse).
+// Indexing ops: index_select and gather read the elements an index tensor names; index_add and scatter_add
+// add into them, and are the backward passes of the first two (and the reverse); scatter writes into them;
+// masked_fill, masked_select and nonzero go by a mask or by the non-zero elements. one_hot and embedding are
+// composites. (Tensor::index and index_put_ are in indexing.cpp.)
 //   index_select  x [.., s, ..], index [n]                     → out [.., n, ..]  out[.., i, ..] = x[.., index[i], ..]
 //   gather        x [.., s, ..], index [.., n, ..] (x's rank)   → out = index's shape, out[p] = x[p, dim ↦ index[p]]
 //   index_add     self [.., s, ..], index [n], source [.., n, ..] → self's shape: out = self;
 //                 out[.., index[i], ..] += source[.., i, ..]
 //   scatter_add   self, index, src (one rank)                     → self's shape: out = self; out[p, dim ↦ index[p]] += src[p]
+//   scatter       self, index, src (one rank)                     → self's shape: out = self; out[p, dim ↦ index[p]] = src[p]
+//   masked_fill   self, mask (bool, broadcast)                    → broadcast shape: value where mask, else self
+//   masked_select x, mask (bool, broadcast)                       → [count of true], the selected elements in row-major order
+//   nonzero       x [d0, …, dr-1]                                 → int64 [count, r], the index of each non-zero element
 // Indices are int64 or int32 and must lie in [0, size of the indexed dim) (no negative indices, as PyTorch).
 // Kernels check every index before they write anything, so a bad index leaves no half-written output and
 // never throws from a parallel region.
+// masked_select and nonzero read data on the host to size their outputs (marked `host` in ops.def).
+// Duplicate indices in scatter: the elements are written in row-major order of the index, so the last
+// write wins (PyTorch leaves this undefined; its CPU kernel happens to do the same).
 #include <cstring>
 #include <optional>
 
 #include "core/element.h"
+#include "nabla/autograd.h"
 #include "nabla/factory.h"
+#include "nabla/nn/functional.h"
 #include "nabla/ops.h"
 #include "ops/elementwise.h"
 #include "ops/iterate.h"
@@ -35,8 +46,10 @@ void check_same_dtype(const char* op, const Tensor& self, const Tensor& source, 
               source_name, source.describe(), self.describe());
 }
 
-// Every index value must address an element of `indexed` along `dim`; the first bad one is reported.
-void check_index_values(const char* op, const Tensor& index, const Tensor& indexed, int64_t dim) {
+// Every index value must address an element of `indexed` along `dim`; the first bad one is reported
+// (`indexed_name`: how the message names the indexed tensor).
+void check_index_values(const char* op, const Tensor& index, const Tensor& indexed, int64_t dim,
+                        const char* indexed_name = "input") {
   const int64_t size = indexed.dim() == 0 ? 1 : indexed.shape()[dim];  // a 0-dim tensor has one element
   const void* data = index.storage()->data();
   std::optional<int64_t> bad;
@@ -44,8 +57,8 @@ void check_index_values(const char* op, const Tensor& index, const Tensor& index
     int64_t value = load_int(index.dtype(), data, offset[0]);
     if (!bad && (value < 0 || value >= size)) bad = value;
   });
-  NABLA_CHECK(!bad, "{}: index {} is out of range for dim {} of size {} (input {})", op, bad.value_or(0), dim, size,
-              indexed.describe());
+  NABLA_CHECK(!bad, "{}: index {} is out of range for dim {} of size {} ({} {})", op, bad.value_or(0), dim, size,
+              indexed_name, indexed.describe());
 }
 
 // The i-th value of a 1-D (or 0-dim) index.
@@ -86,16 +99,62 @@ void add_element(const Tensor& destination, int64_t destination_offset, const Te
   }
 }
 
-// Zero-pads `grad` (of the index's shape) up to `shape`, dim by dim, with the differentiable slice_backward:
-// scatter_add may read only a leading block of a larger src.
-Tensor pad_to(Tensor grad, const Shape& shape) {
-  for (int64_t d = 0; d < grad.dim(); ++d) {
-    if (grad.shape()[d] == shape[d]) continue;
-    Shape padded = grad.shape();
-    padded[d] = shape[d];
-    grad = call1(OpId::slice_backward, {grad}, SliceAttrs{d, 0, grad.shape()[d], 1, padded});
+// scatter and scatter_add: self, index, src of one rank; index no larger than src anywhere, nor than self
+// outside dim. → self's shape and dtype.
+std::vector<OutputSpec> scatter_shape(const OpCall& call) {
+  const char* op = op_name(call.op);
+  const Tensor& self = call.inputs[0];
+  const Tensor& index = call.inputs[1];
+  const Tensor& src = call.inputs[2];
+  const int64_t dim = attr_dim(call.attrs, self.dim(), op);
+  check_index_dtype(op, index);
+  check_same_dtype(op, self, src, "src");
+  NABLA_CHECK(index.dim() == self.dim() && src.dim() == self.dim(),
+              "{}: self {}, index {} and src {} must have the same rank", op, self.describe(), index.describe(),
+              src.describe());
+  for (int64_t d = 0; d < self.dim(); ++d) {
+    NABLA_CHECK(index.shape()[d] <= src.shape()[d] && (d == dim || index.shape()[d] <= self.shape()[d]),
+                "{}: index {} is larger than src {} or self {} in dim {}; index may exceed only self's dim {}",
+                op, index.describe(), src.describe(), self.describe(), d, dim);
   }
-  return grad;
+  return {{self.shape(), self.dtype()}};
+}
+// Zero-pads `grad` (of the index's shape) at the end of each dim up to `shape` (differentiable: pad's backward
+// crops): scatter and scatter_add may read only a leading block of a larger src.
+Tensor pad_to(const Tensor& grad, const Shape& shape) {
+  std::vector<int64_t> pads;
+  bool needed = false;
+  for (int64_t d = grad.dim() - 1; d >= 0; --d) {
+    pads.push_back(0);
+    pads.push_back(shape[d] - grad.shape()[d]);
+    needed = needed || shape[d] != grad.shape()[d];
+  }
+  return needed ? functional::pad(grad, pads) : grad;
+}
+
+void check_mask(const char* op, const Tensor& mask, const Tensor& x) {
+  NABLA_CHECK(mask.dtype() == DType::boolean, "{}: mask must be a bool tensor, got {} (input {}); compare first, e.g. "
+              "ne(mask, 0)", op, mask.describe(), x.describe());
+}
+
+// The number of true elements of mask seen broadcast to `shape`.
+int64_t count_true(const Tensor& mask, const Shape& shape) {
+  int64_t count = 0;
+  const auto* data = static_cast<const uint8_t*>(mask.storage()->data());
+  for_each_offset<1>(shape, {broadcast_strides(mask, shape)}, {mask.offset()},
+                     [&](const std::array<int64_t, 1>& offset) { count += data[offset[0]] ? 1 : 0; });
+  return count;
+}
+
+// The number of non-zero elements of x (NaN counts as non-zero).
+int64_t count_nonzero(const Tensor& x) {
+  int64_t count = 0;
+  const void* data = x.storage()->data();
+  const bool floating = is_floating(x.dtype());
+  for_each_offset<1>(x.shape(), {x.strides()}, {x.offset()}, [&](const std::array<int64_t, 1>& offset) {
+    count += (floating ? load_double(x.dtype(), data, offset[0]) != 0 : load_int(x.dtype(), data, offset[0]) != 0) ? 1 : 0;
+  });
+  return count;
 }
 
 }  // namespace
@@ -216,23 +275,7 @@ std::vector<Tensor> backward_index_add(const BackwardCall& call) {
 
 // ---- scatter_add: out = self; out[p, dim ↦ index[p]] += src[p] for p over index's shape
 //      dself = dout, dsrc = gather(dout, dim, index), zero-padded where src is larger than index
-std::vector<OutputSpec> shape_scatter_add(const OpCall& call) {
-  const Tensor& self = call.inputs[0];
-  const Tensor& index = call.inputs[1];
-  const Tensor& src = call.inputs[2];
-  const int64_t dim = attr_dim(call.attrs, self.dim(), "scatter_add");
-  check_index_dtype("scatter_add", index);
-  check_same_dtype("scatter_add", self, src, "src");
-  NABLA_CHECK(index.dim() == self.dim() && src.dim() == self.dim(),
-              "scatter_add: self {}, index {} and src {} must have the same rank", self.describe(), index.describe(),
-              src.describe());
-  for (int64_t d = 0; d < self.dim(); ++d) {
-    NABLA_CHECK(index.shape()[d] <= src.shape()[d] && (d == dim || index.shape()[d] <= self.shape()[d]),
-                "scatter_add: index {} is larger than src {} or self {} in dim {}; index may exceed only self's dim {}",
-                index.describe(), src.describe(), self.describe(), d, dim);
-  }
-  return {{self.shape(), self.dtype()}};
-}
+std::vector<OutputSpec> shape_scatter_add(const OpCall& call) { return scatter_shape(call); }
 void reference_scatter_add(const KernelCall& call) {
   const Tensor& self = call.inputs[0];
   const Tensor& index = call.inputs[1];
@@ -260,6 +303,135 @@ std::vector<Tensor> backward_scatter_add(const BackwardCall& call) {
   return {call.needs_grad[0] ? grad : Tensor(), Tensor(), dsrc};
 }
 
+// ---- scatter: out = self; out[p, dim ↦ index[p]] = src[p] for p over index's shape (last write wins)
+//      dself = dout with the written positions zeroed, dsrc = gather(dout, dim, index) (zero-padded to src)
+std::vector<OutputSpec> shape_scatter(const OpCall& call) { return scatter_shape(call); }
+void reference_scatter(const KernelCall& call) {
+  const Tensor& self = call.inputs[0];
+  const Tensor& index = call.inputs[1];
+  const Tensor& src = call.inputs[2];
+  const Tensor& out = call.outputs[0];
+  const int64_t dim = wrap_dim(std::get<DimAttrs>(call.attrs).dim, self.dim(), "scatter");
+  check_index_values("scatter", index, self, dim, "self");
+  copy_elements(out, self);
+  const int64_t dim_stride = out.dim() > 0 ? out.strides()[dim] : 0;
+  Shape out_strides = out.strides();
+  if (out.dim() > 0) out_strides[dim] = 0;  // out's step along dim comes from the index value
+  const size_t size = dtype_size(out.dtype());
+  auto* out_bytes = static_cast<char*>(out.storage()->data());
+  const auto* src_bytes = static_cast<const char*>(src.storage()->data());
+  const void* index_data = index.storage()->data();
+  for_each_offset<3>(index.shape(), {out_strides, index.strides(), src.strides()},
+                     {out.offset(), index.offset(), src.offset()}, [&](const std::array<int64_t, 3>& offset) {
+                       int64_t target = offset[0] + load_int(index.dtype(), index_data, offset[1]) * dim_stride;
+                       std::memcpy(out_bytes + target * static_cast<int64_t>(size),
+                                   src_bytes + offset[2] * static_cast<int64_t>(size), size);
+                     });
+}
+std::vector<Tensor> backward_scatter(const BackwardCall& call) {
+  const Tensor& grad = call.grads[0];
+  const Tensor& index = call.inputs[1];
+  const int64_t dim = std::get<DimAttrs>(call.attrs).dim;
+  Tensor dself, dsrc;
+  if (call.needs_grad[0]) {
+    Tensor written = scatter(zeros(grad.shape(), {.dtype = DType::boolean}), dim, index,
+                             ones(index.shape(), {.dtype = DType::boolean}));
+    dself = masked_fill(grad, written, 0.0);
+  }
+  if (call.needs_grad[2]) dsrc = pad_to(gather(grad, dim, index), call.input_meta[2].shape);
+  return {dself, Tensor(), dsrc};
+}
+
+// ---- masked_fill: self, mask → broadcast(self, mask) in self's dtype; an integer self takes integral values
+//      only (nabla never truncates silently), bool takes value ≠ 0.  dself = sum_to(masked_fill(dout, mask, 0), self)
+std::vector<OutputSpec> shape_masked_fill(const OpCall& call) {
+  const Tensor& self = call.inputs[0];
+  const Tensor& mask = call.inputs[1];
+  const char* name = op_name(call.op);  // masked_fill or masked_fill_
+  check_mask(name, mask, self);
+  const double value = std::get<ScalarAttrs>(call.attrs).value;
+  NABLA_CHECK(holds_value(self.dtype(), value), "{}: value {} does not fit self {} without truncation; convert self "
+              "to a floating type first", name, value, self.describe());
+  return {{broadcast_shapes(self.shape(), mask.shape(), name), self.dtype()}};
+}
+void reference_masked_fill(const KernelCall& call) {
+  const double value = std::get<ScalarAttrs>(call.attrs).value;
+  // Integers hold the value exactly (the shape rule checked), bool takes value ≠ 0 (PyTorch's cast).
+  const int64_t integer = call.outputs[0].dtype() == DType::boolean ? value != 0 : static_cast<int64_t>(value);
+  // The mask arrives as 1.0 / 0.0 (double) or 1 / 0 (int64) through the elementwise loop.
+  elementwise_kernel<2>(
+      call, [value](double x, double mask) { return mask != 0 ? value : x; },
+      [integer](int64_t x, int64_t mask) { return mask != 0 ? integer : x; });
+}
+std::vector<Tensor> backward_masked_fill(const BackwardCall& call) {
+  return {sum_to(masked_fill(call.grads[0], call.inputs[1], 0.0), call.input_meta[0].shape), Tensor()};
+}
+
+// ---- masked_select: x, mask → [count] (x's dtype)
+//      dx = sum_to(the gradient put back at the selected positions of zeros(broadcast shape), x's shape)
+std::vector<OutputSpec> shape_masked_select(const OpCall& call) {
+  const Tensor& x = call.inputs[0];
+  const Tensor& mask = call.inputs[1];
+  check_mask("masked_select", mask, x);
+  Shape shape = broadcast_shapes(x.shape(), mask.shape(), "masked_select");
+  return {{{count_true(mask, shape)}, x.dtype()}};
+}
+void reference_masked_select(const KernelCall& call) {
+  const Tensor& x = call.inputs[0];
+  const Tensor& mask = call.inputs[1];
+  const Tensor& out = call.outputs[0];
+  Shape shape = broadcast_shapes(x.shape(), mask.shape(), "masked_select");
+  const size_t size = dtype_size(x.dtype());
+  const auto* mask_data = static_cast<const uint8_t*>(mask.storage()->data());
+  const auto* in = static_cast<const char*>(x.storage()->data());
+  auto* result = static_cast<char*>(out.raw_data());
+  int64_t written = 0;
+  for_each_offset<2>(shape, {broadcast_strides(x, shape), broadcast_strides(mask, shape)}, {x.offset(), mask.offset()},
+                     [&](const std::array<int64_t, 2>& offset) {
+                       if (!mask_data[offset[1]]) return;
+                       std::memcpy(result + written * static_cast<int64_t>(size),
+                                   in + offset[0] * static_cast<int64_t>(size), size);
+                       ++written;
+                     });
+}
+std::vector<Tensor> backward_masked_select(const BackwardCall& call) {
+  const Tensor& grad = call.grads[0];
+  const Tensor& mask = call.inputs[1];
+  Shape shape = broadcast_shapes(call.input_meta[0].shape, mask.shape(), "masked_select");
+  // The flat positions of the selected elements: index_add is differentiable (its backward is index_select).
+  Tensor positions = nonzero(mask.expand(shape).reshape({-1})).reshape({-1});
+  Tensor flat = index_add(zeros({numel(shape)}, {.dtype = grad.dtype()}), 0, positions, grad);
+  return {sum_to(flat.reshape(shape), call.input_meta[0].shape), Tensor()};
+}
+
+// ---- nonzero: x → int64 [count, rank], indices in row-major order
+std::vector<OutputSpec> shape_nonzero(const OpCall& call) {
+  const Tensor& x = call.inputs[0];
+  return {{{count_nonzero(x), x.dim()}, DType::i64}};
+}
+void reference_nonzero(const KernelCall& call) {
+  const Tensor& x = call.inputs[0];
+  auto* result = static_cast<int64_t*>(call.outputs[0].raw_data());
+  const void* data = x.storage()->data();
+  const bool floating = is_floating(x.dtype());
+  const size_t rank = static_cast<size_t>(x.dim());
+  std::vector<int64_t> position(rank, 0);
+  int64_t row = 0;
+  for_each_offset<1>(x.shape(), {x.strides()}, {x.offset()}, [&](const std::array<int64_t, 1>& offset) {
+    bool nonzero = floating ? load_double(x.dtype(), data, offset[0]) != 0 : load_int(x.dtype(), data, offset[0]) != 0;
+    if (nonzero) {
+      for (size_t d = 0; d < rank; ++d) result[row * static_cast<int64_t>(rank) + static_cast<int64_t>(d)] = position[d];
+      ++row;
+    }
+    // Advance the row-major position (for_each_offset visits elements in this order).
+    for (size_t d = rank; d-- > 0;) {
+      if (++position[d] < x.shape()[d]) break;
+      position[d] = 0;
+    }
+  });
+}
+NABLA_NO_BACKWARD(nonzero)
+
 }  // namespace nabla::ops
 
 namespace nabla {
@@ -276,6 +448,63 @@ Tensor index_add(const Tensor& self, int64_t dim, const Tensor& index, const Ten
 }
 Tensor scatter_add(const Tensor& self, int64_t dim, const Tensor& index, const Tensor& source) {
   return call1(OpId::scatter_add, {self, index, source}, ops::DimAttrs{dim});
+}
+
+Tensor scatter(const Tensor& self, int64_t dim, const Tensor& index, const Tensor& source) {
+  return call1(OpId::scatter, {self, index, source}, ops::DimAttrs{dim});
+}
+Tensor masked_fill(const Tensor& self, const Tensor& mask, double value) {
+  return call1(OpId::masked_fill, {self, mask}, ops::ScalarAttrs{value});
+}
+Tensor masked_select(const Tensor& x, const Tensor& mask) { return call1(OpId::masked_select, {x, mask}); }
+Tensor nonzero(const Tensor& x) { return call1(OpId::nonzero, {x}); }
+
+// indices int64 [..] → int64 [.., num_classes]; num_classes = -1 reads the data: max(indices) + 1.
+Tensor one_hot(const Tensor& indices, int64_t num_classes) {
+  NABLA_CHECK(indices.dtype() == DType::i64, "one_hot: indices must be an int64 tensor, got {}", indices.describe());
+  NABLA_CHECK(num_classes >= -1, "one_hot: num_classes must be -1 (infer) or non-negative, got {}", num_classes);
+  if (indices.numel() == 0) {
+    NABLA_CHECK(num_classes >= 0, "one_hot: can't infer num_classes from the empty input {}; pass num_classes",
+                indices.describe());
+  } else {
+    const auto smallest = static_cast<int64_t>(min(indices).item());
+    const auto largest = static_cast<int64_t>(max(indices).item());
+    NABLA_CHECK(smallest >= 0, "one_hot: class values must be non-negative, got {} (indices {})", smallest,
+                indices.describe());
+    if (num_classes == -1) num_classes = largest + 1;
+    NABLA_CHECK(largest < num_classes, "one_hot: class value {} is out of range for num_classes = {} (indices {})",
+                largest, num_classes, indices.describe());
+  }
+  return eq(indices.unsqueeze(-1), arange(static_cast<double>(num_classes))).to(DType::i64);
+}
+
+// indices int [..], weight [num_embeddings, dim] → [.., dim]: rows of weight; rows at padding_idx get no
+// gradient (their forward value is still the row, as in PyTorch).
+Tensor functional::embedding(const Tensor& indices, const Tensor& weight, std::optional<int64_t> padding_idx) {
+  NABLA_CHECK(indices.dtype() == DType::i64 || indices.dtype() == DType::i32,
+              "embedding: indices must be int64 or int32, got {} (weight {})", indices.describe(), weight.describe());
+  NABLA_CHECK(weight.dim() == 2, "embedding: weight must be [num_embeddings, embedding_dim], got {}", weight.describe());
+  const int64_t rows = weight.shape()[0];
+  Tensor flat = indices.reshape({-1});
+  Tensor selected;
+  try {
+    selected = index_select(weight, 0, flat);
+  } catch (const Error& error) {
+    throw Error(fmt::format("embedding: {}", error.what()));
+  }
+  if (padding_idx) {
+    int64_t padding = *padding_idx;
+    NABLA_CHECK(padding >= -rows && padding < rows, "embedding: padding_idx {} is out of range for weight {}", padding,
+                weight.describe());
+    if (padding < 0) padding += rows;
+    if (selected.requires_grad()) {
+      Tensor kept = ne(flat, wrapped_scalar(padding)).unsqueeze(1);
+      selected = where(kept, selected, selected.detach());
+    }
+  }
+  Shape shape = indices.shape();
+  shape.push_back(weight.shape()[1]);
+  return selected.reshape(shape);
 }
 
 }  // namespace nabla

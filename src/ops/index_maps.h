@@ -1,6 +1,6 @@
 #pragma once
 // How padding and resampling map output positions to input positions: shared by their reference kernels
-// (src/ops/shape_more.cpp, src/ops/upsample.cpp) and their fast kernels (src/backend/cpu/pad.cpp,
+// (src/ops/shape.cpp, src/ops/upsample.cpp) and their fast kernels (src/backend/cpu/pad.cpp,
 // src/backend/cpu/resample.cpp), so both follow one rule.
 #include <cstdint>
 #include <limits>

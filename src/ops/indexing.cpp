@@ -9,6 +9,7 @@
 #include "nabla/factory.h"
 #include "nabla/indexing.h"
 #include "nabla/ops.h"
+#include "ops/checks.h"
 
 namespace nabla {
 using indexing::TensorIndex;
@@ -102,18 +103,12 @@ void check_fits(const Tensor& value, const Shape& target_shape) {
               shape_string(target_shape));
 }
 
-void check_writable(const Tensor& self) {
-  NABLA_CHECK(!(autograd::grad_enabled() && self.requires_grad() && self.is_leaf()),
-              "index_put_: a leaf tensor that requires grad ({}) is used in an in-place operation; wrap the update "
-              "in NoGradGuard or operate on a clone", self.describe());
-}
-
 }  // namespace
 
 Tensor Tensor::index(const std::vector<TensorIndex>& indices) const { return index_with(*this, indices); }
 
 Tensor& Tensor::index_put_(const std::vector<TensorIndex>& indices, const Tensor& value) {
-  check_writable(*this);
+  ops::check_writable("index_put_", *this);
   NABLA_CHECK(!(is_floating(value.dtype()) && !is_floating(dtype())),
               "index_put_: a {} value would be truncated into {}; convert it explicitly first", value.describe(),
               describe());
@@ -140,7 +135,7 @@ Tensor& Tensor::index_put_(const std::vector<TensorIndex>& indices, const Tensor
 }
 
 Tensor& Tensor::index_put_(const std::vector<TensorIndex>& indices, double value) {
-  check_writable(*this);
+  ops::check_writable("index_put_", *this);
   NABLA_CHECK(holds_value(dtype(), value), "index_put_: value {} does not fit {} without truncation; convert self to a "
               "floating type first", value, describe());
   if (!has_tensor_index(indices) && !(autograd::grad_enabled() && requires_grad())) {

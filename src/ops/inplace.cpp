@@ -13,6 +13,7 @@
 
 #include "nabla/autograd.h"
 #include "nabla/ops.h"
+#include "ops/checks.h"
 #include "ops/elementwise.h"
 
 namespace nabla::ops {
@@ -74,13 +75,6 @@ Tensor read_before_write(const Tensor& self, const Tensor& other) {
   return other.storage() == self.storage() && !same_layout ? other.clone() : other;
 }
 
-// fill_ and zero_ are copy_ underneath: a refused write is reported under their own name.
-void check_writable(const char* name, const Tensor& self) {
-  NABLA_CHECK(!(autograd::grad_enabled() && self.requires_grad() && self.is_leaf()),
-              "{}: a leaf tensor that requires grad ({}) is used in an in-place operation; wrap the update in "
-              "NoGradGuard (as optimizers do) or operate on a clone", name, self.describe());
-}
-
 Tensor& write(OpId op, Tensor& self, std::vector<Tensor> inputs, ops::Attrs attrs = ops::NoAttrs{}) {
   ops::call(op, std::move(inputs), std::move(attrs));
   return self;
@@ -92,13 +86,13 @@ Tensor& add_(Tensor& self, const Tensor& other) { return write(OpId::add_, self,
 Tensor& mul_(Tensor& self, const Tensor& other) { return write(OpId::mul_, self, {self, read_before_write(self, other)}); }
 Tensor& copy_(Tensor& self, const Tensor& src) { return write(OpId::copy_, self, {self, read_before_write(self, src)}); }
 Tensor& fill_(Tensor& self, double value) {
-  check_writable("fill_", self);
+  ops::check_writable("fill_", self);
   NABLA_CHECK(holds_value(self.dtype(), value), "fill_: value {} does not fit self {} without truncation; convert "
               "self to a floating type first", value, self.describe());
   return copy_(self, wrapped_scalar(value));
 }
 Tensor& zero_(Tensor& self) {
-  check_writable("zero_", self);
+  ops::check_writable("zero_", self);
   return copy_(self, wrapped_scalar(0.0)); }
 Tensor& sub_(Tensor& self, const Tensor& other) { return write(OpId::sub_, self, {self, read_before_write(self, other)}); }
 Tensor& div_(Tensor& self, const Tensor& other) { return write(OpId::div_, self, {self, read_before_write(self, other)}); }

@@ -45,6 +45,15 @@ inline int64_t wrap_input_dim(const Tensor& x, int64_t dim, const char* op) {
   }
 }
 
+// x with the reduced dims moved last and flattened into one: [.. kept .., K]. `order` receives the
+// permutation applied, `unflattened` the shape before flattening (both optional).
+Tensor reduced_dims_last(const Tensor& x, const std::vector<int64_t>& dims, Shape* order = nullptr,
+                         Shape* unflattened = nullptr);
+
+// The largest (largest = true) or smallest value over dims (empty: all), its gradient shared evenly among
+// tied extremes (src/ops/extrema.cpp).
+Tensor extreme_over(const Tensor& x, std::vector<int64_t> dims, bool keepdim, bool largest);
+
 // Unsqueezes a reduced result (keepdim=false) back to the input's rank so it broadcasts against it.
 Tensor unsqueeze_reduced(const Tensor& reduced, const Shape& input_shape, const std::vector<int64_t>& dims, bool keepdim);
 

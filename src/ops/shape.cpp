@@ -1,10 +1,11 @@
-// Shape ops that move elements: diagonal (a view), pad, repeat, flip, roll, tril/triu.
-//   diagonal  x [.., n1 (dim1), .., n2 (dim2), ..] → view [.. others .., L], L the diagonal's length
+// Shape ops that copy elements into a new layout: pad, repeat, flip, roll, tril/triu, and joining (cat, stack).
+// Views (diagonal among them) are in view.cpp.
 //   pad       x [.., s] → [.., left + s + right] for each padded dim (pads: last dim first, PyTorch's order)
 //   repeat    x [s0, …] → [r0·s0, …] (repeats may add leading dims)
 //   flip      x → same shape, reversed along dims
 //   roll      x → same shape, shifted cyclically along dims (no dims: along the flattened tensor)
 //   tril/triu x [.., m, n] → same shape, zero above/below the offset diagonal of the last two dims
+//   cat       x_i [.., s_i, ..] → [.., Σ s_i, ..] along dim (the other dims match; dtypes promote)
 // pad, repeat, flip and roll share one reference loop: each output index maps, dim by dim, to an input
 // index through a table (or to "outside", which pad fills with its value).
 #include <algorithm>
@@ -12,11 +13,14 @@
 #include <limits>
 
 #include "core/element.h"
+#include "nabla/autograd.h"
 #include "nabla/factory.h"
 #include "nabla/nn/functional.h"
 #include "nabla/ops.h"
+#include "ops/elementwise.h"
 #include "ops/index_maps.h"
 #include "ops/op.h"
+#include "ops/promotion.h"
 
 namespace nabla::ops {
 namespace {
@@ -184,69 +188,7 @@ void triangle_kernel(const KernelCall& call, bool lower) {
   });
 }
 
-// ---- diagonal
-
-struct DiagonalLayout {
-  int64_t dim1, dim2, length;
-};
-
-DiagonalLayout diagonal_layout(const Shape& shape, const DiagonalAttrs& attrs, const std::string& input) {
-  const int64_t rank = static_cast<int64_t>(shape.size());
-  NABLA_CHECK(rank >= 2, "diagonal: input must have at least 2 dims, got {}", input);
-  const int64_t dim1 = wrap_dim(attrs.dim1, rank, "diagonal"), dim2 = wrap_dim(attrs.dim2, rank, "diagonal");
-  NABLA_CHECK(dim1 != dim2, "diagonal: dim1 and dim2 must be different dims, got {} and {} (input {})", attrs.dim1,
-              attrs.dim2, input);
-  const int64_t rows = shape[dim1], columns = shape[dim2];
-  int64_t length = attrs.offset >= 0 ? std::min(rows, columns - attrs.offset) : std::min(rows + attrs.offset, columns);
-  return {dim1, dim2, std::max<int64_t>(length, 0)};
-}
-
 }  // namespace
-
-// diagonal: a view. Its elements are x[.., i + r0, .., i + c0, ..] for i < L, with (r0, c0) = (0, offset) or
-// (−offset, 0): one stride of s1 + s2 from the first of them.
-//   dx = zeros with the diagonal set to dy: (dy ⊗ eye(L)) padded to [.., n1, n2] and its dims put back
-std::vector<OutputSpec> shape_diagonal(const OpCall& call) {
-  const Tensor& x = call.inputs[0];
-  const auto& attrs = std::get<DiagonalAttrs>(call.attrs);
-  const DiagonalLayout layout = diagonal_layout(x.shape(), attrs, x.describe());
-  Shape shape, strides;
-  for (int64_t d = 0; d < x.dim(); ++d) {
-    if (d == layout.dim1 || d == layout.dim2) continue;
-    shape.push_back(x.shape()[d]);
-    strides.push_back(x.strides()[d]);
-  }
-  shape.push_back(layout.length);
-  strides.push_back(x.strides()[layout.dim1] + x.strides()[layout.dim2]);
-  int64_t offset = x.offset();
-  if (layout.length > 0) {
-    offset += attrs.offset >= 0 ? attrs.offset * x.strides()[layout.dim2] : -attrs.offset * x.strides()[layout.dim1];
-  }
-  return {{shape, x.dtype(), strides, offset}};
-}
-void reference_diagonal(const KernelCall&) {}
-std::vector<Tensor> backward_diagonal(const BackwardCall& call) {
-  const Tensor& grad = call.grads[0];
-  const auto& attrs = std::get<DiagonalAttrs>(call.attrs);
-  const Shape& shape = call.input_meta[0].shape;
-  const int64_t rank = static_cast<int64_t>(shape.size());
-  const DiagonalLayout layout = diagonal_layout(shape, attrs, shape_string(shape));
-  const int64_t length = layout.length, rows = shape[layout.dim1], columns = shape[layout.dim2];
-  // [.., L] → [.., L, L] with dy on the diagonal: multiplying by eye keeps it differentiable in dy.
-  Tensor square = grad.unsqueeze(-1) * eye(length, {.dtype = grad.dtype()});
-  const int64_t row_start = std::max<int64_t>(0, -attrs.offset), column_start = std::max<int64_t>(0, attrs.offset);
-  Tensor placed = functional::pad(square, {column_start, columns - length - column_start, row_start,
-                                           rows - length - row_start});  // [.. others .., n1, n2]
-  // Put dims back: input dim d is dim position[d] of `placed`.
-  Shape position(static_cast<size_t>(rank));
-  int64_t next = 0;
-  for (int64_t d = 0; d < rank; ++d) {
-    if (d == layout.dim1) position[d] = rank - 2;
-    else if (d == layout.dim2) position[d] = rank - 1;
-    else position[d] = next++;
-  }
-  return {placed.permute(position)};
-}
 
 // pad: constant (value; any number of dims), reflect (mirror without the edge; pad < size) or replicate
 // (repeat the edge), which as in PyTorch pad the last 1–3 dims of an input with 1 or 2 leading dims.
@@ -421,14 +363,65 @@ std::vector<Tensor> backward_triu(const BackwardCall& call) {
   return {triu(call.grads[0], std::get<DiagonalAttrs>(call.attrs).offset)};
 }
 
+
+// cat: joins along dim; every other dim must match; dtypes promote
+std::vector<OutputSpec> shape_cat(const OpCall& call) {
+  const Tensor& first = call.inputs[0];
+  NABLA_CHECK(first.dim() > 0, "cat: zero-dimensional tensors can't be concatenated; unsqueeze them or use stack");
+  int64_t dim = wrap_dim(std::get<DimAttrs>(call.attrs).dim, first.dim(), "cat");
+  Shape shape = first.shape();
+  shape[dim] = 0;
+  for (size_t i = 0; i < call.inputs.size(); ++i) {
+    const Tensor& t = call.inputs[i];
+    NABLA_CHECK(t.dim() == first.dim(), "cat: tensor {} has rank {} but tensor 0 has rank {}", i, t.dim(), first.dim());
+    for (int64_t d = 0; d < t.dim(); ++d) {
+      NABLA_CHECK(d == dim || t.shape()[d] == first.shape()[d],
+                  "cat: tensor {} has shape {} but tensor 0 has {}: all dims but {} must match", i,
+                  shape_string(t.shape()), shape_string(first.shape()), dim);
+    }
+    shape[dim] += t.shape()[dim];
+  }
+  return {{shape, result_type(call.inputs)}};
+}
+void reference_cat(const KernelCall& call) {
+  const Tensor& out = call.outputs[0];
+  int64_t dim = wrap_dim(std::get<DimAttrs>(call.attrs).dim, out.dim(), "cat");
+  autograd::NoGradGuard no_grad;
+  int64_t start = 0;
+  for (const Tensor& t : call.inputs) {
+    copy_elements(out.narrow(dim, start, t.shape()[dim]), t);
+    start += t.shape()[dim];
+  }
+}
+std::vector<Tensor> backward_cat(const BackwardCall& call) {
+  int64_t dim = wrap_dim(std::get<DimAttrs>(call.attrs).dim, call.grads[0].dim(), "cat");
+  std::vector<Tensor> grads;
+  int64_t start = 0;
+  for (const InputMeta& meta : call.input_meta) {
+    grads.push_back(call.grads[0].narrow(dim, start, meta.shape[dim]));
+    start += meta.shape[dim];
+  }
+  return grads;
+}
 }  // namespace nabla::ops
 
 namespace nabla {
 using ops::call1, ops::OpId;
 
-Tensor diagonal(const Tensor& x, int64_t offset, int64_t dim1, int64_t dim2) {
-  return call1(OpId::diagonal, {x}, ops::DiagonalAttrs{offset, dim1, dim2});
+Tensor cat(const std::vector<Tensor>& tensors, int64_t dim) { return call1(OpId::cat, tensors, ops::DimAttrs{dim}); }
+
+Tensor stack(const std::vector<Tensor>& tensors, int64_t dim) {
+  NABLA_CHECK(!tensors.empty(), "stack: expected at least one tensor");
+  int64_t d = wrap_dim(dim, tensors[0].dim() + 1, "stack");
+  std::vector<Tensor> expanded;
+  for (size_t i = 0; i < tensors.size(); ++i) {
+    NABLA_CHECK(tensors[i].shape() == tensors[0].shape(), "stack: tensor {} has shape {} but tensor 0 has {}", i,
+                shape_string(tensors[i].shape()), shape_string(tensors[0].shape()));
+    expanded.push_back(tensors[i].unsqueeze(d));
+  }
+  return cat(expanded, d);
 }
+
 Tensor repeat(const Tensor& x, const Shape& repeats) { return call1(OpId::repeat, {x}, ops::ShapeAttrs{repeats}); }
 Tensor flip(const Tensor& x, const std::vector<int64_t>& dims) { return call1(OpId::flip, {x}, ops::ShapeAttrs{dims}); }
 Tensor roll(const Tensor& x, const std::vector<int64_t>& shifts, const std::vector<int64_t>& dims) {

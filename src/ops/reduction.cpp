@@ -1,7 +1,11 @@
-// Reductions beyond sum/mean/max, over any dims with keepdim: prod, min/argmin, var, any/all, and the
-// running sum cumsum; std and norm are composites of them. Reference kernels compute floating results in
-// double (integers in int64) and round once on store. Backward passes use differentiable ops only, so
+// Reductions over any dims with keepdim: sum, mean, prod, var, any/all, and the running sum cumsum; std and
+// norm are composites of them. Also the reduction plumbing of reduce.h. (max/min/argmax/argmin are in
+// extrema.cpp, logsumexp beside softmax in softmax.cpp.) Reference kernels compute floating results in
+// double (integers in int64) and round once on store, visiting each output's inputs in a fixed order so
+// the result does not depend on the thread count. Backward passes use differentiable ops only, so
 // second-order gradients work.
+#include "ops/reduce.h"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -11,9 +15,132 @@
 #include "nabla/factory.h"
 #include "nabla/nn/functional.h"
 #include "nabla/ops.h"
-#include "ops/reduce.h"
 
 namespace nabla::ops {
+
+std::vector<int64_t> normalize_dims(std::vector<int64_t> dims, int64_t rank, const char* op) {
+  if (dims.empty()) {
+    for (int64_t d = 0; d < rank; ++d) dims.push_back(d);
+    return dims;
+  }
+  for (int64_t& dim : dims) dim = wrap_dim(dim, rank, op);
+  std::sort(dims.begin(), dims.end());
+  NABLA_CHECK(std::adjacent_find(dims.begin(), dims.end()) == dims.end(), "{}: a dim appears twice in the dim list", op);
+  if (rank == 0) dims.clear();
+  return dims;
+}
+
+Shape reduced_shape(const Shape& shape, const std::vector<int64_t>& dims, bool keepdim) {
+  Shape result;
+  for (int64_t d = 0; d < static_cast<int64_t>(shape.size()); ++d) {
+    bool reduced = std::binary_search(dims.begin(), dims.end(), d);
+    if (!reduced) result.push_back(shape[d]);
+    else if (keepdim) result.push_back(1);
+  }
+  return result;
+}
+
+ReductionPlan plan_reduction(const Tensor& x, const std::vector<int64_t>& dims) {
+  ReductionPlan plan;
+  plan.offset = x.offset();
+  for (int64_t d = 0; d < x.dim(); ++d) {
+    bool reduced = std::binary_search(dims.begin(), dims.end(), d);
+    (reduced ? plan.inner_shape : plan.outer_shape).push_back(x.shape()[d]);
+    (reduced ? plan.inner_strides : plan.outer_strides).push_back(x.strides()[d]);
+  }
+  plan.inner_count = numel(plan.inner_shape);
+  return plan;
+}
+
+Tensor unsqueeze_reduced(const Tensor& reduced, const Shape& input_shape, const std::vector<int64_t>& dims, bool keepdim) {
+  if (keepdim) return reduced;
+  return reduced.reshape(reduced_shape(input_shape, dims, true));
+}
+
+// x with the reduced dims moved last and flattened into one: [.. kept .., K]. `order` receives the
+// permutation applied, `unflattened` the shape before flattening (both optional).
+Tensor reduced_dims_last(const Tensor& x, const std::vector<int64_t>& dims, Shape* order, Shape* unflattened) {
+  Shape permutation, kept, split;
+  for (int64_t d = 0; d < x.dim(); ++d) {
+    if (std::binary_search(dims.begin(), dims.end(), d)) continue;
+    permutation.push_back(d);
+    kept.push_back(x.shape()[d]);
+  }
+  split = kept;
+  for (int64_t d : dims) {
+    permutation.push_back(d);
+    split.push_back(x.shape()[d]);
+  }
+  kept.push_back(-1);
+  if (order) *order = permutation;
+  if (unflattened) *unflattened = split;
+  return x.permute(permutation).reshape(kept);
+}
+
+namespace {
+
+std::vector<OutputSpec> reduce_shape(const OpCall& call, bool integers_to_int64) {
+  const Tensor& x = call.inputs[0];
+  auto& attrs = std::get<ReduceAttrs>(call.attrs);
+  std::vector<int64_t> dims = normalize_dims(attrs.dims, x.dim(), op_name(call.op));
+  DType dtype = x.dtype();
+  if (integers_to_int64 && is_integral(dtype)) dtype = DType::i64;
+  return {{reduced_shape(x.shape(), dims, attrs.keepdim), dtype}};
+}
+
+// Sums in double (floats) or int64 (integers).
+void sum_kernel(const KernelCall& call, bool divide) {
+  const Tensor& x = call.inputs[0];
+  const Tensor& out = call.outputs[0];
+  auto& attrs = std::get<ReduceAttrs>(call.attrs);
+  std::vector<int64_t> dims = normalize_dims(attrs.dims, x.dim(), "sum");
+  ReductionPlan plan = plan_reduction(x, dims);
+  const void* in = x.storage()->data();
+  void* result = out.raw_data();
+  if (is_floating(out.dtype())) {
+    for_each_output(plan, [&](int64_t index, int64_t base) {
+      double total = 0;
+      for_each_reduced(plan, base, [&](int64_t offset, int64_t) { total += load_double(x.dtype(), in, offset); });
+      store_double(out.dtype(), result, index, divide ? total / static_cast<double>(plan.inner_count) : total);
+    });
+  } else {
+    for_each_output(plan, [&](int64_t index, int64_t base) {
+      int64_t total = 0;
+      for_each_reduced(plan, base, [&](int64_t offset, int64_t) { total += load_int(x.dtype(), in, offset); });
+      store_int(out.dtype(), result, index, total);
+    });
+  }
+}
+
+}  // namespace
+
+// sum: integers and bool sum to int64, as PyTorch
+std::vector<OutputSpec> shape_sum(const OpCall& call) { return reduce_shape(call, true); }
+void reference_sum(const KernelCall& call) { sum_kernel(call, false); }
+std::vector<Tensor> backward_sum(const BackwardCall& call) {
+  auto& attrs = std::get<ReduceAttrs>(call.attrs);
+  const Shape& shape = call.input_meta[0].shape;
+  std::vector<int64_t> dims = normalize_dims(attrs.dims, static_cast<int64_t>(shape.size()), "sum");
+  return {unsqueeze_reduced(call.grads[0], shape, dims, attrs.keepdim).expand(shape)};
+}
+
+// mean: floating inputs only (as PyTorch, which refuses to guess an output type for integers)
+std::vector<OutputSpec> shape_mean(const OpCall& call) {
+  NABLA_CHECK(is_floating(call.inputs[0].dtype()),
+              "mean: input must be floating point, got {}; convert it first with .to(DType::f32)",
+              call.inputs[0].describe());
+  return reduce_shape(call, false);
+}
+void reference_mean(const KernelCall& call) { sum_kernel(call, true); }
+std::vector<Tensor> backward_mean(const BackwardCall& call) {
+  auto& attrs = std::get<ReduceAttrs>(call.attrs);
+  const Shape& shape = call.input_meta[0].shape;
+  std::vector<int64_t> dims = normalize_dims(attrs.dims, static_cast<int64_t>(shape.size()), "mean");
+  int64_t count = 1;
+  for (int64_t d : dims) count *= shape[static_cast<size_t>(d)];
+  return {unsqueeze_reduced(call.grads[0], shape, dims, attrs.keepdim).expand(shape) / static_cast<double>(count)};
+}
+
 namespace {
 
 // The reduced dims, wrapped and sorted (empty attribute: every dim), each checked against the input.
@@ -26,7 +153,7 @@ std::vector<int64_t> meta_dims(const BackwardCall& call, const std::vector<int64
   return normalize_dims(dims, static_cast<int64_t>(call.input_meta[0].shape.size()), op);
 }
 
-// One reduced dim for min/argmin/cumsum: empty for a 0-dim input (nothing is reduced).
+// One reduced dim for cumsum: empty for a 0-dim input (nothing is reduced).
 std::vector<int64_t> single_dim(const Tensor& x, int64_t dim, const char* op) {
   wrap_input_dim(x, dim, op);
   return normalize_dims({dim}, x.dim(), op);
@@ -67,27 +194,6 @@ Tensor exclusive_products(const Tensor& lanes) {
   return scan;
 }
 
-// x with the reduced dims moved last and flattened into one: [.. kept .., K]. `order` receives the
-// permutation applied, `unflattened` the shape before flattening (both optional).
-Tensor reduced_dims_last(const Tensor& x, const std::vector<int64_t>& dims, Shape* order = nullptr,
-                         Shape* unflattened = nullptr) {
-  Shape permutation, kept, split;
-  for (int64_t d = 0; d < x.dim(); ++d) {
-    if (std::binary_search(dims.begin(), dims.end(), d)) continue;
-    permutation.push_back(d);
-    kept.push_back(x.shape()[d]);
-  }
-  split = kept;
-  for (int64_t d : dims) {
-    permutation.push_back(d);
-    split.push_back(x.shape()[d]);
-  }
-  kept.push_back(-1);
-  if (order) *order = permutation;
-  if (unflattened) *unflattened = split;
-  return x.permute(permutation).reshape(kept);
-}
-
 // For each element of x, the product of the other elements of its slice over dims (x's shape).
 Tensor product_of_others(const Tensor& x, const std::vector<int64_t>& dims) {
   Shape order, unflattened;
@@ -97,63 +203,6 @@ Tensor product_of_others(const Tensor& x, const std::vector<int64_t>& dims) {
   Shape inverse(order.size());
   for (size_t i = 0; i < order.size(); ++i) inverse[order[i]] = static_cast<int64_t>(i);
   return (before * after).reshape(unflattened).permute(inverse);
-}
-
-// ---- min and argmin
-
-// The position (row-major in the reduced dim) of the first minimum; a NaN is the minimum (the first
-// NaN wins), as PyTorch's min propagates NaN.
-int64_t position_of_min(const ReductionPlan& plan, const Tensor& x, int64_t base) {
-  const void* in = x.storage()->data();
-  int64_t best_position = 0;
-  if (is_floating(x.dtype())) {
-    double best = 0;
-    bool found_nan = false;
-    for_each_reduced(plan, base, [&](int64_t offset, int64_t position) {
-      if (found_nan) return;
-      double value = load_double(x.dtype(), in, offset);
-      if (position == 0 || std::isnan(value) || value < best) {
-        best = value;
-        best_position = position;
-        found_nan = std::isnan(value);
-      }
-    });
-  } else {
-    int64_t best = 0;  // integers compare exactly in int64
-    for_each_reduced(plan, base, [&](int64_t offset, int64_t position) {
-      int64_t value = load_int(x.dtype(), in, offset);
-      if (position == 0 || value < best) {
-        best = value;
-        best_position = position;
-      }
-    });
-  }
-  return best_position;
-}
-
-// Writes the index of each minimum into `indices` and, when given, its value (copied exactly) into `values`.
-void min_kernel(const Tensor& x, int64_t dim, const Tensor* values, const Tensor& indices) {
-  std::vector<int64_t> dims = normalize_dims({dim}, x.dim(), "min");
-  ReductionPlan plan = plan_reduction(x, dims);
-  const int64_t stride = dims.empty() ? 0 : x.strides()[dims[0]];
-  auto* index_data = static_cast<int64_t*>(indices.raw_data());
-  const void* in = x.storage()->data();
-  for_each_output(plan, [&](int64_t output, int64_t base) {
-    int64_t position = position_of_min(plan, x, base);
-    index_data[output] = position;
-    if (!values) return;
-    int64_t offset = base + position * stride;
-    if (is_floating(x.dtype())) store_double(values->dtype(), values->raw_data(), output, load_double(x.dtype(), in, offset));
-    else store_int(values->dtype(), values->raw_data(), output, load_int(x.dtype(), in, offset));
-  });
-}
-
-std::vector<int64_t> min_dims(const Tensor& x, int64_t dim, const char* op) {
-  std::vector<int64_t> dims = single_dim(x, dim, op);
-  NABLA_CHECK(dims.empty() || x.shape()[dims[0]] > 0,
-              "{}: can't reduce dim {} of size 0 of input {}: the minimum of no elements is undefined", op, dim,
-              x.describe());
-  return dims;
 }
 
 // ---- var
@@ -238,43 +287,6 @@ std::vector<Tensor> backward_prod(const BackwardCall& call) {
   return {grad_kept * product_of_others(x, dims)};
 }
 
-// min: x [..., n, ...] → values [..., (1), ...] (x's dtype), indices (int64), along dim; first on ties.
-//   dx = dy scattered to the index of each minimum: dy_kept · [indices_kept == arange(n)]
-std::vector<OutputSpec> shape_min(const OpCall& call) {
-  const Tensor& x = call.inputs[0];
-  const auto& attrs = std::get<DimAttrs>(call.attrs);
-  Shape shape = reduced_shape(x.shape(), min_dims(x, attrs.dim, "min"), attrs.keepdim);
-  return {{shape, x.dtype()}, {shape, DType::i64}};
-}
-void reference_min(const KernelCall& call) {
-  min_kernel(call.inputs[0], std::get<DimAttrs>(call.attrs).dim, &call.outputs[0], call.outputs[1]);
-}
-std::vector<Tensor> backward_min(const BackwardCall& call) {
-  const Tensor& grad = call.grads[0];
-  if (!grad.defined()) return {Tensor()};
-  const auto& attrs = std::get<DimAttrs>(call.attrs);
-  const Shape& shape = call.input_meta[0].shape;
-  std::vector<int64_t> dims = meta_dims(call, {attrs.dim}, "min");
-  Tensor grad_kept = unsqueeze_reduced(grad, shape, dims, attrs.keepdim);
-  Tensor indices_kept = unsqueeze_reduced(call.outputs[1], shape, dims, attrs.keepdim);
-  Shape positions_shape(shape.size(), 1);
-  int64_t count = 1;
-  if (!dims.empty()) count = positions_shape[dims[0]] = shape[dims[0]];
-  Tensor positions = arange(static_cast<double>(count)).reshape(positions_shape);
-  return {grad_kept * eq(indices_kept, positions)};
-}
-
-// argmin: x [..., n, ...] → int64 [..., (1), ...], the index of the first minimum along dim.
-std::vector<OutputSpec> shape_argmin(const OpCall& call) {
-  const Tensor& x = call.inputs[0];
-  const auto& attrs = std::get<DimAttrs>(call.attrs);
-  return {{reduced_shape(x.shape(), min_dims(x, attrs.dim, "argmin"), attrs.keepdim), DType::i64}};
-}
-void reference_argmin(const KernelCall& call) {
-  min_kernel(call.inputs[0], std::get<DimAttrs>(call.attrs).dim, nullptr, call.outputs[0]);
-}
-NABLA_NO_BACKWARD(argmin)
-
 // var: x [..] → [.. reduced ..]; Σ (x − mean)² / max(0, N − correction), floating inputs only.
 //   dx = dy_kept · 2 (x − mean_kept) / max(0, N − correction)
 std::vector<OutputSpec> shape_var(const OpCall& call) {
@@ -349,31 +361,36 @@ std::vector<Tensor> backward_cumsum(const BackwardCall& call) {
 }  // namespace nabla::ops
 
 namespace nabla {
-using ops::call, ops::call1, ops::OpId;
+using ops::call1, ops::OpId;
+
+Tensor sum(const Tensor& x, std::vector<int64_t> dims, bool keepdim) {
+  return call1(OpId::sum, {x}, ops::ReduceAttrs{std::move(dims), keepdim});
+}
+Tensor mean(const Tensor& x, std::vector<int64_t> dims, bool keepdim) {
+  return call1(OpId::mean, {x}, ops::ReduceAttrs{std::move(dims), keepdim});
+}
+
+Tensor sum_to(const Tensor& x, const Shape& shape) {
+  if (x.shape() == shape) return x;
+  const int64_t leading = x.dim() - static_cast<int64_t>(shape.size());
+  NABLA_CHECK(leading >= 0, "sum_to: can't reduce shape {} to the larger rank of {}", shape_string(x.shape()),
+              shape_string(shape));
+  std::vector<int64_t> dims;
+  for (int64_t d = 0; d < x.dim(); ++d) {
+    if (d < leading) {
+      dims.push_back(d);
+    } else {
+      int64_t target = shape[static_cast<size_t>(d - leading)];
+      NABLA_CHECK(target == 1 || target == x.shape()[d], "sum_to: shape {} does not broadcast to {}",
+                  shape_string(shape), shape_string(x.shape()));
+      if (target == 1 && x.shape()[d] != 1) dims.push_back(d);
+    }
+  }
+  if (dims.empty()) return x.view(shape);
+  return sum(x, dims, true).view(shape);
+}
 
 namespace {
-
-// The largest (or smallest) value over dims, its gradient shared evenly among tied extremes (as PyTorch's
-// max(), amax and the infinity norm do). Forward is max/min along one flattened dim; backward is a mask.
-Tensor extreme(const Tensor& x, std::vector<int64_t> dims, bool keepdim, bool largest) {
-  dims = ops::normalize_dims(std::move(dims), x.dim(), largest ? "amax" : "amin");
-  const Shape input_shape = x.shape();
-  return autograd::apply_function(
-      largest ? "Amax" : "Amin", {x},
-      [=](autograd::FunctionContext& context, const std::vector<Tensor>& inputs) {
-        Tensor lanes = ops::reduced_dims_last(inputs[0], dims);
-        Tensor value = (largest ? max(lanes, -1) : min(lanes, -1)).first;
-        Tensor value_kept = value.reshape(ops::reduced_shape(input_shape, dims, true));
-        context.save_for_backward({inputs[0], value_kept});
-        return std::vector<Tensor>{keepdim ? value_kept : value.reshape(ops::reduced_shape(input_shape, dims, false))};
-      },
-      [=](autograd::FunctionContext& context, const std::vector<Tensor>& grads) {
-        std::vector<Tensor> saved = context.saved_tensors();
-        Tensor ties = eq(saved[0], saved[1]).to(grads[0].dtype());
-        Tensor grad_kept = ops::unsqueeze_reduced(grads[0], input_shape, dims, keepdim);
-        return std::vector<Tensor>{grad_kept * ties / sum(ties, dims, true)};
-      })[0];
-}
 
 // √v with value 0 and gradient 0 where v = 0 (PyTorch masks the gradient of std and the 2-norm there).
 Tensor safe_sqrt(const Tensor& v) {
@@ -392,21 +409,6 @@ Tensor safe_root(const Tensor& s, double p) {
 
 Tensor prod(const Tensor& x, std::vector<int64_t> dims, bool keepdim) {
   return call1(OpId::prod, {x}, ops::ReduceAttrs{std::move(dims), keepdim});
-}
-
-std::pair<Tensor, Tensor> min(const Tensor& x, int64_t dim, bool keepdim) {
-  std::vector<Tensor> outputs = call(OpId::min, {x}, ops::DimAttrs{dim, keepdim});
-  return {std::move(outputs[0]), std::move(outputs[1])};
-}
-
-// The smallest element as a 0-dim tensor; the gradient is shared evenly among tied minima, as PyTorch's min().
-Tensor min(const Tensor& x) {
-  NABLA_CHECK(x.numel() > 0, "min: the input {} is empty; the minimum of no elements is undefined", x.describe());
-  return extreme(x, {}, false, false);
-}
-
-Tensor argmin(const Tensor& x, int64_t dim, bool keepdim) {
-  return call1(OpId::argmin, {x}, ops::DimAttrs{dim, keepdim});
 }
 
 Tensor var(const Tensor& x, std::vector<int64_t> dims, double correction, bool keepdim) {
@@ -429,7 +431,7 @@ Tensor norm(const Tensor& x, double p, std::vector<int64_t> dims, bool keepdim) 
   for (int64_t dim : dims) wrap_dim(dim, x.dim(), "norm");
   if (std::isinf(p)) {
     NABLA_CHECK(x.numel() > 0, "norm: the infinity norm of the empty input {} is undefined", x.describe());
-    return extreme(abs(x), std::move(dims), keepdim, p > 0);
+    return ops::extreme_over(abs(x), std::move(dims), keepdim, p > 0);
   }
   if (p == 2) return safe_sqrt(sum(x * x, std::move(dims), keepdim));
   if (p == 1) return sum(abs(x), std::move(dims), keepdim);
