@@ -52,7 +52,14 @@ void format_block(std::string& out, const Tensor& tensor, const std::vector<doub
   out += '[';
   for (int64_t i = 0; i < size; ++i) {
     if (summarize && size > 2 * edge_items && i == edge_items) {
-      out += dim + 1 == shape.size() ? std::string("..., ") : "..." + std::string(",") + std::string(shape.size() - dim - 1, '\n') + indent;
+      // Appended piece by piece: GCC 12 warns falsely (-Wrestrict) on "literal" + std::string chains here.
+      if (dim + 1 == shape.size()) {
+        out += "..., ";
+      } else {
+        out += "...,";
+        out.append(shape.size() - dim - 1, '\n');
+        out += indent;
+      }
       i = size - edge_items - 1;
       continue;
     }
@@ -62,7 +69,11 @@ void format_block(std::string& out, const Tensor& tensor, const std::vector<doub
       if (i + 1 < size) out += ", ";
     } else {
       format_block(out, tensor, values, style, dim + 1, flat_offset + i * inner, summarize);
-      if (i + 1 < size) out += "," + std::string(shape.size() - dim - 1, '\n') + indent;
+      if (i + 1 < size) {
+        out += ',';
+        out.append(shape.size() - dim - 1, '\n');
+        out += indent;
+      }
     }
   }
   out += ']';
