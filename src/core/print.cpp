@@ -1,8 +1,9 @@
 // Printing tensors the way PyTorch does: tensor([[1.0000, 2.5000], …], dtype=float64, grad_fn=<…>).
-#include <cmath>
+// This file writes everything up to the autograd part; Tensor::to_string (src/autograd/tensor_autograd.cpp)
+// adds grad_fn or requires_grad and the closing parenthesis.
+#include "core/print.h"
 
-#include "nabla/autograd.h"
-#include "nabla/tensor.h"
+#include <cmath>
 
 namespace nabla {
 namespace {
@@ -81,30 +82,24 @@ void format_block(std::string& out, const Tensor& tensor, const std::vector<doub
 
 }  // namespace
 
-std::string Tensor::to_string() const {
-  if (!defined()) return "tensor(undefined)";
-  std::vector<double> values = to_vector();
-  Style style = choose_style(*this, values);
-  bool summarize = numel() > summarize_above;
+std::string format_tensor_values(const Tensor& tensor) {
+  std::vector<double> values = tensor.to_vector();
+  Style style = choose_style(tensor, values);
+  bool summarize = tensor.numel() > summarize_above;
   for (double v : values) style.width = std::max(style.width, format_value(v, style.kind).size());
   std::string out = "tensor(";
-  if (dim() == 0) {
+  if (tensor.dim() == 0) {
     out += format_value(values[0], style.kind);
-  } else if (numel() == 0) {
+  } else if (tensor.numel() == 0) {
     out += "[]";
   } else {
-    format_block(out, *this, values, style, 0, 0, summarize);
+    format_block(out, tensor, values, style, 0, 0, summarize);
   }
-  if (numel() == 0 && dim() > 1) out += fmt::format(", size={}", shape_string(shape()));
-  if (dtype() != DType::f32 && dtype() != DType::i64 && dtype() != DType::boolean) {
-    out += fmt::format(", dtype={}", dtype_name(dtype()));
+  if (tensor.numel() == 0 && tensor.dim() > 1) out += fmt::format(", size={}", shape_string(tensor.shape()));
+  if (tensor.dtype() != DType::f32 && tensor.dtype() != DType::i64 && tensor.dtype() != DType::boolean) {
+    out += fmt::format(", dtype={}", dtype_name(tensor.dtype()));
   }
-  if (grad_fn()) {
-    out += fmt::format(", grad_fn=<{}>", grad_fn()->name());
-  } else if (requires_grad()) {
-    out += ", requires_grad=True";
-  }
-  return out + ")";
+  return out;
 }
 
 }  // namespace nabla

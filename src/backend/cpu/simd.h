@@ -33,7 +33,6 @@ inline constexpr float exp_lowest = -104.0f, exp_highest = 89.0f;
 
 #ifdef __AVX512F__
 
-
 using Floats = __m512;
 using Doubles = __m512d;
 inline Floats splat(float v) { return _mm512_set1_ps(v); }
