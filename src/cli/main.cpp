@@ -6,7 +6,7 @@
 
 #include "backend/cpu/kernels.h"
 #include "cli/commands.h"
-#include "core/profiler.h"
+#include "ops/profiler.h"
 #include "nabla/nabla.h"
 #include "nabla/train/trainer.h"
 

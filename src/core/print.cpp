@@ -1,8 +1,9 @@
 // Printing tensors the way PyTorch does: tensor([[1.0000, 2.5000], …], dtype=float64, grad_fn=<…>).
-#include <cmath>
+// This file writes everything up to the autograd part; Tensor::to_string (src/autograd/tensor_autograd.cpp)
+// adds grad_fn or requires_grad and the closing parenthesis.
+#include "core/print.h"
 
-#include "nabla/autograd.h"
-#include "nabla/tensor.h"
+#include <cmath>
 
 namespace nabla {
 namespace {
@@ -52,7 +53,14 @@ void format_block(std::string& out, const Tensor& tensor, const std::vector<doub
   out += '[';
   for (int64_t i = 0; i < size; ++i) {
     if (summarize && size > 2 * edge_items && i == edge_items) {
-      out += dim + 1 == shape.size() ? std::string("..., ") : "..." + std::string(",") + std::string(shape.size() - dim - 1, '\n') + indent;
+      // Appended piece by piece: GCC 12 warns falsely (-Wrestrict) on "literal" + std::string chains here.
+      if (dim + 1 == shape.size()) {
+        out += "..., ";
+      } else {
+        out += "...,";
+        out.append(shape.size() - dim - 1, '\n');
+        out += indent;
+      }
       i = size - edge_items - 1;
       continue;
     }
@@ -62,7 +70,11 @@ void format_block(std::string& out, const Tensor& tensor, const std::vector<doub
       if (i + 1 < size) out += ", ";
     } else {
       format_block(out, tensor, values, style, dim + 1, flat_offset + i * inner, summarize);
-      if (i + 1 < size) out += "," + std::string(shape.size() - dim - 1, '\n') + indent;
+      if (i + 1 < size) {
+        out += ',';
+        out.append(shape.size() - dim - 1, '\n');
+        out += indent;
+      }
     }
   }
   out += ']';
@@ -70,30 +82,24 @@ void format_block(std::string& out, const Tensor& tensor, const std::vector<doub
 
 }  // namespace
 
-std::string Tensor::to_string() const {
-  if (!defined()) return "tensor(undefined)";
-  std::vector<double> values = to_vector();
-  Style style = choose_style(*this, values);
-  bool summarize = numel() > summarize_above;
+std::string format_tensor_values(const Tensor& tensor) {
+  std::vector<double> values = tensor.to_vector();
+  Style style = choose_style(tensor, values);
+  bool summarize = tensor.numel() > summarize_above;
   for (double v : values) style.width = std::max(style.width, format_value(v, style.kind).size());
   std::string out = "tensor(";
-  if (dim() == 0) {
+  if (tensor.dim() == 0) {
     out += format_value(values[0], style.kind);
-  } else if (numel() == 0) {
+  } else if (tensor.numel() == 0) {
     out += "[]";
   } else {
-    format_block(out, *this, values, style, 0, 0, summarize);
+    format_block(out, tensor, values, style, 0, 0, summarize);
   }
-  if (numel() == 0 && dim() > 1) out += fmt::format(", size={}", shape_string(shape()));
-  if (dtype() != DType::f32 && dtype() != DType::i64 && dtype() != DType::boolean) {
-    out += fmt::format(", dtype={}", dtype_name(dtype()));
+  if (tensor.numel() == 0 && tensor.dim() > 1) out += fmt::format(", size={}", shape_string(tensor.shape()));
+  if (tensor.dtype() != DType::f32 && tensor.dtype() != DType::i64 && tensor.dtype() != DType::boolean) {
+    out += fmt::format(", dtype={}", dtype_name(tensor.dtype()));
   }
-  if (grad_fn()) {
-    out += fmt::format(", grad_fn=<{}>", grad_fn()->name());
-  } else if (requires_grad()) {
-    out += ", requires_grad=True";
-  }
-  return out + ")";
+  return out;
 }
 
 }  // namespace nabla

@@ -1,21 +1,10 @@
-// Tensor handles: metadata, data access, and the autograd accessors.
+// Tensor handles: metadata and data access. The autograd accessors (and TensorImpl's constructor and
+// destructor, which need AutogradMeta complete) are the autograd layer's: src/autograd/tensor_autograd.cpp.
 #include "nabla/tensor.h"
 
-#include "autograd/graph.h"
-#include "autograd/saved_tensor.h"
-#include "nabla/ops.h"
 #include "core/element.h"
-#include "nabla/autograd.h"
 
 namespace nabla {
-
-TensorImpl::TensorImpl() = default;
-TensorImpl::~TensorImpl() = default;
-
-autograd::AutogradMeta& TensorImpl::autograd_meta() {
-  if (!autograd) autograd = std::make_unique<autograd::AutogradMeta>();
-  return *autograd;
-}
 
 const TensorImpl& Tensor::checked() const {
   if (!impl_) throw Error("tensor: this tensor is undefined (default-constructed, or a gradient that was never computed)");
@@ -94,78 +83,6 @@ std::vector<double> Tensor::to_vector() const {
 std::string Tensor::describe() const {
   if (!defined()) return "undefined";
   return fmt::format("{}{}", dtype_name(dtype()), shape_string(shape()));
-}
-
-// ---- autograd accessors
-bool Tensor::requires_grad() const {
-  const TensorImpl& impl = checked();
-  return impl.autograd && (impl.autograd->requires_grad || impl.autograd->grad_fn);
-}
-
-Tensor& Tensor::requires_grad_(bool enabled) {
-  NABLA_CHECK(is_leaf() || enabled, "requires_grad_: only leaves can stop requiring grad; use detach() here");
-  NABLA_CHECK(!enabled || is_floating(dtype()),
-              "requires_grad_: only floating-point tensors can require gradients; this one is {}", describe());
-  impl_->autograd_meta().requires_grad = enabled;
-  return *this;
-}
-
-const Tensor& Tensor::grad() const {
-  static const Tensor undefined;
-  const TensorImpl& impl = checked();
-  return impl.autograd ? impl.autograd->grad : undefined;
-}
-
-void Tensor::set_grad(const Tensor& grad) const {
-  NABLA_CHECK(!grad.defined() || grad.shape() == shape(), "set_grad: gradient shape {} differs from tensor shape {}",
-              shape_string(grad.shape()), shape_string(shape()));
-  impl_->autograd_meta().grad = grad;
-}
-
-void Tensor::zero_grad() const {
-  if (checked().autograd) impl_->autograd->grad = Tensor();
-}
-
-std::shared_ptr<autograd::Node> Tensor::grad_fn() const {
-  const TensorImpl& impl = checked();
-  return impl.autograd ? impl.autograd->grad_fn : nullptr;
-}
-
-bool Tensor::is_leaf() const { return grad_fn() == nullptr; }
-
-void Tensor::backward(const Tensor& gradient, bool retain_graph, bool create_graph) const {
-  autograd::backward({*this}, {gradient}, retain_graph, create_graph);
-}
-
-Tensor Tensor::detach() const {
-  Tensor result = autograd::data_alias(*this);
-  return result;
-}
-
-void Tensor::retain_grad() const {
-  NABLA_CHECK(requires_grad(), "retain_grad: the tensor does not require grad");
-  if (is_leaf()) return;  // leaves keep their .grad anyway
-  autograd::AutogradMeta& meta = impl_->autograd_meta();
-  if (meta.retains_grad) return;
-  meta.retains_grad = true;
-  std::weak_ptr<TensorImpl> weak = impl_;  // weak: the node must not own the tensor that owns it
-  meta.grad_fn->pre_hooks[meta.output_nr].push_back([weak](const Tensor& grad) -> std::optional<Tensor> {
-    if (auto impl = weak.lock()) {
-      autograd::AutogradMeta& target = impl->autograd_meta();
-      target.grad = target.grad.defined() ? target.grad + grad.detach() : grad.detach().clone();
-    }
-    return std::nullopt;
-  });
-}
-
-void Tensor::register_hook(TensorHook hook) const {
-  NABLA_CHECK(requires_grad(), "register_hook: the tensor does not require grad, so no gradient will reach the hook");
-  autograd::AutogradMeta& meta = impl_->autograd_meta();
-  if (meta.grad_fn) {
-    meta.grad_fn->pre_hooks[meta.output_nr].push_back(std::move(hook));
-  } else {
-    meta.hooks.push_back(std::move(hook));
-  }
 }
 
 Tensor scalar_tensor(double value, DType dtype) {

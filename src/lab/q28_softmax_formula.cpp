@@ -123,11 +123,17 @@ void gradient(Context& ctx) {
     functional::CrossEntropyOptions options;
     Tensor expected;
   };
+  // The options are built member by member: from designated initializers inside a braced list of Rows
+  // GCC 12 reports options.weight as maybe uninitialized (a false positive in the list's cleanup path).
+  functional::CrossEntropyOptions summed, averaged, smoothed, weighted;
+  summed.reduction = Reduction::sum;
+  smoothed.label_smoothing = smoothing;
+  weighted.weight = class_weights;
   const std::vector<Row> cases = {
-      {"sum reduction", {.reduction = Reduction::sum}, p - y},
-      {"mean reduction", {}, plain},
-      {fmt::format("label smoothing {:g}", smoothing), {.label_smoothing = smoothing}, (p - smoothed_target) / count},
-      {"class weights", {.weight = class_weights}, sample_weights * (p - y) / sum(sample_weights).item()},
+      {"sum reduction", summed, p - y},
+      {"mean reduction", averaged, plain},
+      {fmt::format("label smoothing {:g}", smoothing), smoothed, (p - smoothed_target) / count},
+      {"class weights", weighted, sample_weights * (p - y) / sum(sample_weights).item()},
   };
   const std::vector<std::string> formulas = {"p − y", "(p − y)/B", "(p − ỹ)/B, ỹ = (1−ε)y + ε/C", "w_t (p − y)/Σ w_t"};
   std::vector<double> from_formula, from_plain;

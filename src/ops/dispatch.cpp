@@ -4,7 +4,7 @@
 #include "autograd/graph.h"
 #include "autograd/op_node.h"
 #include "backend/cpu/kernels.h"
-#include "core/profiler.h"
+#include "ops/profiler.h"
 #include "nabla/autograd.h"
 #include "ops/checks.h"
 #include "ops/observer.h"

@@ -2,7 +2,7 @@
 
 #include <cmath>
 
-#include "core/profiler.h"
+#include "ops/profiler.h"
 #include "nabla/autograd.h"
 #include "nabla/ops.h"
 

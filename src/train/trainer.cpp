@@ -23,12 +23,6 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-std::map<std::string, Tensor> as_map(const nn::NamedTensors& named) {
-  std::map<std::string, Tensor> result;
-  for (auto& [name, tensor] : named) result[name] = tensor;
-  return result;
-}
-
 std::map<std::string, Tensor> snapshot(const nn::Module& model) { return model.state_dict().clone(); }
 
 json to_json(const EpochMetrics& m) {

@@ -8,11 +8,9 @@
 #include <cmath>
 #include <optional>
 
-#ifdef __AVX512F__
-#include <immintrin.h>
-#endif
 
 #include "backend/cpu/fast.h"
+#include "backend/cpu/simd.h"
 #include "backend/cpu/strided.h"
 
 namespace nabla::cpu {

@@ -3,13 +3,11 @@
 // result matches the reference kernel (double, rounded once) to the last bit or two. OpenMP over rows
 // above parallel_threshold elements; a row is computed by one thread, so results do not depend on the
 // thread count. AVX-512 intrinsics under __AVX512F__, else loops the compiler vectorises (`omp simd`).
-#ifdef __AVX512F__
-#include <immintrin.h>
-#endif
 
 #include <cmath>
 
 #include "backend/cpu/fast.h"
+#include "backend/cpu/simd.h"
 
 namespace nabla::cpu {
 namespace {
@@ -19,13 +17,13 @@ namespace {
 // 8 floats as 8 doubles, from an aligned-or-not pointer; `mask` keeps the first lanes of a tail.
 inline __m512d load8(const float* x) { return _mm512_cvtps_pd(_mm256_loadu_ps(x)); }
 inline __m512d load8(const float* x, __mmask8 mask) { return _mm512_cvtps_pd(_mm256_maskz_loadu_ps(mask, x)); }
-inline __mmask8 tail_mask(int64_t count) { return static_cast<__mmask8>((1u << count) - 1); }
+using simd::tail_mask8;
 
 double row_sum(const float* x, int64_t n) {
   __m512d total = _mm512_setzero_pd();
   int64_t i = 0;
   for (; i + 8 <= n; i += 8) total = _mm512_add_pd(total, load8(x + i));
-  if (i < n) total = _mm512_add_pd(total, load8(x + i, tail_mask(n - i)));
+  if (i < n) total = _mm512_add_pd(total, load8(x + i, tail_mask8(n - i)));
   return _mm512_reduce_add_pd(total);
 }
 
@@ -38,7 +36,7 @@ double row_centered_squares(const float* x, int64_t n, double mean) {
     total = _mm512_fmadd_pd(centered, centered, total);
   }
   if (i < n) {
-    const __mmask8 mask = tail_mask(n - i);
+    const __mmask8 mask = tail_mask8(n - i);
     const __m512d centered = _mm512_maskz_sub_pd(mask, load8(x + i, mask), m);
     total = _mm512_fmadd_pd(centered, centered, total);
   }
@@ -56,7 +54,7 @@ void row_normalize(const float* x, const float* w, const float* b, float* y, int
     _mm256_storeu_ps(y + i, _mm512_cvtpd_ps(normalize8(load8(x + i), load8(w + i), load8(b + i), m, r)));
   }
   if (i < n) {
-    const __mmask8 mask = tail_mask(n - i);
+    const __mmask8 mask = tail_mask8(n - i);
     const __m512d result = normalize8(load8(x + i, mask), load8(w + i, mask), load8(b + i, mask), m, r);
     _mm256_mask_storeu_ps(y + i, mask, _mm512_cvtpd_ps(result));
   }

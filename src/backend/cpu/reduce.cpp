@@ -6,9 +6,6 @@
 // Results do not depend on the thread count: work is cut into fixed-size pieces chosen from the shape only,
 // each piece is summed in a fixed order, and the pieces are combined in a fixed order. Sums accumulate in
 // double (as the reference kernel does), so the float32 result is the reference's to within its last bit.
-#ifdef __AVX512F__
-#include <immintrin.h>
-#endif
 
 #include <algorithm>
 #include <cmath>
@@ -17,6 +14,7 @@
 
 #include "backend/cpu/fast.h"
 #include "backend/cpu/kernels.h"
+#include "backend/cpu/simd.h"
 #include "ops/reduce.h"
 
 namespace nabla::cpu {

@@ -5,14 +5,10 @@
 // double. AVX-512 intrinsics where the compiler targets them (__AVX512F__), else portable loops the
 // compiler vectorises (`omp simd`). Rows whose max is ±∞ or NaN take the reference kernel's formula exactly.
 //
-// Accuracy: e^x within 1.3 ulp (Cephes' polynomial on a Cody–Waite reduction; measured on every 7th float
-// in [−103, 88.7], both paths). Against the reference kernels (double, rounded once), measured on
+// Accuracy: e^x is simd.h's (Taylor to r⁷ on a two-part ln 2 reduction, within 1 ulp; the portable loop
+// evaluates the same polynomial). Against the reference kernels (double, rounded once), measured on
 // randn·3 and randn·30 logits [2000, 1000]: softmax within 0.5 ulp of max(1, |y|), log_softmax and the
 // per-row loss within 1 ulp of max(1, |y|).
-#ifdef __AVX512F__
-#include <immintrin.h>
-#endif
-
 #include <algorithm>
 #include <bit>
 #include <cmath>
@@ -20,6 +16,7 @@
 #include <vector>
 
 #include "backend/cpu/fast.h"
+#include "backend/cpu/simd.h"
 
 namespace nabla::ops {
 // Defined in src/ops/softmax.cpp: the target check the reference kernel runs, run here before any thread.
@@ -31,37 +28,14 @@ namespace {
 
 constexpr float negative_infinity = -std::numeric_limits<float>::infinity();
 
-// e^x = 2^n·e^r with n = round(x·log₂e) and r = x − n·ln 2 (ln 2 split in two so that n·ln2_high is exact);
-// e^r ≈ 1 + r + r²·P(r) on |r| ≤ ln2/2. x is clamped to [−104, 89] first: beyond it e^x is 0 or ∞ in
-// float anyway; NaN passes through.
-constexpr float log2_e = 1.44269504088896341f;
-constexpr float ln2_high = 0.693359375f, ln2_low = -2.12194440e-4f;
-constexpr float exp_coefficients[6] = {1.9875691500e-4f, 1.3981999507e-3f, 8.3334519073e-3f,
-                                       4.1665795894e-2f, 1.6666665459e-1f, 5.0000001201e-1f};
+using simd::exp_highest;
+using simd::exp_lowest;
 
 #ifdef __AVX512F__
 
-inline __m512 splat(float value) { return _mm512_set1_ps(value); }
-
-inline __m512 exp16(__m512 x) {
-  // max/min return their second operand when one is NaN: x last keeps a NaN.
-  x = _mm512_max_ps(splat(-104.0f), _mm512_min_ps(splat(89.0f), x));
-  const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, splat(log2_e)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  __m512 r = _mm512_fnmadd_ps(n, splat(ln2_high), x);
-  r = _mm512_fnmadd_ps(n, splat(ln2_low), r);
-  __m512 p = splat(exp_coefficients[0]);
-  for (int k = 1; k < 6; ++k) p = _mm512_fmadd_ps(p, r, splat(exp_coefficients[k]));
-  const __m512 e = _mm512_fmadd_ps(p, _mm512_mul_ps(r, r), _mm512_add_ps(r, splat(1.0f)));
-  return _mm512_scalef_ps(e, n);  // 2^n with correct overflow to ∞ and gradual underflow
-}
-
-inline __mmask16 tail_mask(int64_t count) { return static_cast<__mmask16>((1u << count) - 1); }
-
-// Adds 16 floats to two accumulators of 8 doubles.
-inline void accumulate(__m512d& low, __m512d& high, __m512 values) {
-  low = _mm512_add_pd(low, _mm512_cvtps_pd(_mm512_castps512_ps256(values)));
-  high = _mm512_add_pd(high, _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(values), 1))));
-}
+using simd::accumulate_in_double;
+using simd::splat;
+using simd::tail_mask16;
 
 // The largest element, or NaN when the row holds one (the caller then takes the reference formula).
 float row_max(const float* x, int64_t n) {
@@ -74,7 +48,7 @@ float row_max(const float* x, int64_t n) {
     nan |= _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
   }
   if (i < n) {
-    const __m512 v = _mm512_mask_loadu_ps(splat(negative_infinity), tail_mask(n - i), x + i);
+    const __m512 v = _mm512_mask_loadu_ps(splat(negative_infinity), tail_mask16(n - i), x + i);
     best = _mm512_max_ps(v, best);
     nan |= _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
   }
@@ -87,15 +61,15 @@ double row_sum_exp(const float* x, int64_t n, float shift, float* exps) {
   const __m512 shift_vector = splat(shift);
   int64_t i = 0;
   for (; i + 16 <= n; i += 16) {
-    const __m512 e = exp16(_mm512_sub_ps(_mm512_loadu_ps(x + i), shift_vector));
+    const __m512 e = simd::exp(_mm512_sub_ps(_mm512_loadu_ps(x + i), shift_vector));
     if (exps) _mm512_storeu_ps(exps + i, e);
-    accumulate(low, high, e);
+    accumulate_in_double(low, high, e);
   }
   if (i < n) {
-    const __mmask16 mask = tail_mask(n - i);
-    const __m512 e = _mm512_maskz_mov_ps(mask, exp16(_mm512_sub_ps(_mm512_maskz_loadu_ps(mask, x + i), shift_vector)));
+    const __mmask16 mask = tail_mask16(n - i);
+    const __m512 e = _mm512_maskz_mov_ps(mask, simd::exp(_mm512_sub_ps(_mm512_maskz_loadu_ps(mask, x + i), shift_vector)));
     if (exps) _mm512_mask_storeu_ps(exps + i, mask, e);
-    accumulate(low, high, e);
+    accumulate_in_double(low, high, e);
   }
   return _mm512_reduce_add_pd(_mm512_add_pd(low, high));
 }
@@ -105,7 +79,7 @@ void row_scale(float* y, int64_t n, float factor) {
   int64_t i = 0;
   for (; i + 16 <= n; i += 16) _mm512_storeu_ps(y + i, _mm512_mul_ps(_mm512_loadu_ps(y + i), f));
   if (i < n) {
-    const __mmask16 mask = tail_mask(n - i);
+    const __mmask16 mask = tail_mask16(n - i);
     _mm512_mask_storeu_ps(y + i, mask, _mm512_mul_ps(_mm512_maskz_loadu_ps(mask, y + i), f));
   }
 }
@@ -116,25 +90,24 @@ void row_log_softmax(const float* x, float* y, int64_t n, float shift, float log
   int64_t i = 0;
   for (; i + 16 <= n; i += 16) _mm512_storeu_ps(y + i, _mm512_sub_ps(_mm512_sub_ps(_mm512_loadu_ps(x + i), s), l));
   if (i < n) {
-    const __mmask16 mask = tail_mask(n - i);
+    const __mmask16 mask = tail_mask16(n - i);
     _mm512_mask_storeu_ps(y + i, mask, _mm512_sub_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(mask, x + i), s), l));
   }
 }
 
 #else  // portable: scalar code that the compiler vectorises
 
-// The same e^x, for x already in [−104, 89] (no NaN: rows holding one never get here). Written without
+// The same e^x, for x already in [exp_lowest, exp_highest] (no NaN: rows holding one never get here). Written without
 // branches or library calls so that a loop of it vectorises; the clamp runs in a loop of its own, since
 // GCC would otherwise duplicate this code into the clamp's branches and give up (-ftrapping-math).
 inline float exp_in_range(float x) {
   // Round to nearest by the 1.5·2²³ trick (exact for |t| < 2²²).
-  const float t = x * log2_e;
+  const float t = x * simd::exp_log2_e;
   const float n = (t + 12582912.0f) - 12582912.0f;
-  float r = x - n * ln2_high;
-  r = r - n * ln2_low;
-  float p = exp_coefficients[0];
-  for (int k = 1; k < 6; ++k) p = p * r + exp_coefficients[k];
-  const float e = p * (r * r) + (r + 1.0f);
+  float r = x - n * simd::exp_ln2_high;
+  r = r - n * simd::exp_ln2_low;
+  float e = simd::exp_taylor[0];
+  for (int k = 1; k < simd::exp_taylor_terms; ++k) e = e * r + simd::exp_taylor[k];
   // 2^n in two factors, each a normal float for n in [−150, 128], so the one rounding happens last.
   const auto whole = static_cast<int32_t>(n);
   const int32_t half = whole >> 1;
@@ -164,7 +137,7 @@ double row_sum_exp(const float* x, int64_t n, float shift, float* exps) {
 #pragma omp simd
     for (int64_t i = 0; i < count; ++i) {
       const float shifted = x[start + i] - shift;
-      e[i] = shifted < -104.0f ? -104.0f : (shifted > 89.0f ? 89.0f : shifted);
+      e[i] = shifted < exp_lowest ? exp_lowest : (shifted > exp_highest ? exp_highest : shifted);
     }
 #pragma omp simd
     for (int64_t i = 0; i < count; ++i) e[i] = exp_in_range(e[i]);

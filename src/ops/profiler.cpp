@@ -1,4 +1,4 @@
-#include "core/profiler.h"
+#include "ops/profiler.h"
 
 #include <algorithm>
 #include <array>
