@@ -17,6 +17,7 @@
 #include "nabla/nn/functional.h"
 #include "nabla/ops.h"
 #include "ops/iterate.h"
+#include "ops/kernel_rules.h"
 #include "ops/op.h"
 
 namespace nabla::ops {

@@ -6,6 +6,7 @@
 #include "core/element.h"
 #include "nabla/factory.h"
 #include "nabla/ops.h"
+#include "ops/kernel_rules.h"
 #include "ops/reduce.h"
 
 namespace nabla::ops {

@@ -17,12 +17,7 @@
 
 #include "backend/cpu/fast.h"
 #include "ops/iterate.h"
-
-namespace nabla::ops {
-// Defined in src/ops/attention.cpp: dropout's keep factor of score (b, i, j), as the reference draws it.
-double attention_keep_factor(const AttentionAttrs& attrs, int64_t queries, int64_t keys, int64_t b, int64_t i,
-                             int64_t j);
-}  // namespace nabla::ops
+#include "ops/kernel_rules.h"
 
 namespace nabla::cpu {
 namespace {

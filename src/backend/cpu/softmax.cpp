@@ -17,11 +17,7 @@
 
 #include "backend/cpu/fast.h"
 #include "backend/cpu/simd.h"
-
-namespace nabla::ops {
-// Defined in src/ops/softmax.cpp: the target check the reference kernel runs, run here before any thread.
-void check_cross_entropy_targets(const Tensor& logits, const Tensor& target, const LossAttrs& attrs);
-}  // namespace nabla::ops
+#include "ops/kernel_rules.h"
 
 namespace nabla::cpu {
 namespace {
