@@ -39,6 +39,24 @@ void expect_no_reference_calls(const std::set<std::string>& calls) {
   for (const std::string& call : calls) ADD_FAILURE() << "ran on a reference kernel: " << call;
 }
 
+// Three optimizer steps under the observer; fails naming each call that ran on a reference kernel, and
+// returns the first and the last loss.
+template <typename LossOfStep>
+std::pair<double, double> train_watched(LossOfStep&& loss_of_step, optim::Optimizer& optimizer) {
+  double first = 0, last = 0;
+  const std::set<std::string> calls = reference_calls([&] {
+    for (int step = 0; step < 3; ++step) {
+      Tensor loss = loss_of_step();
+      optimizer.zero_grad();
+      loss.backward();
+      optimizer.step();
+      (step == 0 ? first : last) = loss.item();
+    }
+  });
+  expect_no_reference_calls(calls);
+  return {first, last};
+}
+
 Tensor parameter(const Shape& shape, double scale, Generator& generator) {
   return (randn(shape, {}, &generator) * scale).requires_grad_();
 }
@@ -69,17 +87,7 @@ TEST(TrainingKernels, SmallCnnStepRunsNoReferenceKernel) {
     h = F::adaptive_avg_pool2d(h, 1).flatten(1);
     return cross_entropy(F::linear(h, params[8], params[9]), labels);
   };
-  double first = 0, last = 0;
-  const std::set<std::string> calls = reference_calls([&] {
-    for (int step = 0; step < 3; ++step) {
-      Tensor loss = loss_of_step();
-      optimizer.zero_grad();
-      loss.backward();
-      optimizer.step();
-      (step == 0 ? first : last) = loss.item();
-    }
-  });
-  expect_no_reference_calls(calls);
+  const auto [first, last] = train_watched(loss_of_step, optimizer);
   EXPECT_LT(last, first);  // the step trains
 }
 
@@ -119,16 +127,6 @@ TEST(TrainingKernels, SmallTransformerBlockStepRunsNoReferenceKernel) {
     Tensor logits = F::linear(F::layer_norm(x, {width}, final_weight, final_bias), token_embedding);
     return cross_entropy(logits.reshape({batch * length, vocabulary}), targets.reshape({batch * length}));
   };
-  double first = 0, last = 0;
-  const std::set<std::string> calls = reference_calls([&] {
-    for (int step = 0; step < 3; ++step) {
-      Tensor loss = loss_of_step();
-      optimizer.zero_grad();
-      loss.backward();
-      optimizer.step();
-      (step == 0 ? first : last) = loss.item();
-    }
-  });
-  expect_no_reference_calls(calls);
+  const auto [first, last] = train_watched(loss_of_step, optimizer);
   EXPECT_LT(last, first);
 }
