@@ -4,17 +4,13 @@
 // tensor's dtype does not hold exactly is compared in double, as the reference does (0.1 is not rounded
 // to float first). Anything else takes the reference kernel.
 #include "backend/cpu/fast.h"
+#include "backend/cpu/comparisons.h"
 #include "backend/cpu/strided.h"
 
 namespace nabla::cpu {
 namespace {
 
-struct Equal { template <typename C> bool operator()(C a, C b) const { return a == b; } };
-struct NotEqual { template <typename C> bool operator()(C a, C b) const { return a != b; } };
-struct Less { template <typename C> bool operator()(C a, C b) const { return a < b; } };
-struct LessEqual { template <typename C> bool operator()(C a, C b) const { return a <= b; } };
-struct Greater { template <typename C> bool operator()(C a, C b) const { return a > b; } };
-struct GreaterEqual { template <typename C> bool operator()(C a, C b) const { return a >= b; } };
+using namespace comparisons;
 
 bool same_layout(const Tensor& operand, const Tensor& out) {
   return operand.is_contiguous() && operand.shape() == out.shape();

@@ -5,18 +5,14 @@
 // type is the reference kernel's: int64 when both operands are integers or bool (exact), else double —
 // except that a float tensor compares in its own type with a value that type holds exactly, which gives
 // the same answers faster.
+#include "backend/cpu/comparisons.h"
 #include "backend/cpu/strided.h"
 #include "core/element.h"
 
 namespace nabla::cpu {
 namespace {
 
-struct Equal { template <typename C> bool operator()(C a, C b) const { return a == b; } };
-struct NotEqual { template <typename C> bool operator()(C a, C b) const { return a != b; } };
-struct Less { template <typename C> bool operator()(C a, C b) const { return a < b; } };
-struct LessEqual { template <typename C> bool operator()(C a, C b) const { return a <= b; } };
-struct Greater { template <typename C> bool operator()(C a, C b) const { return a > b; } };
-struct GreaterEqual { template <typename C> bool operator()(C a, C b) const { return a >= b; } };
+using namespace comparisons;
 
 bool covered(DType dtype) {
   return dtype == DType::f32 || dtype == DType::f64 || dtype == DType::i64 || dtype == DType::boolean;
