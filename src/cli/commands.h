@@ -22,6 +22,8 @@ CLI::Validator non_negative();
 // A model name of the registry; the message lists the known ones.
 CLI::Validator model_name();
 CLI::Validator count_or_fraction();  // a whole count ≥ 1, or a fraction in [0, 1)
+CLI::Validator probability();        // a number in [0, 1]
+CLI::Validator key_value();          // KEY=VALUE with a non-empty key
 // A whole number from 1 to cpu::max_threads.
 CLI::Validator thread_count();
 

@@ -26,9 +26,22 @@ nlohmann::json to_json(const Row& row) {
           {"input", {{"shape", entry.input.shape}, {"dataset", entry.input.dataset}}},
           {"parameters", row.parameters},
           {"recipe", {{"optimizer", recipe.optimizer}, {"lr", recipe.lr}, {"weight_decay", recipe.weight_decay},
-                      {"momentum", recipe.momentum}, {"scheduler", recipe.scheduler}, {"epochs", recipe.epochs},
-                      {"batch_size", recipe.batch_size}}},
+                      {"momentum", recipe.momentum}, {"nesterov", recipe.nesterov}, {"scheduler", recipe.scheduler},
+                      {"warmup_epochs", recipe.warmup_epochs}, {"epochs", recipe.epochs},
+                      {"batch_size", recipe.batch_size}, {"label_smoothing", recipe.label_smoothing},
+                      {"augmentation", {{"random_crop_padding", recipe.augmentation.random_crop_padding},
+                                        {"horizontal_flip", recipe.augmentation.horizontal_flip},
+                                        {"random_erasing", recipe.augmentation.random_erasing}}}}},
           {"options", options}};
+}
+
+// "crop with padding 4, flip 0.5, erasing 0.25", or "none".
+std::string augmentation_text(const models::Augmentation& augmentation) {
+  std::vector<std::string> parts;
+  if (augmentation.random_crop_padding > 0) parts.push_back(fmt::format("crop with padding {}", augmentation.random_crop_padding));
+  if (augmentation.horizontal_flip > 0) parts.push_back(fmt::format("flip {:g}", augmentation.horizontal_flip));
+  if (augmentation.random_erasing > 0) parts.push_back(fmt::format("erasing {:g}", augmentation.random_erasing));
+  return parts.empty() ? "none" : fmt::format("{}", fmt::join(parts, ", "));
 }
 
 std::string to_text(const std::vector<Row>& rows) {
@@ -48,9 +61,11 @@ std::string to_text(const std::vector<Row>& rows) {
   out += "\ndefault recipes (`nabla train --model MODEL` trains with these; options override them):\n";
   for (const Row& row : rows) {
     const models::Recipe& recipe = row.entry->recipe;
-    out += fmt::format("{:<{}}  {}, lr {:g}, weight decay {:g}, momentum {:g}, {} schedule, {} epochs, batch {}\n",
-                       row.entry->name, name_width, recipe.optimizer, recipe.lr, recipe.weight_decay, recipe.momentum,
-                       recipe.scheduler, recipe.epochs, recipe.batch_size);
+    out += fmt::format("{:<{}}  {}{}, lr {:g}, weight decay {:g}, momentum {:g}, {} schedule, {} epochs, batch {}, "
+                       "warm-up {} epochs, label smoothing {:g}, augmentation: {}\n",
+                       row.entry->name, name_width, recipe.optimizer, recipe.nesterov ? " (nesterov)" : "", recipe.lr,
+                       recipe.weight_decay, recipe.momentum, recipe.scheduler, recipe.epochs, recipe.batch_size,
+                       recipe.warmup_epochs, recipe.label_smoothing, augmentation_text(recipe.augmentation));
   }
   std::string options;
   for (const Row& row : rows) {

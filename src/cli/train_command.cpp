@@ -80,7 +80,8 @@ nlohmann::json metrics_json(const TrainingConfig& config, const TrainingSetup& s
                     {"loss", test.loss}}},
           {"samples_per_second", last.samples_per_second},
           {"train_seconds", seconds},
-          {"threads", cpu::num_threads()}};
+          {"threads", cpu::num_threads()},
+          {"config", to_json(config)}};  // the recipe it ran: optimizer, schedule, warm-up, smoothing, augmentation
 }
 
 // --resume continues a run as it was configured: its recipe comes from its config.json. An option given
@@ -96,7 +97,7 @@ void adopt_saved_recipe(TrainingConfig& config, const std::set<std::string>& giv
   std::vector<std::string> differing;
   for (const auto& [key, value] : saved.items()) {
     if (!given.count(key) || now.at(key) == value) continue;
-    std::string option = key;
+    std::string option = key == "model_options" ? "model_option" : key;  // the one flag named unlike its key
     std::replace(option.begin(), option.end(), '_', '-');
     differing.push_back(fmt::format("--{} {} (the run's is {})", option, now.at(key).dump(), value.dump()));
   }
@@ -118,6 +119,7 @@ int run_train(TrainingConfig config, bool resume, const std::set<std::string>& g
                             config.out));
   }
   if (resume) adopt_saved_recipe(config, given);
+  check_recipe(config);  // before anything is written into --out
   // Ctrl-C (or SIGTERM) asks the trainer to checkpoint at its next step and stop; a second one kills at once.
   struct sigaction stop {};
   stop.sa_handler = [](int) { train::request_stop(); };
@@ -183,7 +185,7 @@ Runner add_train_command(CLI::App& app) {
       std::string key = option->get_name();
       key.erase(0, key.find_first_not_of('-'));
       std::replace(key.begin(), key.end(), '-', '_');
-      given.insert(key);
+      given.insert(key == "model_option" ? "model_options" : key);
     }
     return run_train(*config, *resume, given);
   };

@@ -11,6 +11,21 @@
 #include "nabla/nabla.h"
 
 namespace nabla::cli {
+namespace {
+
+// Warm-up starts from this fraction of the learning rate (torchvision's recipes use 0.01 as well).
+constexpr double warmup_start_factor = 0.01;
+
+// One `--model-option key=value` (already checked for the '=' by key_value()) into the overrides.
+void add_model_option(nlohmann::json& overrides, const std::string& item) {
+  const size_t equals = item.find('=');
+  const std::string key = item.substr(0, equals), text = item.substr(equals + 1);
+  if (overrides.contains(key)) throw CLI::ValidationError("--model-option", fmt::format("{} is given twice", key));
+  nlohmann::json value = nlohmann::json::parse(text, nullptr, false);
+  overrides[key] = value.is_discarded() ? nlohmann::json(text) : value;
+}
+
+}  // namespace
 
 void add_training_options(CLI::App& command, TrainingConfig& config) {
   command.add_option("--model", config.model, fmt::format("Model: {} (`nabla models` describes them)",
@@ -29,6 +44,38 @@ void add_training_options(CLI::App& command, TrainingConfig& config) {
       ->check(CLI::IsMember({"none", "step", "cosine", "onecycle"}));
   command.add_option("--weight-decay", config.weight_decay, fmt::format("Weight decay {}", recipe))->check(non_negative());
   command.add_option("--momentum", config.momentum, fmt::format("Momentum (sgd, rmsprop) {}", recipe))->check(non_negative());
+  command.add_flag_function(
+      "--nesterov,!--no-nesterov", [&config](int64_t count) { config.nesterov = count > 0 ? 1 : 0; },
+      fmt::format("Nesterov momentum with sgd; --no-nesterov: plain momentum {}", recipe));
+  command.add_option("--warmup-epochs", config.warmup_epochs,
+                     fmt::format("Epochs of linear warm-up from {:g}·lr to lr, step by step, before the --scheduler's "
+                                 "decay over the remaining epochs (not with onecycle) {}",
+                                 warmup_start_factor, recipe))
+      ->check(non_negative());
+  command.add_option("--label-smoothing", config.label_smoothing,
+                     fmt::format("Label smoothing of the training loss, 0 to 1 (validation and test losses stay plain "
+                                 "cross-entropy) {}", recipe))
+      ->check(probability());
+  command.add_option("--random-crop-padding", config.random_crop_padding,
+                     fmt::format("Augmentation: zero-pad each training image by N pixels, then crop it back to its size "
+                                 "at a random place {}", recipe))
+      ->check(non_negative());
+  command.add_option("--horizontal-flip", config.horizontal_flip,
+                     fmt::format("Augmentation: probability of mirroring a training image left to right {}", recipe))
+      ->check(probability());
+  command.add_option("--random-erasing", config.random_erasing,
+                     fmt::format("Augmentation: probability of erasing a random rectangle of a training image, as "
+                                 "torchvision's RandomErasing {}", recipe))
+      ->check(probability());
+  command.add_option_function<std::vector<std::string>>(
+             "--model-option",
+             [&config](const std::vector<std::string>& items) {
+               for (const std::string& item : items) add_model_option(config.model_options, item);
+             },
+             "KEY=VALUE: a model option (`nabla models` lists them; repeatable), the value read as JSON, else as "
+             "text: --model-option hidden=[512,256]")
+      ->check(key_value())
+      ->allow_extra_args(false);
   command.add_option("--seed", config.seed, "Random seed (initialisation, shuffling, dropout, the validation split)")->capture_default_str()->check(non_negative());
   command.add_option("--data", config.data, "Fashion-MNIST directory (default: $NABLA_DATA, else the Debian package's)");
   command.add_option("--out", config.out, "Output directory (default: runs/train/MODEL)");
@@ -65,6 +112,13 @@ void finish_config(TrainingConfig& config) {
   if (config.weight_decay < 0) config.weight_decay = recipe.weight_decay;
   if (config.momentum < 0) config.momentum = recipe.momentum;
   if (config.optimizer.empty()) config.optimizer = recipe.optimizer;
+  // Like its learning rate, the recipe's Nesterov momentum belongs to its optimizer.
+  if (config.nesterov < 0) config.nesterov = config.optimizer == recipe.optimizer && recipe.nesterov ? 1 : 0;
+  if (config.warmup_epochs < 0) config.warmup_epochs = recipe.warmup_epochs;
+  if (config.label_smoothing < 0) config.label_smoothing = recipe.label_smoothing;
+  if (config.random_crop_padding < 0) config.random_crop_padding = recipe.augmentation.random_crop_padding;
+  if (config.horizontal_flip < 0) config.horizontal_flip = recipe.augmentation.horizontal_flip;
+  if (config.random_erasing < 0) config.random_erasing = recipe.augmentation.random_erasing;
   if (config.lr == 0) {
     // The recipe's rate belongs to its optimizer; another optimizer starts from a rate that suits it.
     config.lr = config.optimizer == recipe.optimizer ? recipe.lr
@@ -76,13 +130,32 @@ void finish_config(TrainingConfig& config) {
   NABLA_CHECK(std::isfinite(config.lr), "train: --lr must be finite, got {}", config.lr);
 }
 
+void check_recipe(const TrainingConfig& config) {
+  NABLA_CHECK(config.nesterov == 0 || config.optimizer == "sgd",
+              "train: --nesterov applies to sgd only, and the optimizer is {}", config.optimizer);
+  NABLA_CHECK(config.nesterov == 0 || config.momentum > 0, "train: --nesterov needs --momentum above 0, got {}",
+              config.momentum);
+  NABLA_CHECK(config.warmup_epochs <= config.epochs, "train: --warmup-epochs {} is more than the run's {} epochs",
+              config.warmup_epochs, config.epochs);
+  NABLA_CHECK(config.warmup_epochs == 0 || config.scheduler != "onecycle",
+              "train: --warmup-epochs does not combine with --scheduler onecycle, which warms up by itself");
+  models::registry().check_options(config.model, model_options(config));
+}
+
+models::ModelOptions model_options(const TrainingConfig& config) {
+  return {.classes = static_cast<int64_t>(data::fashion_mnist_classes.size()), .overrides = config.model_options};
+}
+
 nlohmann::json to_json(const TrainingConfig& c) {
   return {{"model", c.model},         {"epochs", c.epochs},         {"batch_size", c.batch_size},
           {"lr", c.lr},               {"optimizer", c.optimizer},   {"scheduler", c.scheduler},
           {"weight_decay", c.weight_decay}, {"momentum", c.momentum}, {"seed", c.seed},
           {"data", c.data},           {"limit_train", c.limit_train}, {"validation_split", c.validation_split},
           {"patience", c.patience},
-          {"clip_grad_norm", c.clip_grad_norm}};
+          {"clip_grad_norm", c.clip_grad_norm},
+          {"nesterov", c.nesterov == 1},  {"warmup_epochs", c.warmup_epochs}, {"label_smoothing", c.label_smoothing},
+          {"random_crop_padding", c.random_crop_padding}, {"horizontal_flip", c.horizontal_flip},
+          {"random_erasing", c.random_erasing}, {"model_options", c.model_options}};
 }
 
 TrainingConfig config_from_json(const nlohmann::json& j, const std::string& file) {
@@ -104,6 +177,14 @@ TrainingConfig config_from_json(const nlohmann::json& j, const std::string& file
     c.validation_split = j.value("validation_split", 0.0);
     c.patience = j.value("patience", int64_t{0});
     c.clip_grad_norm = j.value("clip_grad_norm", 0.0);
+    // Runs saved before these were recorded had none of them.
+    c.nesterov = j.value("nesterov", false) ? 1 : 0;
+    c.warmup_epochs = j.value("warmup_epochs", int64_t{0});
+    c.label_smoothing = j.value("label_smoothing", 0.0);
+    c.random_crop_padding = j.value("random_crop_padding", int64_t{0});
+    c.horizontal_flip = j.value("horizontal_flip", 0.0);
+    c.random_erasing = j.value("random_erasing", 0.0);
+    c.model_options = j.value("model_options", nlohmann::json::object());
     return c;
   } catch (const nlohmann::json::exception& error) {
     throw Error(fmt::format("{}: not a nabla training configuration: {}", file, error.what()));
@@ -115,7 +196,8 @@ namespace {
 std::shared_ptr<optim::Optimizer> make_optimizer(const TrainingConfig& c, std::vector<Tensor> parameters) {
   if (c.optimizer == "sgd") {
     return std::make_shared<optim::SGD>(parameters, optim::SGDOptions{.lr = c.lr, .momentum = c.momentum,
-                                                                      .weight_decay = c.weight_decay});
+                                                                      .weight_decay = c.weight_decay,
+                                                                      .nesterov = c.nesterov == 1});
   }
   if (c.optimizer == "adam") return std::make_shared<optim::Adam>(parameters, optim::AdamOptions{.lr = c.lr, .weight_decay = c.weight_decay});
   if (c.optimizer == "adamw") {
@@ -147,6 +229,48 @@ std::shared_ptr<const data::Dataset> held_out_validation(std::shared_ptr<const d
   return validation;
 }
 
+// The training images' augmentation, in torchvision's order: crop, flip, then erase; null when all are off.
+data::TransformPtr augmentation(const TrainingConfig& c, const Shape& input) {
+  std::vector<data::TransformPtr> steps;
+  if (c.random_crop_padding > 0) {
+    NABLA_CHECK(input.size() == 3 && input[1] == input[2],
+                "train: --random-crop-padding crops square images [C, H, H], but the model's input is {}", shape_string(input));
+    steps.push_back(data::random_crop(input[1], c.random_crop_padding));
+  }
+  if (c.horizontal_flip > 0) steps.push_back(data::random_horizontal_flip(c.horizontal_flip));
+  if (c.random_erasing > 0) steps.push_back(data::random_erasing(c.random_erasing));
+  if (steps.empty()) return nullptr;
+  return steps.size() == 1 ? steps.front() : data::compose(steps);
+}
+
+// The schedule, and whether it steps per batch. Without warm-up, step and cosine step per epoch as before.
+// With warm-up everything runs per step: a linear rise over the warm-up's steps, then the schedule over
+// the remaining steps, chained as PyTorch's SequentialLR(LinearLR, …).
+std::pair<std::shared_ptr<optim::Scheduler>, bool> make_scheduler(const TrainingConfig& c, optim::Optimizer& optimizer,
+                                                                   int64_t batches_per_epoch) {
+  if (c.scheduler == "onecycle") {
+    return {std::make_shared<optim::OneCycleLR>(optimizer, optim::OneCycleOptions{.max_lr = c.lr, .total_steps = c.epochs * batches_per_epoch}),
+            true};
+  }
+  if (c.warmup_epochs == 0) {
+    if (c.scheduler == "step") return {std::make_shared<optim::StepLR>(optimizer, std::max<int64_t>(c.epochs / 3, 1), 0.1), false};
+    if (c.scheduler == "cosine") return {std::make_shared<optim::CosineAnnealingLR>(optimizer, c.epochs), false};
+    return {nullptr, false};
+  }
+  const int64_t warmup_steps = c.warmup_epochs * batches_per_epoch, rest = (c.epochs - c.warmup_epochs) * batches_per_epoch;
+  auto warmup = std::make_shared<optim::LinearLR>(optimizer, warmup_start_factor, 1.0, warmup_steps);
+  std::shared_ptr<optim::Scheduler> after;
+  if (c.scheduler == "cosine" && rest > 0) after = std::make_shared<optim::CosineAnnealingLR>(optimizer, rest);
+  if (c.scheduler == "step" && rest > 0) {
+    after = std::make_shared<optim::StepLR>(optimizer, std::max<int64_t>(c.epochs / 3, 1) * batches_per_epoch, 0.1);
+  }
+  // No decay after it (--scheduler none, or warm-up over the whole run): LinearLR holds lr once warmed up.
+  if (!after) return {warmup, true};
+  return {std::make_shared<optim::SequentialLR>(optimizer, std::vector<std::shared_ptr<optim::Scheduler>>{warmup, after},
+                                                std::vector<int64_t>{warmup_steps}),
+          true};
+}
+
 }  // namespace
 
 TrainingSetup make_setup(const TrainingConfig& c) {
@@ -156,7 +280,7 @@ TrainingSetup make_setup(const TrainingConfig& c) {
   NABLA_CHECK(entry.input.dataset == "fashion-mnist",
               "train: model '{}' expects the {} data set; `nabla train` reads only fashion-mnist so far", c.model,
               entry.input.dataset);
-  setup.model = models::registry().make(c.model, {.classes = static_cast<int64_t>(data::fashion_mnist_classes.size())});
+  setup.model = models::registry().make(c.model, model_options(c));
   std::shared_ptr<const data::Dataset> train_set = data::fashion_mnist(data::Split::train, c.data);
   std::shared_ptr<const data::Dataset> validation_set = held_out_validation(train_set, c);
   if (c.limit_train > 0 && c.limit_train < train_set->size()) {
@@ -165,30 +289,28 @@ TrainingSetup make_setup(const TrainingConfig& c) {
     train_set = std::make_shared<data::Subset>(train_set, first);
   }
   auto test_set = data::fashion_mnist(data::Split::test, c.data);
-  setup.train = std::make_unique<data::DataLoader>(train_set, data::LoaderOptions{.batch_size = c.batch_size, .shuffle = true,
-                                                                                  .seed = c.seed});
+  setup.train = std::make_unique<data::DataLoader>(
+      train_set, data::LoaderOptions{.batch_size = c.batch_size, .shuffle = true, .seed = c.seed,
+                                     .transform = augmentation(c, entry.input.shape)});
   if (validation_set) {
     setup.validation =
         std::make_unique<data::DataLoader>(validation_set, data::LoaderOptions{.batch_size = 500, .shuffle = false});
   }
   setup.test = std::make_unique<data::DataLoader>(test_set, data::LoaderOptions{.batch_size = 500, .shuffle = false});
   setup.optimizer = make_optimizer(c, setup.model->parameters());
-  bool per_batch = false;
-  if (c.scheduler == "step") {
-    setup.scheduler = std::make_shared<optim::StepLR>(*setup.optimizer, std::max<int64_t>(c.epochs / 3, 1), 0.1);
-  } else if (c.scheduler == "cosine") {
-    setup.scheduler = std::make_shared<optim::CosineAnnealingLR>(*setup.optimizer, c.epochs);
-  } else if (c.scheduler == "onecycle") {
-    setup.scheduler = std::make_shared<optim::OneCycleLR>(
-        *setup.optimizer, optim::OneCycleOptions{.max_lr = c.lr, .total_steps = c.epochs * setup.train->batches_per_epoch()});
-    per_batch = true;
-  }
+  auto [scheduler, per_batch] = make_scheduler(c, *setup.optimizer, setup.train->batches_per_epoch());
+  setup.scheduler = scheduler;
   train::TrainerOptions options{.epochs = c.epochs, .out_dir = c.out, .checkpoint_every = c.checkpoint_every,
                                 .clip_grad_norm = c.clip_grad_norm, .patience = c.patience, .progress = c.progress,
                                 .crash_after_steps = c.crash_after_steps,
                                 .interrupt_after_steps = c.interrupt_after_steps};
-  auto loss = [](const Tensor& output, const Tensor& target) { return cross_entropy(output, target); };
+  const double smoothing = c.label_smoothing;
+  auto loss = [smoothing](const Tensor& output, const Tensor& target) {
+    return functional::cross_entropy(output, target, {.label_smoothing = smoothing});
+  };
   setup.trainer = std::make_unique<train::Trainer>(setup.model, setup.optimizer, loss, options);
+  // Validation and test losses stay comparable across runs whatever their smoothing.
+  setup.trainer->set_evaluation_loss([](const Tensor& output, const Tensor& target) { return cross_entropy(output, target); });
   if (setup.scheduler) setup.trainer->set_scheduler(setup.scheduler, per_batch);
   return setup;
 }
@@ -202,8 +324,7 @@ TrainedModel load_trained_model(const std::string& directory, const std::string&
   NABLA_CHECK(fs::exists(weights_path), "{}: {} not found; did the run in {} finish?", command, weights_path, directory);
   TrainedModel trained;
   trained.config = config_from_json(nlohmann::json::parse(io::read_file(config_path), nullptr, false), config_path);
-  trained.model = models::registry().make(trained.config.model,
-                                          {.classes = static_cast<int64_t>(data::fashion_mnist_classes.size())});
+  trained.model = models::registry().make(trained.config.model, model_options(trained.config));
   trained.model->load_state_dict(load_safetensors(weights_path));
   trained.model->eval();
   return trained;

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "nabla/data/loader.h"
+#include "nabla/models/registry.h"
 #include "nabla/nn/module.h"
 #include "nabla/optim/optimizer.h"
 #include "nabla/optim/scheduler.h"
@@ -28,6 +29,14 @@ struct TrainingConfig {
   std::string scheduler;
   double weight_decay = -1;
   double momentum = -1;  // sgd, rmsprop
+  int nesterov = -1;     // sgd: 1 Nesterov momentum, 0 plain (-1: the recipe's with its optimizer, else 0)
+  int64_t warmup_epochs = -1;
+  double label_smoothing = -1;
+  int64_t random_crop_padding = -1;  // augmentation of the training images only
+  double horizontal_flip = -1;
+  double random_erasing = -1;
+  // --model-option key=value, as JSON values: ModelOptions::overrides of the model it builds.
+  nlohmann::json model_options = nlohmann::json::object();
   uint64_t seed = 0;
   std::string data;  // Fashion-MNIST directory ("" = NABLA_DATA or the Debian package)
   std::string out;   // "" = runs/train/<model>
@@ -45,6 +54,10 @@ struct TrainingConfig {
 
 void add_training_options(CLI::App& command, TrainingConfig& config);
 void finish_config(TrainingConfig& config);  // fills what was not given from the model's recipe
+// Refuses, naming the options at fault, a finished config that make_setup could not build or that would
+// not do what it says (Nesterov without sgd, warm-up longer than the run, an option the model lacks).
+void check_recipe(const TrainingConfig& config);
+models::ModelOptions model_options(const TrainingConfig& config);  // the classes and --model-option overrides
 nlohmann::json to_json(const TrainingConfig& config);
 TrainingConfig config_from_json(const nlohmann::json& json, const std::string& file);
 

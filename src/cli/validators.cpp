@@ -43,6 +43,20 @@ CLI::Validator model_name() {
       "MODEL");
 }
 
+CLI::Validator probability() {
+  return number_check("0..1", [](double v) { return v >= 0 && v <= 1; }, "must be a probability from 0 to 1");
+}
+
+CLI::Validator key_value() {
+  return CLI::Validator(
+      [](std::string& text) {
+        const size_t equals = text.find('=');
+        if (equals == std::string::npos || equals == 0) return fmt::format("must be KEY=VALUE, got '{}'", text);
+        return std::string();
+      },
+      "KEY=VALUE");
+}
+
 CLI::Validator count_or_fraction() {
   return number_check("COUNT|FRACTION", [](double v) { return std::isfinite(v) && v >= 0 && (v < 1 || v == std::floor(v)); },
                       "must be a whole count, or a fraction from 0 to below 1");

@@ -213,23 +213,34 @@ TransformPtr random_horizontal_flip(double p) {
   });
 }
 
-TransformPtr random_erasing(double p, double min_area, double max_area) {
-  NABLA_CHECK(p >= 0 && p <= 1 && min_area > 0 && min_area <= max_area && max_area <= 1,
-              "random_erasing: need 0 ≤ p ≤ 1 and 0 < min_area ≤ max_area ≤ 1");
+TransformPtr random_erasing(double p, std::pair<double, double> scale, std::pair<double, double> ratio, double value) {
+  NABLA_CHECK(p >= 0 && p <= 1, "random_erasing: p must be in [0, 1], got {}", p);
+  NABLA_CHECK(scale.first >= 0 && scale.first <= scale.second && scale.second <= 1,
+              "random_erasing: scale must be (low, high) with 0 <= low <= high <= 1, got ({}, {})", scale.first, scale.second);
+  NABLA_CHECK(ratio.first > 0 && ratio.first <= ratio.second && std::isfinite(ratio.second),
+              "random_erasing: ratio must be (low, high) with 0 < low <= high, got ({}, {})", ratio.first, ratio.second);
+  NABLA_CHECK(std::isfinite(value), "random_erasing: value must be finite, got {}", value);
+  const double log_low = std::log(ratio.first), log_high = std::log(ratio.second);
   return make([=](const Tensor& batch, const std::vector<uint64_t>& keys) {
     Image image = image_of(batch, "random_erasing");
+    const double image_area = static_cast<double>(image.height * image.width);
     return per_sample(batch, keys, [&](int64_t, float* sample, SampleRandom& random) {
       if (random.uniform() >= p) return;
-      double area = (min_area + random.uniform() * (max_area - min_area)) * static_cast<double>(image.height * image.width);
-      double aspect = std::exp(std::log(0.3) + random.uniform() * (std::log(3.3) - std::log(0.3)));
-      int64_t height = std::clamp<int64_t>(static_cast<int64_t>(std::sqrt(area * aspect)), 1, image.height);
-      int64_t width = std::clamp<int64_t>(static_cast<int64_t>(std::sqrt(area / aspect)), 1, image.width);
-      int64_t top = static_cast<int64_t>(random.uniform() * static_cast<double>(image.height - height + 1));
-      int64_t left = static_cast<int64_t>(random.uniform() * static_cast<double>(image.width - width + 1));
-      for (int64_t c = 0; c < image.channels; ++c) {
-        for (int64_t y = top; y < top + height; ++y) {
-          std::fill_n(sample + (c * image.height + y) * image.width + left, width, 0.0f);
+      for (int attempt = 0; attempt < 10; ++attempt) {
+        const double area = image_area * (scale.first + random.uniform() * (scale.second - scale.first));
+        const double aspect = std::exp(log_low + random.uniform() * (log_high - log_low));
+        // nearbyint rounds halves to even, as Python's round() in torchvision.
+        const auto height = static_cast<int64_t>(std::nearbyint(std::sqrt(area * aspect)));
+        const auto width = static_cast<int64_t>(std::nearbyint(std::sqrt(area / aspect)));
+        if (height >= image.height || width >= image.width) continue;
+        const auto top = static_cast<int64_t>(random.uniform() * static_cast<double>(image.height - height + 1));
+        const auto left = static_cast<int64_t>(random.uniform() * static_cast<double>(image.width - width + 1));
+        for (int64_t c = 0; c < image.channels; ++c) {
+          for (int64_t y = top; y < top + height; ++y) {
+            std::fill_n(sample + (c * image.height + y) * image.width + left, width, static_cast<float>(value));
+          }
         }
+        return;
       }
     });
   });

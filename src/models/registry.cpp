@@ -73,6 +73,11 @@ const ModelEntry& Registry::at(std::string_view name) const {
 }
 
 nn::ModulePtr Registry::make(std::string_view name, const ModelOptions& options) const {
+  check_options(name, options);
+  return at(name).make(options);
+}
+
+void Registry::check_options(std::string_view name, const ModelOptions& options) const {
   const ModelEntry& entry = at(name);
   NABLA_CHECK(options.classes >= 1, "model '{}': classes must be at least 1, got {}", name, options.classes);
   NABLA_CHECK(options.overrides.is_object(), "model '{}': options must be a JSON object of key: value, got {}", name,
@@ -87,7 +92,6 @@ nn::ModulePtr Registry::make(std::string_view name, const ModelOptions& options)
                             keys.empty() ? std::string("it takes none besides classes")
                                          : fmt::format("it takes {}", fmt::join(keys, ", "))));
   }
-  return entry.make(options);
 }
 
 const Registry& registry() {

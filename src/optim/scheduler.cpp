@@ -76,6 +76,46 @@ double LinearLR::lr_at(int64_t epoch, size_t group) const {
   return base_lrs_[group] * (start_factor_ + (end_factor_ - start_factor_) * progress);
 }
 
+SequentialLR::SequentialLR(Optimizer& optimizer, std::vector<std::shared_ptr<Scheduler>> schedulers,
+                           std::vector<int64_t> milestones)
+    : Scheduler(optimizer), schedulers_(std::move(schedulers)), milestones_(std::move(milestones)) {
+  NABLA_CHECK(!schedulers_.empty(), "SequentialLR: no schedulers to chain");
+  NABLA_CHECK(milestones_.size() + 1 == schedulers_.size(), "SequentialLR: {} schedulers need {} milestones, got {}",
+              schedulers_.size(), schedulers_.size() - 1, milestones_.size());
+  for (size_t i = 0; i < milestones_.size(); ++i) {
+    NABLA_CHECK(milestones_[i] > (i == 0 ? 0 : milestones_[i - 1]),
+                "SequentialLR: milestones must be positive and increasing, got {}", fmt::join(milestones_, ", "));
+  }
+  for (const std::shared_ptr<Scheduler>& scheduler : schedulers_) {
+    NABLA_CHECK(scheduler && &scheduler->optimizer_ == &optimizer,
+                "SequentialLR: every chained scheduler must drive the same optimizer");
+    NABLA_CHECK(scheduler->last_epoch_ == 0, "SequentialLR: a chained scheduler was already stepped ({} times)",
+                scheduler->last_epoch_);
+  }
+  // The first scheduler was built before the others could change the optimizer's rates (LinearLR sets its
+  // start factor at once): its base rates are the optimizer's own.
+  base_lrs_ = schedulers_.front()->base_lrs_;
+  share_base_lrs();
+  apply();
+}
+
+void SequentialLR::share_base_lrs() {
+  for (const std::shared_ptr<Scheduler>& scheduler : schedulers_) scheduler->base_lrs_ = base_lrs_;
+}
+
+void SequentialLR::load_state_dict(const nlohmann::json& state) {
+  last_epoch_ = state.at("last_epoch").get<int64_t>();
+  base_lrs_ = state.at("base_lrs").get<std::vector<double>>();
+  share_base_lrs();
+  apply();
+}
+
+double SequentialLR::lr_at(int64_t epoch, size_t group) const {
+  const size_t index = static_cast<size_t>(std::upper_bound(milestones_.begin(), milestones_.end(), epoch) - milestones_.begin());
+  const int64_t begins = index == 0 ? 0 : milestones_[index - 1];
+  return schedulers_[index]->lr_at(epoch - begins, group);
+}
+
 OneCycleLR::OneCycleLR(Optimizer& optimizer, const OneCycleOptions& options) : Scheduler(optimizer), options_(options) {
   NABLA_CHECK(options.max_lr > 0 && options.total_steps > 0, "OneCycleLR: max_lr and total_steps must be positive");
   NABLA_CHECK(options.pct_start > 0 && options.pct_start < 1, "OneCycleLR: pct_start must be in (0, 1), got {}",

@@ -61,6 +61,8 @@ void Trainer::set_scheduler(std::shared_ptr<optim::Scheduler> scheduler, bool pe
   scheduler_per_batch_ = per_batch;
 }
 
+void Trainer::set_evaluation_loss(LossFunction loss) { evaluation_loss_ = std::move(loss); }
+
 void Trainer::check_finite(double loss) const {
   if (std::isfinite(loss)) return;
   std::string last = "no checkpoint (no output directory)";
@@ -226,11 +228,12 @@ Evaluation Trainer::evaluate(const data::DataLoader& loader) {
   model_->eval();
   Evaluation result;
   double loss_sum = 0;
+  const LossFunction& loss = evaluation_loss_ ? evaluation_loss_ : loss_;
   auto epoch = loader.epoch(0);
   while (std::optional<data::Batch> batch = epoch->next()) {
     Tensor output = (*model_)(batch->inputs);
     const int64_t count = batch->inputs.size(0);
-    loss_sum += loss_(output, batch->targets).item() * static_cast<double>(count);
+    loss_sum += loss(output, batch->targets).item() * static_cast<double>(count);
     if (is_classification(output, batch->targets)) {
       if (result.examples == 0) result.confusion = ConfusionMatrix(output.size(1));
       result.confusion.add(output, batch->targets);

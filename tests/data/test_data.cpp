@@ -339,7 +339,7 @@ TEST(Transforms, KeyedAndShapePreserving) {
   }
   Tensor flipped = random_horizontal_flip(1.0)->apply(images, keys);
   EXPECT_EQ(flipped.select(3, 0).to_vector(), images.select(3, 7).to_vector());
-  Tensor erased = random_erasing(1.0, 0.1, 0.1)->apply(ones({1, 1, 10, 10}), {7});
+  Tensor erased = random_erasing(1.0, {0.1, 0.1})->apply(ones({1, 1, 10, 10}), {7});
   double zeroed = 100 - sum(erased).item();
   EXPECT_GT(zeroed, 3);
   EXPECT_LT(zeroed, 20);

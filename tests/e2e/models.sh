@@ -26,6 +26,9 @@ for row in "lenet $lenet" "mlp $mlp"; do
   expect "row_$1" $? "no row '$1 [1, 28, 28] fashion-mnist $commas description' in: $text"
   grep -qE "^$1 +adam, lr 0.003, .*cosine schedule, 20 epochs, batch 128" <<<"$text"
   expect "recipe_$1" $? "no recipe line for $1"
+  # The CNN zoo's recipe fields, all off for these two.
+  grep -qE "^$1 +adam, .*batch 128, warm-up 0 epochs, label smoothing 0, augmentation: none$" <<<"$text"
+  expect "recipe_extras_$1" $? "no warm-up, label smoothing and augmentation on the recipe line of $1"
 done
 rows=$(awk '/^model +input/ {table = 1; next} table && /^$/ {exit} table {n++} END {print n + 0}' <<<"$text")
 
@@ -36,6 +39,8 @@ grep -qF "\"input\":{\"dataset\":\"fashion-mnist\",\"shape\":[1,28,28]},\"name\"
 expect json_lenet $? "$compact"
 grep -qF "\"name\":\"mlp\",\"options\":[{\"description\":" <<<"$compact"; expect json_mlp_options $? "$compact"
 grep -qF "\"parameters\":$mlp," <<<"$compact"; expect json_mlp_parameters $? "$compact"
+recipes=$(grep -oF '"recipe":{"augmentation":{"horizontal_flip":0.0,"random_crop_padding":0,"random_erasing":0.0},"batch_size":128,"epochs":20,"label_smoothing":0.0,"lr":0.003,"momentum":0.9,"nesterov":false,"optimizer":"adam","scheduler":"cosine","warmup_epochs":0,' <<<"$compact" | wc -l)
+[ "$recipes" -eq 2 ]; expect json_recipes $? "$recipes of lenet's and mlp's recipes with all their fields in: $compact"
 entries=$(grep -o '"name":' <<<"$compact" | wc -l)
 [ "$entries" -eq "$rows" ]; expect json_same_models $? "$entries JSON entries, $rows table rows"
 

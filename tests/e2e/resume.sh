@@ -62,4 +62,32 @@ if ! "$nabla" train --out "$work/interrupted" --resume --no-progress > "$work/af
   echo "FAIL: resuming after SIGINT did not continue from step 7 to the uninterrupted run's weights"
   cat "$work/after-interrupt.log"; failures=$((failures + 1))
 fi
-if [ $failures -eq 0 ]; then echo "9 passed, 0 failed"; else echo "$((9 - failures)) passed, $failures failed"; exit 1; fi
+# The same with the CNN zoo's recipe machinery on: warm-up per step into the cosine schedule (the crash
+# falls inside the warm-up), label smoothing, Nesterov SGD and all three augmentations, whose draws are keyed
+# by (seed, epoch, image) and so repeat on resume. metrics.json records each of them.
+recipe=(train --model mlp --epochs 2 --limit-train 600 --batch-size 50 --checkpoint-every 5 --seed 4 --no-progress
+        --optimizer sgd --nesterov --warmup-epochs 1 --label-smoothing 0.1 --random-crop-padding 2
+        --horizontal-flip 0.5 --random-erasing 0.5)
+"$nabla" "${recipe[@]}" --out "$work/recipe-straight" > "$work/recipe-straight.log" 2>&1 || { cat "$work/recipe-straight.log"; exit 1; }
+"$nabla" "${recipe[@]}" --out "$work/recipe-resumed" --crash-after-steps 7 > /dev/null 2>&1
+"$nabla" train --out "$work/recipe-resumed" --resume --no-progress > "$work/recipe-resume.log" 2>&1
+if ! grep -q "resuming at step 5" "$work/recipe-resume.log" ||
+   ! cmp -s "$work/recipe-straight/model.safetensors" "$work/recipe-resumed/model.safetensors" ||
+   ! diff <(grep -v -e seconds -e samples_per_second "$work/recipe-straight/metrics.json") \
+          <(grep -v -e seconds -e samples_per_second "$work/recipe-resumed/metrics.json") > "$work/recipe.diff"; then
+  echo "FAIL: with warm-up, smoothing and augmentation, the resumed run differs from the uninterrupted one"
+  cat "$work/recipe-resume.log" "$work/recipe.diff"; failures=$((failures + 1))
+fi
+recorded=$(tr -d ' \n' < "$work/recipe-resumed/metrics.json")
+for field in '"horizontal_flip":0.5' '"label_smoothing":0.1' '"nesterov":true' '"random_crop_padding":2' \
+             '"random_erasing":0.5' '"warmup_epochs":1' '"optimizer":"sgd"'; do
+  grep -qF "$field" <<<"$recorded" || { echo "FAIL: metrics.json lacks $field"; failures=$((failures + 1)); break; }
+done
+# The recipe really changed the run: without it the same seed ends with other weights.
+"$nabla" train --model mlp --epochs 2 --limit-train 600 --batch-size 50 --seed 4 --no-progress --optimizer sgd --nesterov \
+  --out "$work/recipe-off" > /dev/null 2>&1
+if cmp -s "$work/recipe-off/model.safetensors" "$work/recipe-straight/model.safetensors"; then
+  echo "FAIL: warm-up, smoothing and augmentation left the weights as without them"; failures=$((failures + 1))
+fi
+total=12
+if [ $failures -eq 0 ]; then echo "$total passed, 0 failed"; else echo "$((total - failures)) passed, $failures failed"; exit 1; fi

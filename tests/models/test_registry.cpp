@@ -59,6 +59,19 @@ TEST(Registry, EveryEntryIsComplete) {
     EXPECT_GE(entry.recipe.momentum, 0);
     EXPECT_GT(entry.recipe.epochs, 0);
     EXPECT_GT(entry.recipe.batch_size, 0);
+    // What `nabla train` would refuse on its command line, a recipe must not hold either.
+    EXPECT_TRUE(!entry.recipe.nesterov || (entry.recipe.optimizer == "sgd" && entry.recipe.momentum > 0));
+    EXPECT_GE(entry.recipe.warmup_epochs, 0);
+    EXPECT_LE(entry.recipe.warmup_epochs, entry.recipe.epochs);
+    EXPECT_TRUE(entry.recipe.warmup_epochs == 0 || entry.recipe.scheduler != "onecycle");
+    EXPECT_GE(entry.recipe.label_smoothing, 0);
+    EXPECT_LE(entry.recipe.label_smoothing, 1);
+    const Augmentation& augmentation = entry.recipe.augmentation;
+    EXPECT_GE(augmentation.random_crop_padding, 0);
+    for (double probability : {augmentation.horizontal_flip, augmentation.random_erasing}) {
+      EXPECT_GE(probability, 0);
+      EXPECT_LE(probability, 1);
+    }
   }
 }
 
@@ -75,6 +88,8 @@ TEST(Registry, OptionsOverrideTheFamilyDefaults) {
   nn::ModulePtr narrow = registry().make("mlp", {.overrides = {{"hidden", {32}}}});
   EXPECT_EQ(narrow->parameter_count(), 784 * 32 + 32 + 32 * 10 + 10);
   expect_error([] { registry().make("mlp", {.overrides = {{"depth", 3}}}); }, {"model 'mlp'", "unknown option 'depth'", "hidden"});
+  expect_error([] { registry().check_options("mlp", {.overrides = {{"depth", 3}}}); }, {"model 'mlp'", "unknown option 'depth'", "hidden"});
+  EXPECT_NO_THROW(registry().check_options("mlp", {.overrides = {{"hidden", {32}}}}));
   expect_error([] { registry().make("mlp", {.overrides = {{"hidden", "wide"}}}); }, {"mlp", "hidden", "\"wide\""});
   expect_error([] { registry().make("lenet", {.overrides = {{"hidden", {32}}}}); }, {"model 'lenet'", "takes none"});
   expect_error([] { registry().make("lenet", {.classes = 0}); }, {"model 'lenet'", "classes"});

@@ -301,3 +301,77 @@ TEST(SchedulerParity, LearningRateSequencesMatchPyTorch) {
 
 }  // namespace
 }  // namespace nabla
+
+namespace nabla {
+namespace {
+
+// PyTorch's SequentialLR(LinearLR(start, 1, w) → CosineAnnealingLR(total − w)) in closed form: the factor
+// rises linearly from `start` at step 0 to 1 at step w, then the rate follows half a cosine to 0 at `total`.
+double warmup_cosine(double base, double start, int64_t warmup, int64_t total, int64_t step) {
+  if (step < warmup) return base * (start + (1 - start) * static_cast<double>(step) / static_cast<double>(warmup));
+  const double progress = static_cast<double>(step - warmup) / static_cast<double>(total - warmup);
+  return base * (1 + std::cos(M_PI * progress)) / 2;
+}
+
+std::shared_ptr<optim::SequentialLR> warmup_then_cosine(optim::Optimizer& optimizer, double start, int64_t warmup,
+                                                        int64_t total) {
+  auto warm = std::make_shared<optim::LinearLR>(optimizer, start, 1.0, warmup);
+  auto cosine = std::make_shared<optim::CosineAnnealingLR>(optimizer, total - warmup);
+  return std::make_shared<optim::SequentialLR>(optimizer, std::vector<std::shared_ptr<optim::Scheduler>>{warm, cosine},
+                                               std::vector<int64_t>{warmup});
+}
+
+TEST(SequentialLR, WarmupThenCosineFollowsTheClosedForm) {
+  const double base = 0.4, start = 0.01;
+  const int64_t warmup = 7, total = 30;
+  Tensor w = zeros({2}).requires_grad_();
+  optim::SGD optimizer({w}, {.lr = base, .momentum = 0.9, .nesterov = true});
+  auto scheduler = warmup_then_cosine(optimizer, start, warmup, total);
+  for (int64_t step = 0; step <= total; ++step) {
+    if (step > 0) scheduler->step();
+    EXPECT_NEAR(optimizer.lr(), warmup_cosine(base, start, warmup, total, step), 1e-14) << "step " << step;
+  }
+  // The peak is the base rate, reached exactly where warm-up hands over to the cosine.
+  EXPECT_DOUBLE_EQ(warmup_cosine(base, start, warmup, total, warmup), base);
+}
+
+TEST(SequentialLR, StateDictResumesMidWarmupAndMidCosine) {
+  const double base = 0.1, start = 0.05;
+  const int64_t warmup = 5, total = 20;
+  for (int64_t stop : {3, 12}) {
+    Tensor w = zeros({2}).requires_grad_();
+    optim::SGD first({w}, {.lr = base});
+    auto running = warmup_then_cosine(first, start, warmup, total);
+    for (int64_t step = 0; step < stop; ++step) running->step();
+    const nlohmann::json saved = running->state_dict();
+    // A fresh optimizer and chain, as a resumed run builds them, then the saved state.
+    optim::SGD second({w}, {.lr = base});
+    auto resumed = warmup_then_cosine(second, start, warmup, total);
+    resumed->load_state_dict(saved);
+    EXPECT_NEAR(second.lr(), first.lr(), 1e-15) << "resumed at step " << stop;
+    for (int64_t step = stop + 1; step <= total; ++step) {
+      running->step();
+      resumed->step();
+      EXPECT_NEAR(second.lr(), warmup_cosine(base, start, warmup, total, step), 1e-14) << "step " << step;
+      EXPECT_EQ(second.lr(), first.lr());
+    }
+  }
+}
+
+TEST(SequentialLR, BadChainsAreNamed) {
+  Tensor w = zeros({2}).requires_grad_();
+  optim::SGD optimizer({w}, {.lr = 0.1}), other({w}, {.lr = 0.1});
+  auto linear = std::make_shared<optim::LinearLR>(optimizer, 0.1, 1.0, 3);
+  auto cosine = std::make_shared<optim::CosineAnnealingLR>(optimizer, 5);
+  using Chain = std::vector<std::shared_ptr<optim::Scheduler>>;
+  EXPECT_THROW(optim::SequentialLR(optimizer, Chain{linear, cosine}, {}), Error);         // milestones missing
+  EXPECT_THROW(optim::SequentialLR(optimizer, Chain{linear, cosine, cosine}, {3, 3}), Error);  // not increasing
+  EXPECT_THROW(optim::SequentialLR(optimizer, Chain{}, {}), Error);
+  auto elsewhere = std::make_shared<optim::CosineAnnealingLR>(other, 5);
+  EXPECT_THROW(optim::SequentialLR(optimizer, Chain{linear, elsewhere}, {3}), Error);  // another optimizer
+  cosine->step();
+  EXPECT_THROW(optim::SequentialLR(optimizer, Chain{linear, cosine}, {3}), Error);  // already stepped
+}
+
+}  // namespace
+}  // namespace nabla

@@ -141,5 +141,33 @@ TEST_F(TrainerProtocol, EarlyStoppingWithoutValidationIsRefused) {
   expect_error([&] { run.trainer->fit(train_loader); }, {"early stopping", "validation"});
 }
 
+// A label-smoothed training loss is reported as such for training, while validation and evaluate() use the
+// evaluation loss: plain cross-entropy, computed here directly from the model's outputs.
+TEST_F(TrainerProtocol, EvaluationLossReplacesTheTrainingLossWhenMeasuring) {
+  auto train_set = blobs(20, 1), validation_set = blobs(10, 2);
+  data::DataLoader train_loader(train_set, {.batch_size = 16, .seed = 1});
+  data::DataLoader validation_loader(validation_set, {.batch_size = 30, .shuffle = false});
+  manual_seed(7);
+  auto model = std::make_shared<nn::Linear>(nn::LinearOptions{.in_features = 4, .out_features = 3});
+  auto optimizer = std::make_shared<optim::SGD>(model->parameters(), optim::SGDOptions{.lr = 0.1});
+  train::Trainer trainer(
+      model, optimizer,
+      [](const Tensor& output, const Tensor& target) {
+        return functional::cross_entropy(output, target, {.label_smoothing = 0.4});
+      },
+      {.epochs = 1, .progress = false});
+  trainer.set_evaluation_loss([](const Tensor& output, const Tensor& target) { return cross_entropy(output, target); });
+  const auto& history = trainer.fit(train_loader, &validation_loader);
+  ASSERT_EQ(history.size(), 1u);
+  autograd::NoGradGuard no_grad;
+  model->eval();
+  Tensor output = (*model)(validation_set->inputs());
+  const double plain = cross_entropy(output, validation_set->targets()).item();
+  const double smoothed = functional::cross_entropy(output, validation_set->targets(), {.label_smoothing = 0.4}).item();
+  ASSERT_GT(std::fabs(plain - smoothed), 1e-3);  // the two losses tell apart
+  EXPECT_NEAR(history[0].validation_loss, plain, 1e-5);
+  EXPECT_NEAR(trainer.evaluate(validation_loader).loss, plain, 1e-5);
+}
+
 }  // namespace
 }  // namespace nabla

@@ -10,6 +10,7 @@
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "nabla/data/dataset.h"
@@ -64,7 +65,12 @@ TransformPtr standardize();    // per sample: zero mean, unit variance
 TransformPtr min_max_scale();  // per sample: to [0, 1]
 TransformPtr random_crop(int64_t size, int64_t padding);  // zero-pad, then crop size×size at a random place
 TransformPtr random_horizontal_flip(double p = 0.5);
-TransformPtr random_erasing(double p = 0.5, double min_area = 0.02, double max_area = 0.33);
+// torchvision's RandomErasing: with probability p, up to 10 tries at a rectangle whose area is a uniform
+// `scale` fraction of the image and whose aspect ratio (height / width) is log-uniform in `ratio`; the first
+// that fits (height < H and width < W, after rounding) is set to `value` in every channel at a uniformly
+// drawn place. When no try fits the image is left as it is.
+TransformPtr random_erasing(double p = 0.5, std::pair<double, double> scale = {0.02, 0.33},
+                            std::pair<double, double> ratio = {0.3, 3.3}, double value = 0);
 TransformPtr gaussian_noise(double std);
 TransformPtr compose(std::vector<TransformPtr> transforms);
 

@@ -36,7 +36,15 @@ struct InputSpec {
   std::string dataset;  // e.g. "fashion-mnist"
 };
 
-// How the model trains by default: `nabla train --model NAME` with no other option runs this.
+// Random changes to each training image (never to validation or test images); zero turns each off.
+struct Augmentation {
+  int64_t random_crop_padding = 0;  // zero-pad by this many pixels, then crop back to the input size at random
+  double horizontal_flip = 0;       // probability of mirroring left to right
+  double random_erasing = 0;        // probability of erasing a rectangle (data::random_erasing's defaults)
+};
+
+// How the model trains by default: `nabla train --model NAME` with no other option runs this. The defaults
+// of the fields after batch_size change nothing, so a recipe written before them trains as it did.
 struct Recipe {
   std::string optimizer = "adam";  // sgd, adam, adamw, rmsprop, adagrad
   double lr = 3e-3;
@@ -45,6 +53,12 @@ struct Recipe {
   std::string scheduler = "cosine";  // none, step, cosine, onecycle
   int64_t epochs = 20;
   int64_t batch_size = 128;
+  bool nesterov = false;           // sgd: Nesterov momentum
+  // Epochs of linear warm-up, per step from a small factor of lr up to lr, before the schedule (which then
+  // runs per step over the remaining epochs); not with onecycle, which warms up by itself.
+  int64_t warmup_epochs = 0;
+  double label_smoothing = 0;      // of the training loss (cross-entropy); 0: none
+  Augmentation augmentation;
 };
 
 struct ModelEntry {
@@ -70,6 +84,8 @@ class Registry {
   const ModelEntry& at(std::string_view name) const;
   // Builds model `name`; an override the model does not know is an error listing those it does.
   nn::ModulePtr make(std::string_view name, const ModelOptions& options = {}) const;
+  // The checks make() does before building: known model, classes ≥ 1, only known override keys.
+  void check_options(std::string_view name, const ModelOptions& options) const;
 
  private:
   std::vector<ModelEntry> entries_;

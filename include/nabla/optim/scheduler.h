@@ -1,6 +1,7 @@
 #pragma once
 // Learning-rate schedulers, as torch.optim.lr_scheduler: construct after the optimizer, call step() once
 // per epoch (or per batch for OneCycleLR), after optimizer.step().
+#include <memory>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -20,6 +21,7 @@ class Scheduler {
   virtual void load_state_dict(const nlohmann::json& state);
 
  protected:
+  friend class SequentialLR;  // asks the schedulers it chains for their rates
   // The learning rate of group `group` at epoch `epoch`.
   virtual double lr_at(int64_t epoch, size_t group) const = 0;
   void apply();  // writes lr_at(last_epoch) into every group
@@ -76,6 +78,23 @@ class LinearLR : public Scheduler {
  private:
   double start_factor_, end_factor_;
   int64_t total_iters_;
+};
+
+// Schedulers one after another (PyTorch's SequentialLR): schedulers[i] runs from milestones[i − 1] (0 for
+// the first) to milestones[i], counting its own epochs from 0 when it begins. Warm-up then cosine decay:
+//   SequentialLR(opt, {LinearLR(opt, 0.01, 1, w), CosineAnnealingLR(opt, total − w)}, {w})
+// Construct the chained schedulers first (on the same optimizer, before any step) and hand them over: each
+// takes the rates the optimizer had when the first was built, as PyTorch's `initial_lr`.
+class SequentialLR : public Scheduler {
+ public:
+  SequentialLR(Optimizer& optimizer, std::vector<std::shared_ptr<Scheduler>> schedulers, std::vector<int64_t> milestones);
+  void load_state_dict(const nlohmann::json& state) override;
+ protected:
+  double lr_at(int64_t epoch, size_t group) const override;
+ private:
+  void share_base_lrs();  // every chained scheduler decays from this one's base rates
+  std::vector<std::shared_ptr<Scheduler>> schedulers_;
+  std::vector<int64_t> milestones_;
 };
 
 struct OneCycleOptions {

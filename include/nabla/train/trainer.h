@@ -61,6 +61,9 @@ class Trainer {
   Trainer(nn::ModulePtr model, std::shared_ptr<optim::Optimizer> optimizer, LossFunction loss, TrainerOptions options);
   // Per-epoch schedulers step after each epoch; per-batch ones (OneCycleLR) after each optimizer step.
   void set_scheduler(std::shared_ptr<optim::Scheduler> scheduler, bool per_batch = false);
+  // The loss evaluate() and test() report, when it should differ from the one trained on (a label-smoothed
+  // training loss, measured without smoothing). Default: the training loss.
+  void set_evaluation_loss(LossFunction loss);
 
   // Trains for options.epochs (continuing a resumed run where it stopped) and returns the history. With a
   // validation loader each epoch ends with its loss and accuracy, and the epoch with the lowest validation
@@ -96,6 +99,7 @@ class Trainer {
   nn::ModulePtr model_;
   std::shared_ptr<optim::Optimizer> optimizer_;
   LossFunction loss_;
+  LossFunction evaluation_loss_;  // empty: loss_
   TrainerOptions options_;
   std::shared_ptr<optim::Scheduler> scheduler_;
   bool scheduler_per_batch_ = false;
