@@ -9,26 +9,10 @@
 #include "nabla/lab/lab.h"
 #include "nabla/models/zoo.h"
 #include "nabla/nabla.h"
-#include "nabla/nn/activation.h"
-#include "nabla/nn/container.h"
-#include "nabla/nn/conv.h"
-#include "nabla/nn/linear.h"
-#include "nabla/nn/pool.h"
 #include "small_convnets.h"
 
 namespace nabla::lab {
 namespace {
-
-nn::ModulePtr small_cnn(Generator& generator) {
-  auto conv = [&](int64_t in, int64_t out) {
-    return std::make_shared<nn::Conv2d>(
-        nn::Conv2dOptions{.in_channels = in, .out_channels = out, .kernel_size = 3, .padding = 1}, &generator);
-  };
-  return std::make_shared<nn::Sequential>(std::initializer_list<nn::AnyModule>{
-      conv(1, 8), std::make_shared<nn::ReLU>(), std::make_shared<nn::MaxPool2d>(2), conv(8, 16),
-      std::make_shared<nn::ReLU>(), std::make_shared<nn::MaxPool2d>(2), std::make_shared<nn::Flatten>(),
-      std::make_shared<nn::Linear>(nn::LinearOptions{.in_features = 16 * 7 * 7, .out_features = 10}, &generator)});
-}
 
 void run(Context& ctx) {
   const auto train_examples = static_cast<int64_t>(ctx.parameter("train_examples", ctx.quick() ? 12000 : 60000));

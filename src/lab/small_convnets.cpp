@@ -6,8 +6,28 @@
 #include "nabla/autograd.h"
 #include "nabla/data/loader.h"
 #include "nabla/nabla.h"
+#include "nabla/nn/activation.h"
+#include "nabla/nn/container.h"
+#include "nabla/nn/conv.h"
+#include "nabla/nn/linear.h"
+#include "nabla/nn/pool.h"
 
 namespace nabla::lab {
+
+nn::ModulePtr small_cnn(Generator& generator, bool max_pool) {
+  auto pool = [&]() -> nn::AnyModule {
+    if (max_pool) return std::make_shared<nn::MaxPool2d>(2);
+    return std::make_shared<nn::AvgPool2d>(2);
+  };
+  auto conv = [&](int64_t in, int64_t out) {
+    return std::make_shared<nn::Conv2d>(
+        nn::Conv2dOptions{.in_channels = in, .out_channels = out, .kernel_size = 3, .padding = 1}, &generator);
+  };
+  return std::make_shared<nn::Sequential>(std::initializer_list<nn::AnyModule>{
+      conv(1, 8), std::make_shared<nn::ReLU>(), pool(), conv(8, 16), std::make_shared<nn::ReLU>(), pool(),
+      std::make_shared<nn::Flatten>(),
+      std::make_shared<nn::Linear>(nn::LinearOptions{.in_features = 16 * 7 * 7, .out_features = 10}, &generator)});
+}
 
 FashionTask fashion_task(int64_t train_examples, int64_t test_examples, uint64_t seed) {
   return {fashion_sample(data::Split::train, train_examples, seed), fashion_sample(data::Split::test, test_examples, seed)};

@@ -14,6 +14,11 @@
 
 namespace nabla::lab {
 
+// The lab's small CNN for 1×28×28 inputs (9 098 parameters):
+//   conv 3×3 1→8 p1 → ReLU → pool 2 → conv 3×3 8→16 p1 → ReLU → pool 2 → flatten [B, 784] → Linear 10
+// with max pooling, or average pooling where `max_pool` is false.
+nn::ModulePtr small_cnn(Generator& generator, bool max_pool = true);
+
 struct FashionTask {
   data::DatasetPtr train, test;
 };
