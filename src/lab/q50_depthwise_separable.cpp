@@ -75,9 +75,9 @@ void run(Context& ctx) {
   const auto size = static_cast<int64_t>(ctx.parameter("size", 14));
   // The negative test's knob: 0 gives the "depthwise" layer groups = 1, a full k×k convolution M → M.
   const bool depthwise = ctx.parameter("depthwise", 1) != 0;
-  const auto train_examples = static_cast<int64_t>(ctx.parameter("train_examples", ctx.quick() ? 8000 : 60000));
+  const auto train_examples = static_cast<int64_t>(ctx.parameter("train_examples", ctx.quick() ? 4000 : 60000));
   const auto test_examples = static_cast<int64_t>(ctx.parameter("test_examples", ctx.quick() ? 2000 : 10000));
-  const auto epochs = static_cast<int64_t>(ctx.parameter("epochs", ctx.quick() ? 3 : 10));
+  const auto epochs = static_cast<int64_t>(ctx.parameter("epochs", ctx.quick() ? 2 : 10));
   NABLA_KNOB_CHECK(size >= 7 && size <= 64 && train_examples >= 100 && train_examples <= 60000 && test_examples >= 100 &&
                        test_examples <= 10000 && epochs >= 1,
                    "lab Q50: size in [7, 64], train_examples in [100, 60 000], test_examples in [100, 10 000], epochs ≥ 1");
@@ -143,7 +143,7 @@ void run(Context& ctx) {
 
   // ---- 2. accuracy: the same small net with either block, the same initial stem and batches
   const FashionTask task = fashion_task(train_examples, test_examples, ctx.seed());
-  const ClassifierSettings settings{.epochs = epochs, .batch_size = 64, .lr = 3e-3, .seed = ctx.seed()};
+  const ClassifierSettings settings{.epochs = epochs, .batch_size = 32, .lr = 3e-3, .seed = ctx.seed()};
   nn::ModulePtr standard_net = fashion_net(false, 8, generator);
   nn::ModulePtr separable_net = fashion_net(true, depthwise ? 8 : 1, generator);
   const ClassifierRun standard_run = train_classifier(*standard_net, task, settings);

@@ -71,9 +71,9 @@ plot::Series curve(const std::string& title, const std::vector<double>& values, 
 void run(Context& ctx) {
   // The negative test's knob: 1 permutes the MLP's initial weights with another permutation than the pixels'.
   const bool wrong_permutation = ctx.parameter("wrong_permutation", 0) != 0;
-  const auto train_examples = static_cast<int64_t>(ctx.parameter("train_examples", ctx.quick() ? 8000 : 60000));
+  const auto train_examples = static_cast<int64_t>(ctx.parameter("train_examples", ctx.quick() ? 4000 : 60000));
   const auto test_examples = static_cast<int64_t>(ctx.parameter("test_examples", ctx.quick() ? 2000 : 10000));
-  const auto epochs = static_cast<int64_t>(ctx.parameter("epochs", ctx.quick() ? 3 : 10));
+  const auto epochs = static_cast<int64_t>(ctx.parameter("epochs", ctx.quick() ? 2 : 10));
   const auto hidden = static_cast<int64_t>(ctx.parameter("hidden", 64));
   NABLA_KNOB_CHECK(train_examples >= 100 && train_examples <= 60000 && test_examples >= 100 && test_examples <= 10000 &&
                        epochs >= 1 && hidden >= 1,
@@ -82,7 +82,7 @@ void run(Context& ctx) {
   const Tensor permutation = argsort(rand({784}, {}, &generator));
   const Tensor other_permutation = argsort(rand({784}, {}, &generator));
   const FashionTask task = fashion_task(train_examples, test_examples, ctx.seed());
-  const ClassifierSettings settings{.epochs = epochs, .batch_size = 64, .lr = 3e-3, .seed = ctx.seed()};
+  const ClassifierSettings settings{.epochs = epochs, .batch_size = 32, .lr = 3e-3, .seed = ctx.seed()};
 
   // ---- the MLP, in f64 so that rounding stays far below what any real difference would be
   const BatchTransform flat = [](const Tensor& images) { return images.flatten(1).to(DType::f64); };

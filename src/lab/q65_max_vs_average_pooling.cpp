@@ -89,9 +89,9 @@ void run(Context& ctx) {
   // The negative test's knob: 1 makes the hand routing send a tied window's gradient to its last maximum.
   const bool last_on_ties = ctx.parameter("last_on_ties", 0) != 0;
   const auto levels = static_cast<int64_t>(ctx.parameter("levels", 3));  // distinct input values: few → many ties
-  const auto train_examples = static_cast<int64_t>(ctx.parameter("train_examples", ctx.quick() ? 8000 : 60000));
+  const auto train_examples = static_cast<int64_t>(ctx.parameter("train_examples", ctx.quick() ? 4000 : 60000));
   const auto test_examples = static_cast<int64_t>(ctx.parameter("test_examples", ctx.quick() ? 2000 : 10000));
-  const auto epochs = static_cast<int64_t>(ctx.parameter("epochs", ctx.quick() ? 3 : 10));
+  const auto epochs = static_cast<int64_t>(ctx.parameter("epochs", ctx.quick() ? 2 : 10));
   NABLA_KNOB_CHECK(levels >= 2 && train_examples >= 100 && train_examples <= 60000 && test_examples >= 100 &&
                        test_examples <= 10000 && epochs >= 1,
                    "lab Q65: levels ≥ 2, train_examples in [100, 60 000], test_examples in [100, 10 000], epochs ≥ 1");
@@ -170,7 +170,7 @@ void run(Context& ctx) {
 
   // ---- 2. accuracy
   const FashionTask task = fashion_task(train_examples, test_examples, ctx.seed());
-  const ClassifierSettings settings{.epochs = epochs, .batch_size = 64, .lr = 3e-3, .seed = ctx.seed()};
+  const ClassifierSettings settings{.epochs = epochs, .batch_size = 32, .lr = 3e-3, .seed = ctx.seed()};
   nn::ModulePtr max_net = small_cnn(generator, true), average_net = small_cnn(generator, false);
   const ClassifierRun max_run = train_classifier(*max_net, task, settings);
   const ClassifierRun average_run = train_classifier(*average_net, task, settings);

@@ -15,9 +15,9 @@ namespace nabla::lab {
 namespace {
 
 void run(Context& ctx) {
-  const auto train_examples = static_cast<int64_t>(ctx.parameter("train_examples", ctx.quick() ? 12000 : 60000));
+  const auto train_examples = static_cast<int64_t>(ctx.parameter("train_examples", ctx.quick() ? 6000 : 60000));
   const auto test_examples = static_cast<int64_t>(ctx.parameter("test_examples", ctx.quick() ? 2000 : 10000));
-  const auto epochs = static_cast<int64_t>(ctx.parameter("epochs", ctx.quick() ? 4 : 10));
+  const auto epochs = static_cast<int64_t>(ctx.parameter("epochs", ctx.quick() ? 3 : 10));
   // The negative test's knob: 0 tests on untranslated images only, so there is no robustness to compare.
   const auto max_shift = static_cast<int64_t>(ctx.parameter("max_shift", 2));
   NABLA_KNOB_CHECK(train_examples >= 100 && train_examples <= 60000 && test_examples >= 100 && test_examples <= 10000 &&
@@ -31,7 +31,7 @@ void run(Context& ctx) {
   const auto hidden = static_cast<int64_t>(std::llround(static_cast<double>(budget - 10) / 795.0));
   nn::ModulePtr mlp = models::mlp({.hidden = {hidden}});
   const FashionTask task = fashion_task(train_examples, test_examples, ctx.seed());
-  const ClassifierSettings settings{.epochs = epochs, .batch_size = 64, .lr = 3e-3, .seed = ctx.seed()};
+  const ClassifierSettings settings{.epochs = epochs, .batch_size = 32, .lr = 3e-3, .seed = ctx.seed()};
   const ClassifierRun cnn_run = train_classifier(*cnn, task, settings);
   train_classifier(*mlp, task, settings);
   ctx.note(fmt::format("{} training and {} test images; {} epochs of Adam (lr {:g}, batches of {}, {} steps), the same "
