@@ -16,7 +16,7 @@
 #include "nabla/data/loader.h"
 #include "nabla/lab/lab.h"
 #include "nabla/nabla.h"
-#include "small_convnets.h"
+#include "epoch_training.h"
 
 namespace nabla::lab {
 namespace {
@@ -67,8 +67,8 @@ void run(Context& ctx) {
                         static_cast<double>(fc_parameters) / static_cast<double>(conv_parameters)));
 
   // ---- shifting
-  const FashionTask task = fashion_task(100, std::max<int64_t>(images, 100), ctx.seed());
-  data::DataLoader loader(task.test, {.batch_size = images, .shuffle = false, .prefetch = 0});
+  data::DataLoader loader(fashion_sample(data::Split::test, images, ctx.seed()),
+                          {.batch_size = images, .shuffle = false, .prefetch = 0});
   const Tensor x = (loader.epoch(0)->next()->inputs.to(DType::f64) - 0.2860) / 0.3530;  // Fashion-MNIST's mean and std
   auto conv_zero = [&](const Tensor& input) {
     return functional::conv2d(input, conv_weight, conv_bias, {.stride = stride, .padding = padding});

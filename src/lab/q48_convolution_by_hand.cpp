@@ -10,7 +10,7 @@
 #include "nabla/data/loader.h"
 #include "nabla/lab/lab.h"
 #include "nabla/nabla.h"
-#include "small_convnets.h"
+#include "epoch_training.h"
 
 namespace nabla::lab {
 namespace {
@@ -136,8 +136,7 @@ void run(Context& ctx) {
             format_text({"worst relative difference {:.2g}", "최대 상대 차이 {:.2g}"}, worst_gradient));
 
   // ---- 2. feature maps of hand-set filters on a Fashion-MNIST image
-  const FashionTask task = fashion_task(100, 100, ctx.seed());
-  data::DataLoader loader(task.test, {.batch_size = 1, .shuffle = false, .prefetch = 0});
+  data::DataLoader loader(fashion_sample(data::Split::test, 100, ctx.seed()), {.batch_size = 1, .shuffle = false, .prefetch = 0});
   const data::Batch first = *loader.epoch(0)->next();
   const Tensor image = first.inputs.to(DType::f64);  // [1, 1, 28, 28] in [0, 1]
   const Tensor filters = from_vector({-1, 0, 1, -2, 0, 2, -1, 0, 1,             // vertical edges (Sobel, x)
