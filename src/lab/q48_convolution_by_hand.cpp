@@ -81,7 +81,7 @@ double relative_difference(const Tensor& a, const Tensor& b) {
 void run(Context& ctx) {
   // The negative test's knob: 1 flips the kernel in the hand loops (a true convolution, not a cross-correlation).
   const bool flipped = ctx.parameter("flip_kernel", 0) != 0;
-  const auto batch = static_cast<int64_t>(ctx.parameter("batch", 2));
+  const auto batch = static_cast<int64_t>(ctx.parameter("batch", ctx.quick() ? 2 : 8));
   NABLA_KNOB_CHECK(batch >= 1 && batch <= 16, "lab Q48: batch in [1, 16]");
   Generator& generator = ctx.generator();
   const TensorOptions f64{.dtype = DType::f64};

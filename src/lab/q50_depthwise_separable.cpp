@@ -169,8 +169,22 @@ void run(Context& ctx) {
     losses.series[1].y.push_back(separable_run.step_losses[step]);
   }
   ctx.line_plot("training_loss.png", losses);
-  ctx.figure("standard net test accuracy", standard_run.test_accuracy);
-  ctx.figure("separable net test accuracy", separable_run.test_accuracy);
+  ctx.figure("standard net test accuracy", standard_run.test_accuracy, "fraction of test images");
+  ctx.figure("separable net test accuracy", separable_run.test_accuracy, "fraction of test images");
+  // The nets differ only in the block (M = 8 → N = 16, 3×3 on 14×14, with biases), so summary()'s totals must differ
+  // by what the formulas give for the two blocks: parameters k²MN + N against k²M + M + MN + N, and FLOPs per output
+  // position 2k²MN + N against (2k²M + M) + (2MN + N).
+  const int64_t m = 8, n = 16, k = 3, positions = 14 * 14;
+  const int64_t parameter_saving = (k * k * m * n + n) - (k * k * m + m + m * n + n);
+  const int64_t flop_saving = positions * ((2 * k * k * m * n + n) - (2 * k * k * m + m) - (2 * m * n + n));
+  const int64_t measured_parameter_saving = standard_summary.parameters - separable_summary.parameters;
+  const int64_t measured_flop_saving = standard_summary.flops - separable_summary.flops;
+  ctx.claim({"in the small nets, summary() shows exactly the block's saving: parameters and FLOPs by the formulas",
+             "작은 신경망에서 summary()는 블록이 줄인 만큼을 정확히 보여 준다: 공식대로의 파라미터와 FLOPs"},
+            measured_parameter_saving == parameter_saving && measured_flop_saving == flop_saving,
+            format_text({"parameters saved {} (formula {}), FLOPs per image saved {} (formula {})",
+                         "줄어든 파라미터 {} (공식 {}), 이미지당 줄어든 FLOPs {} (공식 {})"},
+                        measured_parameter_saving, parameter_saving, measured_flop_saving, flop_saving));
   const double chance = 0.1;
   ctx.claim({"both nets learn the task: test accuracy ≥ 5× chance (50 %)",
              "두 신경망 모두 과제를 배운다: 테스트 정확도가 우연의 5배(50 %) 이상이다"},

@@ -146,8 +146,8 @@ void run(Context& ctx) {
     ctx.image_grid("permuted_images.png", "Six test images (top) and the same images with the pixels permuted (bottom)",
                    cat({images, permuted_images(images)}, 0), 6);
   }
-  ctx.figure("MLP: max |loss difference| over steps", worst_loss_difference);
-  ctx.figure("CNN: test accuracy lost to the permutation", cnn_drop);
+  ctx.figure("MLP: max |loss difference| over steps", worst_loss_difference, "nats");
+  ctx.figure("CNN: test accuracy lost to the permutation", cnn_drop, "fraction of test images");
 
   // f64 rounding (ε ≈ 2·10⁻¹⁶) summed over 784 products a step, over a few hundred steps: far below 10⁻⁹.
   ctx.claim({"the MLP on permuted pixels from the permuted init follows the same loss curve, up to rounding",
@@ -157,7 +157,8 @@ void run(Context& ctx) {
                          "{}스텝 동안 손실 차이의 최댓값: {:.3g}; 학습 후 max |W₁' − W₁[:, π]| = {:.3g}"},
                         plain_mlp.losses.size(), worst_loss_difference, weight_difference));
   const double test_images = static_cast<double>(test_examples);
-  ctx.claim({"and it reaches the same test accuracy (to one test image)", "그리고 같은 테스트 정확도에 이른다 (테스트 이미지 1장 이내)"},
+  ctx.claim({"the MLP on permuted pixels reaches the same test accuracy (to one test image)",
+             "순열한 픽셀로 학습한 MLP는 같은 테스트 정확도에 이른다 (테스트 이미지 1장 이내)"},
             std::abs(plain_mlp.test_accuracy - permuted_mlp.test_accuracy) * test_images <= 1 + 1e-9,
             format_text({"{:.2f} % on the original pixels, {:.2f} % on the permuted ones",
                          "원래 픽셀 {:.2f} %, 순열한 픽셀 {:.2f} %"},

@@ -64,8 +64,8 @@ void run(Context& ctx) {
   const double cnn_accuracy = mean(cnn_correct.front()).item(), mlp_accuracy = mean(mlp_correct.front()).item();
   ctx.figure("CNN parameters", static_cast<double>(budget));
   ctx.figure("MLP parameters", static_cast<double>(mlp->parameter_count()));
-  ctx.figure("CNN test accuracy", cnn_accuracy);
-  ctx.figure("MLP test accuracy", mlp_accuracy);
+  ctx.figure("CNN test accuracy", cnn_accuracy, "fraction of test images");
+  ctx.figure("MLP test accuracy", mlp_accuracy, "fraction of test images");
   const double parameter_gap = std::abs(static_cast<double>(mlp->parameter_count() - budget)) / static_cast<double>(budget);
   const double accuracy_error = paired_standard_error(cnn_correct.front(), mlp_correct.front());
   ctx.claim({"at the same parameter budget (within 10 %) the CNN is more accurate than the MLP (by > 3 standard errors)",
@@ -79,8 +79,8 @@ void run(Context& ctx) {
   const Tensor cnn_lost = cnn_correct.front() - cnn_correct.back(), mlp_lost = mlp_correct.front() - mlp_correct.back();
   const double cnn_drop = mean(cnn_lost).item(), mlp_drop = mean(mlp_lost).item();
   const double drop_error = paired_standard_error(mlp_lost, cnn_lost);
-  ctx.figure(fmt::format("CNN accuracy lost at a {}-pixel translation", max_shift), cnn_drop);
-  ctx.figure(fmt::format("MLP accuracy lost at a {}-pixel translation", max_shift), mlp_drop);
+  ctx.figure(fmt::format("CNN accuracy lost at a {}-pixel translation", max_shift), cnn_drop, "fraction of test images");
+  ctx.figure(fmt::format("MLP accuracy lost at a {}-pixel translation", max_shift), mlp_drop, "fraction of test images");
   ctx.claim(format_text({"moved by {} pixels, the CNN loses less accuracy than the MLP (by > 3 standard errors)",
                          "{}픽셀 이동하면 CNN이 MLP보다 정확도를 덜 잃는다 (표준오차의 3배 넘게)"},
                         max_shift),

@@ -48,7 +48,7 @@ Tensor convolution_by_columns(const Tensor& x, const nn::Conv2d& layer, int64_t 
 void run(Context& ctx) {
   // The negative test's knob: 0 builds every conv without a bias, so the formula's + C_out overcounts.
   const bool bias = ctx.parameter("bias", 1) != 0;
-  const auto batch = static_cast<int64_t>(ctx.parameter("batch", 2));
+  const auto batch = static_cast<int64_t>(ctx.parameter("batch", ctx.quick() ? 2 : 8));
   NABLA_KNOB_CHECK(batch >= 1 && batch <= 64, "lab Q68: batch in [1, 64]");
 
   Generator& generator = ctx.generator();
