@@ -1,4 +1,5 @@
-// Three training steps of a small CNN and of a small Transformer block run every op on a fast kernel (f32):
+// Three training steps of a small CNN, of ResNets (ResNet-20 with shortcut A and B, a bottleneck ResNet) and
+// of a small Transformer block run every op on a fast kernel (f32):
 // forward, loss, backward and the optimizer. The dispatch observer names each call that ran on a reference
 // kernel (plain loops in double) with its operands, so a fast path that stops covering a layer fails here.
 #include <gtest/gtest.h>
@@ -129,4 +130,33 @@ TEST(TrainingKernels, SmallTransformerBlockStepRunsNoReferenceKernel) {
   };
   const auto [first, last] = train_watched(loss_of_step, optimizer);
   EXPECT_LT(last, first);
+}
+
+namespace {
+
+// Three steps of SGD with momentum and weight decay (the ResNet recipe) on random images and labels.
+void expect_model_trains_on_fast_kernels(const nn::ModulePtr& model, const Shape& images_shape, int64_t classes,
+                                         uint64_t seed) {
+  Generator generator(seed);
+  Tensor images = randn(images_shape, {}, &generator);
+  Tensor labels = randint(0, classes, {images_shape[0]}, {.dtype = DType::i64}, &generator);
+  optim::SGD optimizer(model->parameters(), {.lr = 0.05, .momentum = 0.9, .weight_decay = 5e-4});
+  const auto [first, last] = train_watched([&] { return cross_entropy((*model)(images), labels); }, optimizer);
+  EXPECT_LT(last, first);
+}
+
+}  // namespace
+
+TEST(TrainingKernels, Resnet20StepRunsNoReferenceKernel) {
+  for (models::Shortcut shortcut : {models::Shortcut::A, models::Shortcut::B}) {
+    SCOPED_TRACE(shortcut == models::Shortcut::A ? "option A" : "option B");
+    expect_model_trains_on_fast_kernels(models::cifar_resnet({.blocks_per_stage = 3, .shortcut = shortcut}),
+                                        {8, 1, 28, 28}, 10, 3);
+  }
+}
+
+TEST(TrainingKernels, BottleneckResnetStepRunsNoReferenceKernel) {
+  // The ImageNet stem (7×7/2 convolution, 3×3/2 max-pool) and two bottleneck stages, at 32×32.
+  nn::ModulePtr model = models::resnet({.block = models::ResNetBlock::bottleneck, .layers = {1, 1}, .classes = 10});
+  expect_model_trains_on_fast_kernels(model, {4, 3, 32, 32}, 10, 4);
 }

@@ -1,7 +1,7 @@
 // Fast-vs-reference cases: the general broadcasting and strided loop of the binary ops and comparisons
 // (strided_binary.cpp, strided_compare.cpp), casts from bool, and int64/bool sums (integer_sum.cpp). Each
 // broadcast position (leading, middle, trailing, both operands), transposed operands and outputs, mixed
-// dtypes (a bool mask, a float64 or int64 one-element tensor), odd sizes and sizes beyond L2.
+// dtypes (a bool mask, a float64 or int64 one-element tensor), int64 results, odd sizes and sizes beyond L2.
 #include "tests/reference/cases.h"
 
 namespace nabla::testing {
@@ -61,6 +61,18 @@ NABLA_REFERENCE_CASES(broadcast) {
       about({OpId::mul_}, {"mul_inplace_f64_scalar", {{4, 16, 32}, {3}},
                            [scalar_f64](Inputs x) { return x[0].mul_(scalar_f64(x[1])); }}),
       about({OpId::div_}, {"div_inplace_leading", {{5, 7, 3}, {7, 3}}, [](Inputs x) { return x[0].div_(x[1]); }, true}),
+      // int64 results (batch norm's num_batches_tracked += 1): broadcast, strided, in place, with a bool mask
+      {"add_int64_outer", {{31, 1}, {1, 37}}, [integers](Inputs x) { return integers(x[0]) + integers(x[1]); }},
+      {"sub_int64_transposed_beyond_l2", {{1031, 1031}, {1031, 1031}},
+       [integers](Inputs x) { return integers(x[0]) - integers(x[1]).t(); }},
+      {"mul_int64_mask", {{33, 17}, {33, 1}}, [integers, positive](Inputs x) { return integers(x[0]) * positive(x[1]); }},
+      {"maximum_int64_column", {{33, 17}, {33, 1}},
+       [integers](Inputs x) { return maximum(integers(x[0]), integers(x[1])); }},
+      {"minimum_int64_row", {{33, 17}, {17}}, [integers](Inputs x) { return minimum(integers(x[0]), integers(x[1])); }},
+      about({OpId::add_}, {"add_inplace_int64_counter", {{}, {}}, [integers](Inputs x) {
+              Tensor counter = integers(x[0]);
+              return counter.add_(ones_like(counter));
+            }}),
       // comparisons: int64 and bool operands, broadcasting, strides
       {"eq_int64_one_hot", {{32, 1}, {1, 10}}, [integers](Inputs x) { return eq(integers(x[0]), integers(x[1])); }},
       {"ne_int64_scalar_tensor", {{32, 1}, {3}},

@@ -1,7 +1,8 @@
 // Fast-vs-reference cases for the kernels of a training step that used to run only on reference kernels:
 // batch_norm and group_norm (forward and their fused backward ops), scaled_dot_product_attention and
 // attention_backward, upsample2d and its backward, pad, im2col/col2im. Shapes of size 1, primes, beyond
-// L2 (> 2 MiB); non-contiguous inputs, which the fast paths decline (both runs take the reference).
+// L2 (> 2 MiB); non-contiguous inputs, which the fast paths decline (both runs take the reference) except
+// pad's, which reads any strides.
 // Backward cases return every gradient flattened into one tensor. Each case that a fast path covers also
 // checks, in its fast run, that every op it watches ran on a fast kernel (through the dispatch observer).
 #include <gtest/gtest.h>
@@ -201,7 +202,15 @@ NABLA_REFERENCE_CASES(norm_attention) {
        on_fast({OpId::pad}, [](const Inputs& x) { return F::pad(x[0], {4, 1}, PadMode::replicate); })},
       {"pad_size1", {{1}}, on_fast({OpId::pad}, [](const Inputs& x) { return F::pad(x[0], {2, 3}); })},
       {"pad_beyond_l2", {{16, 16, 64, 64}}, on_fast({OpId::pad}, [](const Inputs& x) { return F::pad(x[0], {2, 2, 2, 2}); })},
-      {"pad_transposed", {{3, 4, 5}}, [](Inputs x) { return F::pad(x[0].transpose(1, 2), {1, 1}, PadMode::reflect); }},
+      {"pad_transposed", {{3, 4, 5}},
+       on_fast({OpId::pad}, [](const Inputs& x) { return F::pad(x[0].transpose(1, 2), {1, 1}, PadMode::reflect); })},
+      // ResNet's option-A shortcut: a stride-2 subsample, then zero channels appended
+      {"pad_strided_subsample", {{4, 16, 15, 15}}, on_fast({OpId::pad}, [](const Inputs& x) {
+         return F::pad(x[0].slice(2, 0, 15, 2).slice(3, 0, 15, 2), {0, 0, 0, 0, 0, 16});
+       })},
+      {"pad_strided_beyond_l2", {{16, 32, 64, 64}}, on_fast({OpId::pad}, [](const Inputs& x) {
+         return F::pad(x[0].slice(3, 1, 64, 3), {2, 1, 1, 0}, PadMode::replicate);
+       })},
       {"pad_backward_replicate", {{2, 3, 6, 7}, {2, 3, 9, 8}},
        on_fast({OpId::pad}, gradients(1, [](const Inputs& x) { return F::pad(x[0], {1, 0, 2, 1}, PadMode::replicate); }))},
       {"pad_backward_constant", {{2, 3, 6, 7}, {2, 3, 9, 8}},
@@ -224,8 +233,9 @@ NABLA_REFERENCE_CASES(norm_attention) {
       {"unfold_backward_beyond_l2", {{8, 16, 32, 32}, {8, 144, 1024}},
        on_fast(unfold_ops, gradients(1, unfold_with({.kernel_size = 3, .padding = 1})))},
   };
-  // Names that do not begin with their op's name say which ops they test; the fast kernels take contiguous
-  // f32 operands only, so a case on a strided view compares the reference with itself, and says so.
+  // Names that do not begin with their op's name say which ops they test; the fast kernels other than pad's
+  // take contiguous f32 operands only, so a case on a strided view compares the reference with itself, and
+  // says so.
   for (ReferenceCase& test_case : cases) {
     auto starts = [&test_case](const char* prefix) { return test_case.name.rfind(prefix, 0) == 0; };
     if (starts("attention_") && !starts("attention_backward")) test_case.ops = {OpId::scaled_dot_product_attention};
@@ -234,7 +244,7 @@ NABLA_REFERENCE_CASES(norm_attention) {
     else if (starts("unfold_backward") || starts("fold_")) test_case.ops = {OpId::col2im};
     else if (starts("unfold_")) test_case.ops = {OpId::im2col};
     const std::string& name = test_case.name;
-    if (name.find("_transposed") != std::string::npos || name.ends_with("_sliced")) {
+    if ((name.find("_transposed") != std::string::npos || name.ends_with("_sliced")) && !starts("pad_")) {
       test_case.expect = Expect::reference;
       test_case.reason = "the fast kernel takes contiguous f32 operands only";
     }

@@ -1,8 +1,10 @@
-// Fast f32 pad (constant, reflect, replicate; negative pads crop) from a contiguous input.
+// Fast f32 pad (constant, reflect, replicate; negative pads crop) from an input of any strides.
 // The output is written row by row (a row: its last dim). The leading dims of a row map to one input row
-// through the reference's tables (ops::pad_tables), or to "outside" (a constant fill); within a row the
-// unpadded middle is one memcpy and the few padded elements at each end are looked up in the last dim's
-// table. Rows are independent (a pure copy), so any split across threads gives the same result.
+// through the reference's tables (ops::pad_tables) and the input's strides, or to "outside" (a constant
+// fill); within a row the unpadded middle is one memcpy (a strided loop when the input's last dim is not
+// contiguous, e.g. ResNet's option-A shortcut pads x[:, :, ::2, ::2]) and the few padded elements at each
+// end are looked up in the last dim's table. Rows are independent (a pure copy), so any split across
+// threads gives the same result.
 #include <algorithm>
 #include <cstring>
 #include <vector>
@@ -30,6 +32,7 @@ void pad_rows(const ops::KernelCall& call) {
   auto* out = static_cast<float*>(y.raw_data());
   const auto fill = static_cast<float>(attrs.value);
   const Shape& input_strides = x.strides();
+  const int64_t step = input_strides.back();  // between neighbours of an input row
 #pragma omp parallel for schedule(static) if (y.numel() >= parallel_threshold)
   for (int64_t row = 0; row < rows; ++row) {
     // The input row this output row reads: its leading indices through their tables, last dim first.
@@ -50,15 +53,17 @@ void pad_rows(const ops::KernelCall& call) {
     const float* source = in + offset;
     for (int64_t o = 0; o < middle_begin; ++o) {
       const int64_t i = columns[static_cast<size_t>(o)];
-      target[o] = i == ops::outside ? fill : source[i];
+      target[o] = i == ops::outside ? fill : source[i * step];
     }
-    if (middle_end > middle_begin) {
+    if (middle_end > middle_begin && step == 1) {
       std::memcpy(target + middle_begin, source + (middle_begin - left),
                   static_cast<size_t>(middle_end - middle_begin) * sizeof(float));
+    } else {
+      for (int64_t o = middle_begin; o < middle_end; ++o) target[o] = source[(o - left) * step];
     }
     for (int64_t o = middle_end; o < width; ++o) {
       const int64_t i = columns[static_cast<size_t>(o)];
-      target[o] = i == ops::outside ? fill : source[i];
+      target[o] = i == ops::outside ? fill : source[i * step];
     }
   }
 }
@@ -68,7 +73,7 @@ void pad_rows(const ops::KernelCall& call) {
 ops::Kernel pad_fast(ops::OpId, const std::vector<Tensor>& inputs, const std::vector<Tensor>& outputs, const ops::Attrs&) {
   const Tensor& x = inputs[0];
   const Tensor& y = outputs[0];
-  if (x.dtype() != DType::f32 || !x.is_contiguous() || !y.is_contiguous()) return nullptr;
+  if (x.dtype() != DType::f32 || !y.is_contiguous()) return nullptr;
   if (x.dim() == 0 || x.numel() == 0 || y.numel() == 0) return nullptr;
   return &pad_rows;
 }
