@@ -160,6 +160,12 @@ Tensor flip(const Tensor& x, const std::vector<int64_t>& dims);
 Tensor roll(const Tensor& x, const std::vector<int64_t>& shifts, const std::vector<int64_t>& dims = {});
 Tensor tril(const Tensor& x, int64_t diagonal = 0);
 Tensor triu(const Tensor& x, int64_t diagonal = 0);
+// pads: (left, right) for the last dim, then for the one before, … (PyTorch's order); negative pads crop.
+// Here rather than only in functional:: because the ops' own backward formulas pad and crop with it.
+enum class PadMode { constant, reflect, replicate };
+Tensor pad(const Tensor& x, const std::vector<int64_t>& pads, PadMode mode = PadMode::constant, double value = 0);
+// How functional::interpolate (nabla/nn/functional.h) resamples; the upsample2d op carries it as an attribute.
+enum class UpsampleMode { nearest, bilinear };
 Tensor one_hot(const Tensor& indices, int64_t num_classes = -1);  // int64 result
 // Two-operand (or one-operand) einsum: "ij,jk->ik", "bij,bjk->bik", "ii->i", "ij->ji", "i,j->ij", …
 Tensor einsum(const std::string& equation, const std::vector<Tensor>& operands);

@@ -2,6 +2,18 @@
 
 namespace nabla::nn {
 
+// ---- ModuleSequence
+
+void ModuleSequence::append(AnyModule module) {
+  add_child(std::to_string(size()), module.ptr());
+  modules_.push_back(std::move(module));
+}
+
+const AnyModule& ModuleSequence::any_module(size_t index) const {
+  NABLA_CHECK(index < size(), "{}: index {} is out of range for {} modules", name(), index, size());
+  return modules_[index];
+}
+
 // ---- Sequential
 
 Sequential::Sequential(std::initializer_list<AnyModule> modules) : Sequential() {
@@ -18,28 +30,29 @@ void Sequential::push_back(AnyModule module) {
   NABLA_CHECK(signature.returns_tensor(),
               "Sequential: child {} ({}) has forward {}; every child must return a Tensor for the next to take", index,
               module->name(), signature.to_string());
-  add_child(std::to_string(index), module.ptr());
-  modules_.push_back(std::move(module));
+  append(std::move(module));
 }
 
 Tensor Sequential::forward(const Tensor& x) {
-  if (modules_.empty()) return x;
-  NABLA_CHECK(modules_[0].signature().takes_one_tensor(),
-              "Sequential: child 0 ({}) has forward {}; call the Sequential with those arguments",
-              modules_[0]->name(), modules_[0].signature().to_string());
+  if (size() == 0) return x;
+  const AnyModule& first = *begin();
+  NABLA_CHECK(first.signature().takes_one_tensor(),
+              "Sequential: child 0 ({}) has forward {}; call the Sequential with those arguments", first->name(),
+              first.signature().to_string());
   Tensor h = x;
-  for (const AnyModule& module : modules_) h = module.forward(h);
+  for (const AnyModule& module : *this) h = module.forward(h);
   return h;
 }
 
 Tensor Sequential::run_children(std::vector<std::any>& arguments) {
-  if (modules_.empty()) {
+  if (size() == 0) {
     NABLA_CHECK(arguments.size() == 1 && arguments[0].type() == typeid(Tensor),
                 "Sequential: empty, so it takes one Tensor, got {} arguments", arguments.size());
     return std::any_cast<Tensor>(arguments[0]);
   }
-  Tensor h = std::any_cast<Tensor>(modules_[0].forward_any(std::move(arguments)));
-  for (size_t i = 1; i < modules_.size(); ++i) h = modules_[i].forward(h);
+  auto child = begin();
+  Tensor h = std::any_cast<Tensor>(child->forward_any(std::move(arguments)));
+  for (++child; child != end(); ++child) h = child->forward(h);
   return h;
 }
 
@@ -64,29 +77,14 @@ std::any Sequential::forward_any(std::vector<std::any>& arguments) {
 }
 
 ForwardSignature Sequential::forward_signature() const {
-  if (modules_.empty()) return {{"Tensor"}, "Tensor"};
-  return {modules_[0].signature().parameters, "Tensor"};
-}
-
-const AnyModule& Sequential::any_module(size_t index) const {
-  NABLA_CHECK(index < size(), "Sequential: index {} is out of range for {} modules", index, size());
-  return modules_[index];
+  if (size() == 0) return {{"Tensor"}, "Tensor"};
+  return {begin()->signature().parameters, "Tensor"};
 }
 
 // ---- ModuleList
 
 ModuleList::ModuleList(std::initializer_list<AnyModule> modules) : ModuleList() {
   for (const AnyModule& module : modules) push_back(module);
-}
-
-void ModuleList::push_back(AnyModule module) {
-  add_child(std::to_string(size()), module.ptr());
-  modules_.push_back(std::move(module));
-}
-
-const AnyModule& ModuleList::any_module(size_t index) const {
-  NABLA_CHECK(index < size(), "ModuleList: index {} is out of range for {} modules", index, size());
-  return modules_[index];
 }
 
 // ---- ModuleDict

@@ -14,7 +14,6 @@
 
 #include "core/element.h"
 #include "nabla/autograd.h"
-#include "nabla/nn/functional.h"
 #include "nabla/ops.h"
 #include "ops/iterate.h"
 #include "ops/kernel_rules.h"
@@ -346,43 +345,14 @@ void reference_attention_backward(const KernelCall& call) {
 }
 NABLA_NO_BACKWARD(attention_backward)
 
-}  // namespace nabla::ops
-
-namespace nabla {
-
-namespace {
-// The number of scores (batch·L·S) that dropout draws for; 0 when the shapes are inconsistent (the shape
-// rule then reports them).
-int64_t score_count(const Tensor& q, const Tensor& k, const Tensor& v) {
+int64_t attention_score_count(const Tensor& q, const Tensor& k, const Tensor& v) {
   if (q.dim() < 2 || k.dim() < 2 || v.dim() < 2) return 0;
   try {
-    ops::Problem problem = ops::problem_of(q, k, v, {});
+    const Problem problem = problem_of(q, k, v, {});
     return numel(problem.batch) * problem.queries * problem.keys;
   } catch (const Error&) {
     return 0;
   }
 }
-}  // namespace
 
-Tensor functional::scaled_dot_product_attention(const Tensor& q, const Tensor& k, const Tensor& v,
-                                                const AttentionOptions& options) {
-  const Tensor& mask = options.attn_mask;
-  NABLA_CHECK(!(mask.defined() && mask.requires_grad()),
-              "scaled_dot_product_attention: the mask {} requires grad, but no gradient is computed for it; detach "
-              "it (or write attention with matmul and softmax to learn a bias)", mask.describe());
-  ops::AttentionAttrs attrs;
-  attrs.causal = options.is_causal;
-  attrs.has_mask = mask.defined();
-  attrs.dropout_p = options.dropout_p;
-  attrs.scale = options.scale;
-  if (options.dropout_p > 0) {
-    Generator& generator = options.generator ? *options.generator : default_generator();
-    attrs.seed = generator.seed();
-    attrs.offset = generator.reserve((static_cast<uint64_t>(score_count(q, k, v)) + 1) / 2);
-  }
-  std::vector<Tensor> inputs{q, k, v};
-  if (attrs.has_mask) inputs.push_back(mask);
-  return ops::call(ops::OpId::scaled_dot_product_attention, std::move(inputs), attrs)[0];
-}
-
-}  // namespace nabla
+}  // namespace nabla::ops

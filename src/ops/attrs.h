@@ -8,7 +8,6 @@
 #include <vector>
 
 #include "nabla/dtype.h"
-#include "nabla/nn/functional.h"
 #include "nabla/ops.h"
 #include "nabla/shape.h"
 

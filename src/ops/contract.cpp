@@ -1,11 +1,10 @@
 // Contractions composed of other ops (so they are differentiable to any order for free): einsum, outer,
-// bmm, cdist and functional::linear.
+// bmm and cdist. (functional::linear is in src/nn/functional/linear.cpp.)
 //   einsum  "ij,jk->ik" …: diagonals for repeated labels, sums for labels used once, then one matmul per
 //           pair of operands over [batch, free, contracted] layouts, then a permute to the output order
 //   outer   a [n], b [m] → [n, m]
 //   bmm     a [B, n, k], b [B, k, m] → [B, n, m]
 //   cdist   a [.., P, M], b [.., R, M] → [.., P, R] distances (p-norm of each pair of rows)
-//   linear  x [.., in], weight [out, in] (, bias [out]) → [.., out]
 #include <algorithm>
 #include <cctype>
 #include <cstring>
@@ -13,7 +12,6 @@
 #include <string>
 
 #include "nabla/factory.h"
-#include "nabla/nn/functional.h"
 #include "nabla/ops.h"
 
 namespace nabla {
@@ -303,20 +301,6 @@ Tensor cdist(const Tensor& a, const Tensor& b, double p) {
   // zero distances and zero elements, as PyTorch's cdist backward. (Ties of the ∞-norm share the gradient,
   // as in norm; PyTorch's cdist gives each tie all of it.)
   return norm(a.unsqueeze(-2) - b.unsqueeze(-3), p, {-1});
-}
-
-Tensor functional::linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
-  NABLA_CHECK(weight.dim() == 1 || weight.dim() == 2, "linear: weight must be [out_features, in_features] (or 1-D), got {}",
-              weight.describe());
-  NABLA_CHECK(x.dim() >= 1 && x.shape().back() == weight.shape().back(),
-              "linear: input {} has {} features but weight {} expects {} (weight is [out_features, in_features])",
-              x.describe(), x.dim() ? x.shape().back() : 0, weight.describe(), weight.shape().back());
-  Tensor y = matmul(x, weight.dim() == 2 ? weight.mT() : weight);
-  if (!bias.defined()) return y;
-  NABLA_CHECK(bias.dim() <= 1 && bias.numel() == (weight.dim() == 2 ? weight.shape()[0] : 1),
-              "linear: bias {} must have one value per output feature ({}) of weight {}", bias.describe(),
-              weight.dim() == 2 ? weight.shape()[0] : 1, weight.describe());
-  return y + bias;
 }
 
 }  // namespace nabla

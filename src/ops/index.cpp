@@ -1,7 +1,7 @@
 // Indexing ops: index_select and gather read the elements an index tensor names; index_add and scatter_add
 // add into them, and are the backward passes of the first two (and the reverse); scatter writes into them;
-// masked_fill, masked_select and nonzero go by a mask or by the non-zero elements. one_hot and embedding are
-// composites. (Tensor::index and index_put_ are in indexing.cpp.)
+// masked_fill, masked_select and nonzero go by a mask or by the non-zero elements. one_hot is a composite.
+// (Tensor::index and index_put_ are in indexing.cpp; functional::embedding in src/nn/functional/embedding.cpp.)
 //   index_select  x [.., s, ..], index [n]                     → out [.., n, ..]  out[.., i, ..] = x[.., index[i], ..]
 //   gather        x [.., s, ..], index [.., n, ..] (x's rank)   → out = index's shape, out[p] = x[p, dim ↦ index[p]]
 //   index_add     self [.., s, ..], index [n], source [.., n, ..] → self's shape: out = self;
@@ -23,7 +23,6 @@
 #include "core/element.h"
 #include "nabla/autograd.h"
 #include "nabla/factory.h"
-#include "nabla/nn/functional.h"
 #include "nabla/ops.h"
 #include "ops/elementwise.h"
 #include "ops/iterate.h"
@@ -129,7 +128,7 @@ Tensor pad_to(const Tensor& grad, const Shape& shape) {
     pads.push_back(shape[d] - grad.shape()[d]);
     needed = needed || shape[d] != grad.shape()[d];
   }
-  return needed ? functional::pad(grad, pads) : grad;
+  return needed ? nabla::pad(grad, pads) : grad;
 }
 
 void check_mask(const char* op, const Tensor& mask, const Tensor& x) {
@@ -476,35 +475,6 @@ Tensor one_hot(const Tensor& indices, int64_t num_classes) {
                 largest, num_classes, indices.describe());
   }
   return eq(indices.unsqueeze(-1), arange(static_cast<double>(num_classes))).to(DType::i64);
-}
-
-// indices int [..], weight [num_embeddings, dim] → [.., dim]: rows of weight; rows at padding_idx get no
-// gradient (their forward value is still the row, as in PyTorch).
-Tensor functional::embedding(const Tensor& indices, const Tensor& weight, std::optional<int64_t> padding_idx) {
-  NABLA_CHECK(indices.dtype() == DType::i64 || indices.dtype() == DType::i32,
-              "embedding: indices must be int64 or int32, got {} (weight {})", indices.describe(), weight.describe());
-  NABLA_CHECK(weight.dim() == 2, "embedding: weight must be [num_embeddings, embedding_dim], got {}", weight.describe());
-  const int64_t rows = weight.shape()[0];
-  Tensor flat = indices.reshape({-1});
-  Tensor selected;
-  try {
-    selected = index_select(weight, 0, flat);
-  } catch (const Error& error) {
-    throw Error(fmt::format("embedding: {}", error.what()));
-  }
-  if (padding_idx) {
-    int64_t padding = *padding_idx;
-    NABLA_CHECK(padding >= -rows && padding < rows, "embedding: padding_idx {} is out of range for weight {}", padding,
-                weight.describe());
-    if (padding < 0) padding += rows;
-    if (selected.requires_grad()) {
-      Tensor kept = ne(flat, wrapped_scalar(padding)).unsqueeze(1);
-      selected = where(kept, selected, selected.detach());
-    }
-  }
-  Shape shape = indices.shape();
-  shape.push_back(weight.shape()[1]);
-  return selected.reshape(shape);
 }
 
 }  // namespace nabla

@@ -1,7 +1,8 @@
 #pragma once
-// Rules that an op's reference kernel and its fast kernels (src/backend/cpu) must apply alike, declared
-// once so that both sides compile against the same signature: a check on data the shape rule cannot see,
-// and a random draw both must make identically. (index_maps.h holds the shared index tables.)
+// Rules that an op's reference kernel, its fast kernels (src/backend/cpu) and the functions that call it
+// (src/nn/functional) must apply alike, declared once so that every side compiles against the same
+// signature: checks on data the shape rule cannot see, and random draws both kernels must make
+// identically from a stream the caller reserved. (index_maps.h holds the shared index tables.)
 #include <cstdint>
 
 #include "ops/op.h"
@@ -16,5 +17,20 @@ void check_cross_entropy_targets(const Tensor& logits, const Tensor& target, con
 // index (src/ops/attention.cpp), so the fast kernels drop the same scores as the reference.
 double attention_keep_factor(const AttentionAttrs& attrs, int64_t queries, int64_t keys, int64_t b, int64_t i,
                              int64_t j);
+
+// The number of scores (batch·L·S) whose dropout factors attention draws; 0 when the shapes are
+// inconsistent (the shape rule then reports them). functional::scaled_dot_product_attention reserves that
+// many uniforms before it calls the op.
+int64_t attention_score_count(const Tensor& q, const Tensor& k, const Tensor& v);
+
+// Reserves the Philox blocks for `uniforms` draws from `generator` (or the default generator) and returns
+// the attributes that name them (seed, offset): a random op's kernel draws uniform i from block offset + i/2
+// (src/ops/random.cpp), so a call can be replayed exactly.
+RandomAttrs draw(Generator* generator, int64_t uniforms);
+
+// Normalization parameters (weight, bias, running statistics) have the input's dtype, or float32 for a
+// half-precision input (src/ops/norm.cpp); functional::batch_norm applies it to the running statistics,
+// which are not op inputs in training.
+bool parameter_dtype_fits(DType parameter, DType input);
 
 }  // namespace nabla::ops

@@ -9,9 +9,9 @@
 #include <vector>
 
 #include "core/element.h"
-#include "nabla/nn/functional.h"
 #include "nabla/ops.h"
 #include "ops/iterate.h"
+#include "ops/kernel_rules.h"
 #include "ops/op.h"
 
 namespace nabla::ops {
@@ -25,14 +25,6 @@ double uniform_at(const RandomAttrs& attrs, uint64_t i) {
 }
 
 uint64_t blocks_for(int64_t uniforms) { return (static_cast<uint64_t>(uniforms) + 1) / 2; }
-
-RandomAttrs draw(Generator* generator, int64_t uniforms) {
-  Generator& source = generator ? *generator : default_generator();
-  RandomAttrs attrs;
-  attrs.seed = source.seed();
-  attrs.offset = source.reserve(blocks_for(uniforms));
-  return attrs;
-}
 
 // Visits the elements of `x` in row-major order: body(position, value).
 template <typename Body>
@@ -116,6 +108,14 @@ void sample_without_replacement(const std::vector<double>& weights, const Catego
 double dropout_scale(double p) { return p < 1 ? 1.0 / (1.0 - p) : 0.0; }
 
 }  // namespace
+
+RandomAttrs draw(Generator* generator, int64_t uniforms) {
+  Generator& source = generator ? *generator : default_generator();
+  RandomAttrs attrs;
+  attrs.seed = source.seed();
+  attrs.offset = source.reserve(blocks_for(uniforms));
+  return attrs;
+}
 
 // bernoulli: p [...] (floating, values in [0, 1]) → same shape and dtype, 1 with probability p, else 0.
 std::vector<OutputSpec> shape_bernoulli(const OpCall& call) {
@@ -209,15 +209,6 @@ Tensor multinomial(const Tensor& probabilities, int64_t samples, bool replacemen
   attrs.samples = samples;
   attrs.replacement = replacement;
   return call1(OpId::multinomial, {probabilities}, attrs);
-}
-
-Tensor functional::dropout(const Tensor& x, double p, bool training, Generator* generator) {
-  NABLA_CHECK(p >= 0 && p <= 1, "dropout: probability has to be between 0 and 1, got {} (input {})", p, x.describe());
-  if (!training || p == 0) return x;
-  if (p == 1) return x * 0.0;  // as PyTorch: zeros (NaN stays NaN), gradient zero
-  ops::RandomAttrs attrs = ops::draw(generator, x.numel());
-  attrs.p = p;
-  return call(OpId::dropout, {x}, attrs)[0];
 }
 
 }  // namespace nabla

@@ -13,7 +13,6 @@
 #include "core/element.h"
 #include "nabla/autograd.h"
 #include "nabla/factory.h"
-#include "nabla/nn/functional.h"
 #include "nabla/ops.h"
 
 namespace nabla::ops {
@@ -187,9 +186,9 @@ void prod_kernel(const KernelCall& call) {
 // scan, log2(n) shifted multiplications, so it is differentiable without dividing by anything.
 Tensor exclusive_products(const Tensor& lanes) {
   const int64_t n = lanes.shape().back();
-  Tensor scan = functional::pad(lanes.slice(-1, 0, n - 1), {1, 0}, PadMode::constant, 1.0);
+  Tensor scan = nabla::pad(lanes.slice(-1, 0, n - 1), {1, 0}, PadMode::constant, 1.0);
   for (int64_t shift = 1; shift < n; shift *= 2) {
-    scan = scan * functional::pad(scan.slice(-1, 0, n - shift), {shift, 0}, PadMode::constant, 1.0);
+    scan = scan * nabla::pad(scan.slice(-1, 0, n - shift), {shift, 0}, PadMode::constant, 1.0);
   }
   return scan;
 }

@@ -15,7 +15,6 @@
 #include "core/element.h"
 #include "nabla/autograd.h"
 #include "nabla/factory.h"
-#include "nabla/nn/functional.h"
 #include "nabla/ops.h"
 #include "ops/elementwise.h"
 #include "ops/index_maps.h"
@@ -240,7 +239,7 @@ std::vector<Tensor> backward_pad(const BackwardCall& call) {
   if (attrs.mode == PadMode::constant) {
     std::vector<int64_t> crops;
     for (int64_t pad : attrs.pads) crops.push_back(-pad);
-    return {functional::pad(grad, crops)};
+    return {nabla::pad(grad, crops)};
   }
   const Shape& shape = call.input_meta[0].shape;
   std::vector<IndexTable> tables = pad_tables(shape, attrs, grad.shape());
@@ -429,7 +428,7 @@ Tensor roll(const Tensor& x, const std::vector<int64_t>& shifts, const std::vect
 }
 Tensor tril(const Tensor& x, int64_t diagonal) { return call1(OpId::tril, {x}, ops::DiagonalAttrs{diagonal}); }
 Tensor triu(const Tensor& x, int64_t diagonal) { return call1(OpId::triu, {x}, ops::DiagonalAttrs{diagonal}); }
-Tensor functional::pad(const Tensor& x, const std::vector<int64_t>& pads, PadMode mode, double value) {
+Tensor pad(const Tensor& x, const std::vector<int64_t>& pads, PadMode mode, double value) {
   return call1(OpId::pad, {x}, ops::PadAttrs{pads, mode, value});
 }
 

@@ -5,7 +5,6 @@
 
 #include "nabla/autograd.h"
 #include "nabla/factory.h"
-#include "nabla/nn/functional.h"
 #include "nabla/ops.h"
 #include "ops/elementwise.h"
 #include "ops/promotion.h"
@@ -220,8 +219,8 @@ std::vector<Tensor> backward_diagonal(const BackwardCall& call) {
   // [.., L] → [.., L, L] with dy on the diagonal: multiplying by eye keeps it differentiable in dy.
   Tensor square = grad.unsqueeze(-1) * eye(length, {.dtype = grad.dtype()});
   const int64_t row_start = std::max<int64_t>(0, -attrs.offset), column_start = std::max<int64_t>(0, attrs.offset);
-  Tensor placed = functional::pad(square, {column_start, columns - length - column_start, row_start,
-                                           rows - length - row_start});  // [.. others .., n1, n2]
+  Tensor placed = nabla::pad(square, {column_start, columns - length - column_start, row_start,
+                                     rows - length - row_start});  // [.. others .., n1, n2]
   // Put dims back: input dim d is dim position[d] of `placed`.
   Shape position(static_cast<size_t>(rank));
   int64_t next = 0;

@@ -5,11 +5,7 @@
 set -u
 nabla=$1
 make_png=$2
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-passed=0 failed=0
-pass() { passed=$((passed + 1)); }
-fail() { echo "FAIL: $*"; failed=$((failed + 1)); }
+source "$(dirname "${BASH_SOURCE[0]}")/checks.sh"
 
 "$nabla" train --model mlp --epochs 1 --limit-train 1000 --no-progress --out "$work/run" > "$work/train.log" 2>&1 \
   || { echo "FAIL: training failed"; cat "$work/train.log"; exit 1; }
@@ -48,16 +44,6 @@ predicted=$("$nabla" predict --checkpoint "$work/run" --top 1 "${files[@]}" | aw
 correct=$(paste -d '|' <(printf '%s' "$labels") <(printf '%s\n' "$predicted") | awk -F '|' '$1 == $2' | wc -l)
 if [ "$correct" -ge 10 ]; then pass; else fail "only $correct of 30 images classified correctly"; fi
 
-check() {  # check NAME STATUS PATTERN -- ARGS...
-  local name=$1 status=$2 pattern=$3
-  shift 4
-  local output
-  output=$("$nabla" "$@" 2>&1)
-  local actual=$?
-  if [ "$actual" -eq "$status" ] && grep -q -- "$pattern" <<<"$output"; then pass; else
-    fail "$name: exited $actual (expected $status); output: $(tail -n 3 <<<"$output")"
-  fi
-}
 printf 'not a picture' > "$work/text.png"
 head -c 100 "$work/boot.png" > "$work/cut.png"
 check missing_image 1 "$work/missing.png" -- predict --checkpoint "$work/run" "$work/boot.png" "$work/missing.png"
@@ -65,5 +51,4 @@ check not_an_image 1 "text.png is not a PNG or JPEG" -- predict --checkpoint "$w
 check truncated_image 1 "cut.png is a corrupt or truncated PNG" -- predict --checkpoint "$work/run" "$work/cut.png"
 check missing_checkpoint 1 "config.json" -- predict --checkpoint "$work/none" "$work/boot.png"
 check no_image 2 "Usage" -- predict --checkpoint "$work/run"
-echo "$passed passed, $failed failed"
-[ $failed -eq 0 ]
+finish

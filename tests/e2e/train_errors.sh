@@ -2,22 +2,7 @@
 # `nabla train` on bad input: a clear one-line error and the right exit status, nothing half-written.
 set -u
 nabla=$1
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-passed=0 failed=0
-check() {  # check NAME STATUS PATTERN -- ARGS...
-  local name=$1 status=$2 pattern=$3
-  shift 4
-  local output
-  output=$("$nabla" "$@" 2>&1)
-  local actual=$?
-  if [ "$actual" -eq "$status" ] && grep -q -- "$pattern" <<<"$output"; then
-    passed=$((passed + 1))
-  else
-    echo "FAIL: $name: exited $actual (expected $status); output: $(tail -n 3 <<<"$output")"
-    failed=$((failed + 1))
-  fi
-}
+source "$(dirname "${BASH_SOURCE[0]}")/checks.sh"
 check unknown_model 2 "model" -- train --model resnet9000
 check zero_batch 2 "batch-size" -- train --batch-size 0
 check negative_epochs 2 "epochs" -- train --epochs -1
@@ -50,5 +35,4 @@ echo '{' > "$work/broken/config.json"
 check corrupt_config 1 "broken/config.json: not valid JSON" -- eval --checkpoint "$work/broken"
 # Thread counts beyond what OpenMP can allocate are bad arguments, not a crash.
 check too_many_threads 2 "threads from 1 to 1024" -- --threads 100000 summary lenet
-echo "$passed passed, $failed failed"
-[ $failed -eq 0 ]
+finish

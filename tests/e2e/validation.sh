@@ -4,11 +4,7 @@
 # and log.csv record both; --validation-split takes a count, a fraction, or 0 (then --patience is refused).
 set -u
 nabla=$1
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-passed=0 failed=0
-pass() { passed=$((passed + 1)); }
-fail() { echo "FAIL: $*"; failed=$((failed + 1)); }
+source "$(dirname "${BASH_SOURCE[0]}")/checks.sh"
 common=(train --model mlp --limit-train 600 --batch-size 50 --seed 3 --no-progress)
 
 "$nabla" "${common[@]}" --epochs 3 --validation-split 500 --out "$work/count" > "$work/count.log" 2>&1 ||
@@ -41,20 +37,9 @@ if tail -n +2 "$work/count/log.csv" | cut -d, -f4,5 | grep -qi nan; then fail "l
   fail "--validation-split 0 did not run without validation"
 
 # Bad values: early stopping without validation, a fractional count, a split that leaves nothing to train on.
-check() {  # check NAME STATUS PATTERN -- ARGS...
-  local name=$1 status=$2 pattern=$3
-  shift 4
-  local output
-  output=$("$nabla" "$@" 2>&1)
-  local actual=$?
-  if [ "$actual" -eq "$status" ] && grep -q -- "$pattern" <<<"$output"; then pass; else
-    fail "$name: exited $actual (expected $status); output: $(tail -n 3 <<<"$output")"
-  fi
-}
 check patience_without_validation 2 "patience.*validation" -- "${common[@]}" --validation-split 0 --patience 2 --out "$work/p"
 check fractional_count 2 "validation-split" -- "${common[@]}" --validation-split 1.5 --out "$work/f"
 check negative_split 2 "validation-split" -- "${common[@]}" --validation-split -3 --out "$work/n"
 check everything_held_out 1 "hold out 1 to 59999" -- "${common[@]}" --validation-split 60000 --out "$work/e"
 
-echo "$passed passed, $failed failed"
-[ $failed -eq 0 ]
+finish

@@ -13,12 +13,35 @@
 
 namespace nabla::nn {
 
+// What Sequential and ModuleList share: children kept in order, registered as "0", "1", … (PyTorch's
+// names), and read by index.
+class ModuleSequence : public Module {
+ public:
+  size_t size() const { return modules_.size(); }
+  ModulePtr operator[](size_t index) const { return any_module(index).ptr(); }
+  const AnyModule& any_module(size_t index) const;  // throws naming the container, the index and the size
+  template <typename M>
+  std::shared_ptr<M> at(size_t index) const {
+    return any_module(index).ptr<M>();
+  }
+  auto begin() const { return modules_.begin(); }
+  auto end() const { return modules_.end(); }
+
+ protected:
+  explicit ModuleSequence(std::string name) : Module(std::move(name)) {}
+  // Registers `module` as child number size() and keeps it.
+  void append(AnyModule module);
+
+ private:
+  std::vector<AnyModule> modules_;
+};
+
 // The first child may take any arguments (Sequential's forward takes the same); every later child takes
 // the one Tensor that its predecessor returned, and every child returns a Tensor. push_back checks this
 // and names the child at fault.
-class Sequential : public Module {
+class Sequential : public ModuleSequence {
  public:
-  Sequential() : Module("Sequential") {}
+  Sequential() : ModuleSequence("Sequential") {}
   Sequential(std::initializer_list<AnyModule> modules);
   // std::make_shared<Sequential>(std::make_shared<Linear>(4, 8), std::make_shared<ReLU>())
   template <typename... M>
@@ -45,39 +68,15 @@ class Sequential : public Module {
   std::any forward_any(std::vector<std::any>& arguments);
   ForwardSignature forward_signature() const;  // the first child's parameters → Tensor
 
-  size_t size() const { return modules_.size(); }
-  ModulePtr operator[](size_t index) const { return any_module(index).ptr(); }
-  const AnyModule& any_module(size_t index) const;
-  template <typename M>
-  std::shared_ptr<M> at(size_t index) const {
-    return any_module(index).ptr<M>();
-  }
-  auto begin() const { return modules_.begin(); }
-  auto end() const { return modules_.end(); }
-
  private:
   Tensor run_children(std::vector<std::any>& arguments);
-
-  std::vector<AnyModule> modules_;
 };
 
-class ModuleList : public Module {
+class ModuleList : public ModuleSequence {
  public:
-  ModuleList() : Module("ModuleList") {}
+  ModuleList() : ModuleSequence("ModuleList") {}
   ModuleList(std::initializer_list<AnyModule> modules);
-  void push_back(AnyModule module);
-  size_t size() const { return modules_.size(); }
-  ModulePtr operator[](size_t index) const { return any_module(index).ptr(); }
-  const AnyModule& any_module(size_t index) const;
-  template <typename M>
-  std::shared_ptr<M> at(size_t index) const {
-    return any_module(index).ptr<M>();
-  }
-  auto begin() const { return modules_.begin(); }
-  auto end() const { return modules_.end(); }
-
- private:
-  std::vector<AnyModule> modules_;
+  void push_back(AnyModule module) { append(std::move(module)); }
 };
 
 class ModuleDict : public Module {

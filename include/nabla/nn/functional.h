@@ -18,9 +18,6 @@ struct Size2 {
   std::array<int64_t, 2> array() const { return {height, width}; }
 };
 
-enum class PadMode { constant, reflect, replicate };
-enum class UpsampleMode { nearest, bilinear };
-
 // ---- convolution options: one struct per layer kind, shared by the layer (nn::Conv2d) and the function
 // (functional::conv2d), with PyTorch's field names. The function reads stride, padding, dilation,
 // groups (and output_padding); in_channels, out_channels, kernel_size and bias describe the layer's
@@ -99,8 +96,8 @@ struct InterpolateOptions {
 };
 Tensor interpolate(const Tensor& x, const InterpolateOptions& options);
 
-// pads: (left, right) for the last dim, then for the one before, … (PyTorch's order)
-Tensor pad(const Tensor& x, const std::vector<int64_t>& pads, PadMode mode = PadMode::constant, double value = 0);
+// pad is an op (nabla/ops.h: the ops' backward formulas use it); named here too, as torch.nn.functional.pad.
+using nabla::pad;
 
 // ---- embedding, dropout
 // indices (int) of any shape, weight [num_embeddings, dim] → [..., dim]; rows at padding_idx get no gradient.

@@ -1,11 +1,23 @@
-// Gradcheck cases: prod, min, var, std, norm, cumsum, topk and sort. Orderings use distinct values so no
-// finite-difference step crosses a tie; products and norms use uniform values (no exact zeros or ties).
+// Gradcheck cases: the reductions (sum, mean, prod, min, var, std, norm), the scan cumsum, and topk and sort.
+// Orderings use distinct values so no finite-difference step crosses a tie; products and norms use uniform
+// values (no exact zeros or ties). The two lists register in this order, which keeps each case's index, and
+// so its seed, as it was when they were two files.
 #include "tests/gradcheck/cases.h"
 
 namespace nabla::testing {
 using ops::OpId;
 
-NABLA_GRADCHECK_CASES(reduce_more) {
+NABLA_GRADCHECK_CASES(sum_mean) {
+  return {
+      {"sum_all", {OpId::sum}, {{{3, 4}}}, [](auto& x) { return sum(x[0] * x[0]); }},
+      {"sum_dim", {OpId::sum}, {{{2, 3, 4}}}, [](auto& x) { return sum(x[0], {1}).exp(); }},
+      {"sum_dims_keepdim", {OpId::sum}, {{{2, 3, 4}}}, [](auto& x) { return sum(x[0], {0, -1}, true).tanh(); }},
+      {"mean_dim", {OpId::mean}, {{{3, 5}}}, [](auto& x) { return mean(x[0], {0}).exp(); }},
+      {"mean_all", {OpId::mean}, {{{3, 5}}}, [](auto& x) { return mean(x[0] * x[0]); }},
+  };
+}
+
+NABLA_GRADCHECK_CASES(reductions_scans_sorting) {
   using In = InputSpec;
   // Zeros at fixed places: row 0 has one, row 1 two, row 2 none. The gradient of a lone zero's slice is
   // checked at the zero itself in tests/ops (gradcheck there is given inputs that hold exact zeros).

@@ -5,7 +5,6 @@
 // which is almost always a bug ([N, 1] against [N]), so nabla refuses.
 #include <cmath>
 
-#include "core/element.h"
 #include "nabla/autograd.h"
 #include "nabla/factory.h"
 #include "nabla/nn/functional.h"

@@ -1,4 +1,4 @@
-// Value and error tests for the more elementwise ops (abs … logical_not), the activations, minimum,
+// Value and error tests for the elementwise ops beyond + − × ÷ (abs … logical_not), the activations, minimum,
 // logical_and/or/xor, lerp, addcmul/addcdiv, copy_ and the in-place functions, on small examples
 // computed by hand or by PyTorch 2.15; and checks that the fast CPU paths are selected where they should be.
 #include <gtest/gtest.h>

@@ -299,7 +299,7 @@ TEST(SortTopk, Errors) {
   expect_error([] { sort(zeros({2, 3}), 2); }, {"sort", "dim 2", "float32[2, 3]"});
 }
 
-TEST(ReduceMore, HalfPrecisionStorage) {
+TEST(HalfPrecision, ReductionsSortsAndScansKeepTheStorageDtype) {
   for (DType dtype : {DType::bf16, DType::f16}) {
     Tensor x = tensor({{0.5, -2, 1.5}, {3, 0.25, -1}}, {.dtype = dtype});
     EXPECT_EQ(prod(x, {1}).dtype(), dtype);

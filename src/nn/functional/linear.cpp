@@ -1,0 +1,22 @@
+// functional::linear, x·Wᵀ + b composed of matmul and add (so differentiable to any order for free):
+//   x [.., in], weight [out, in] (or [in]), bias [out] → [.., out]
+#include "nabla/nn/functional.h"
+#include "nabla/ops.h"
+
+namespace nabla {
+
+Tensor functional::linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
+  NABLA_CHECK(weight.dim() == 1 || weight.dim() == 2, "linear: weight must be [out_features, in_features] (or 1-D), got {}",
+              weight.describe());
+  NABLA_CHECK(x.dim() >= 1 && x.shape().back() == weight.shape().back(),
+              "linear: input {} has {} features but weight {} expects {} (weight is [out_features, in_features])",
+              x.describe(), x.dim() ? x.shape().back() : 0, weight.describe(), weight.shape().back());
+  Tensor y = matmul(x, weight.dim() == 2 ? weight.mT() : weight);
+  if (!bias.defined()) return y;
+  NABLA_CHECK(bias.dim() <= 1 && bias.numel() == (weight.dim() == 2 ? weight.shape()[0] : 1),
+              "linear: bias {} must have one value per output feature ({}) of weight {}", bias.describe(),
+              weight.dim() == 2 ? weight.shape()[0] : 1, weight.describe());
+  return y + bias;
+}
+
+}  // namespace nabla
