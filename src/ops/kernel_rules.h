@@ -17,4 +17,11 @@ void check_cross_entropy_targets(const Tensor& logits, const Tensor& target, con
 double attention_keep_factor(const AttentionAttrs& attrs, int64_t queries, int64_t keys, int64_t b, int64_t i,
                              int64_t j);
 
+// The random ops' draws (src/ops/random.cpp): element i of a draw uses the i-th uniform in [0, 1) of the
+// stream at (seed, offset); bernoulli's probabilities are data, each must lie in [0, 1] (checked before any
+// parallel region); dropout scales the kept elements by 1/(1 − p) (0 when p = 1).
+double random_uniform(const RandomAttrs& attrs, uint64_t i);
+void check_bernoulli_probabilities(const Tensor& probabilities);
+double dropout_scale(double p);
+
 }  // namespace nabla::ops

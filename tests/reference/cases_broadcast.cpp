@@ -1,7 +1,7 @@
 // Fast-vs-reference cases: the general broadcasting and strided loop of the binary ops and comparisons
 // (strided_binary.cpp, strided_compare.cpp), casts from bool, and int64/bool sums (integer_sum.cpp). Each
 // broadcast position (leading, middle, trailing, both operands), transposed operands and outputs, mixed
-// dtypes (a bool mask, a float64 or int64 one-element tensor), odd sizes and sizes beyond L2.
+// dtypes (a bool mask, a float64 or int64 one-element tensor), int64 arithmetic, odd sizes and sizes beyond L2.
 #include "tests/reference/cases.h"
 
 namespace nabla::testing {
@@ -89,6 +89,18 @@ NABLA_REFERENCE_CASES(broadcast) {
       {"sum_int64_leading", {{97, 13}}, [integers](Inputs x) { return sum(integers(x[0]), {0}); }},
       {"sum_int64_middle", {{5, 7, 11}}, [integers](Inputs x) { return sum(integers(x[0]), {1}, true); }},
       {"sum_int64_two_dims_beyond_l2", {{64, 128, 97}}, [integers](Inputs x) { return sum(integers(x[0]), {1, 2}); }},
+      // int64 results of int64 operands: exact integer arithmetic (batch norm's num_batches_tracked += 1)
+      about({OpId::add}, {"add_int64_outer", {{31, 1}, {1, 37}},
+                          [integers](Inputs x) { return integers(x[0]) + integers(x[1]); }}),
+      about({OpId::mul}, {"mul_int64_transposed_beyond_l2", {{1031, 1031}, {1031, 1031}},
+                          [integers](Inputs x) { return integers(x[0]) * integers(x[1]).t(); }}),
+      about({OpId::minimum}, {"minimum_int64", {{4099}, {4099}},
+                              [integers](Inputs x) { return minimum(integers(x[0]), integers(x[1])); }}),
+      about({OpId::add_}, {"add_in_place_int64_counter", {{1}}, [integers](Inputs x) {
+              Tensor counter = integers(x[0]);
+              counter.add_(ones_like(counter));
+              return counter;
+            }}),
   };
 }
 

@@ -3,8 +3,10 @@
 // [c] of [b, t, c], an outer product), any strides (transposed views, an in-place output that is one), and
 // mixed operand dtypes of two kinds: a bool tensor (a mask) and a one-element operand of any dtype (a
 // wrapped C++ number or a 0-dim tensor, such as a learning rate in float64). Both are exact or rounded
-// once in the result's type, as binary.cpp's scalar path does. Other mixes (float32 × float64 tensors,
-// integers) take the reference kernel.
+// once in the result's type, as binary.cpp's scalar path does. int64 results of int64 operands (batch
+// norm's num_batches_tracked += 1, index arithmetic) are exact integer arithmetic, as the reference's integer
+// path; division, which the reference does in double, is left to it. Other mixes (float32 × float64 tensors,
+// other integers) take the reference kernel.
 #include <cmath>
 
 #include "backend/cpu/strided.h"
@@ -66,8 +68,13 @@ ops::Kernel select(ops::OpId op) {
 
 ops::Kernel strided_binary_fast(ops::OpId op, const std::vector<Tensor>& inputs, const std::vector<Tensor>& outputs) {
   const Tensor& out = outputs[0];
-  if (out.dtype() != DType::f32 && out.dtype() != DType::f64) return nullptr;
   if (out.numel() == 0 || !strided_fits(out, inputs[0], inputs[1])) return nullptr;
+  if (out.dtype() == DType::i64) {
+    const bool integers = inputs[0].dtype() == DType::i64 && inputs[1].dtype() == DType::i64;
+    const bool division = op == ops::OpId::div || op == ops::OpId::div_;
+    return integers && !division ? select<int64_t>(op) : nullptr;
+  }
+  if (out.dtype() != DType::f32 && out.dtype() != DType::f64) return nullptr;
   // Each operand is a tensor of the result's type, a bool tensor, or one value; two values are a scalar
   // op that the specialised path already serves.
   for (const Tensor& operand : inputs) {
