@@ -1,7 +1,7 @@
 """PyTorch twin of bench_train: the same models, recipe, modes, options and JSON keys (see bench/train/main.cpp).
 
-Models: MLP 784-256-256-10 and LeNet-5 exactly as nabla's zoo builds them, with PyTorch's default
-initialisation (which nabla copies). Recipe: Adam (lr 1e-3), batch 128, shuffled, pixels scaled to [0, 1].
+Models: bench/peers/models.py builds each as nabla's zoo does. Recipe: Adam (lr 1e-3) or SGD with momentum
+and weight decay, as bench/run asks; batch 128, shuffled, pixels scaled to [0, 1].
 The data set stays in memory as uint8 and each batch is gathered and converted when it is used, as nabla's
 loader does. Inference runs in eval mode under torch.inference_mode.
 """
@@ -17,6 +17,8 @@ import time
 import numpy as np
 import torch
 from torch import nn
+
+from models import MODELS, make_model
 
 
 def read_idx(directory, name):
@@ -38,15 +40,6 @@ def fashion_mnist(directory, split):
     return images, labels  # uint8 [N, 1, 28, 28], int64 [N]
 
 
-def make_model(name):
-    if name == "mlp":
-        return nn.Sequential(nn.Flatten(), nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 256), nn.ReLU(),
-                             nn.Linear(256, 10))
-    return nn.Sequential(nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(6, 16, 5), nn.ReLU(),
-                         nn.MaxPool2d(2), nn.Flatten(), nn.Linear(400, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(),
-                         nn.Linear(84, 10))
-
-
 def as_input(images):
     return images.float().div_(255)
 
@@ -58,7 +51,11 @@ class TrainingRun:
         torch.manual_seed(args.seed)
         self.model = make_model(args.model)
         self.model.train()
-        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=1e-3)
+        if args.optimizer == "sgd":
+            self.optimizer = torch.optim.SGD(self.model.parameters(), lr=args.lr, momentum=args.momentum,
+                                             weight_decay=args.weight_decay)
+        else:
+            self.optimizer = torch.optim.Adam(self.model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
         self.images, self.labels = fashion_mnist(args.data, "train")
         self.batch_size = args.batch_size
         self.generator = torch.Generator().manual_seed(args.seed)
@@ -150,8 +147,12 @@ def one_epoch_test_accuracy(args):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mode", choices=["train", "infer", "parity"], default="train")
-    parser.add_argument("--model", choices=["mlp", "lenet"], default="mlp")
+    parser.add_argument("--model", choices=sorted(MODELS), default="mlp")
     parser.add_argument("--data", required=True, help="Fashion-MNIST directory (bench_train --mode data prints it)")
+    parser.add_argument("--optimizer", choices=["adam", "sgd"], default="adam")
+    parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--momentum", type=float, default=0.9)
+    parser.add_argument("--weight-decay", type=float, default=0.0)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--warmup", type=int, default=20)
@@ -162,7 +163,8 @@ def main():
 
     measure = {"train": measure_training, "infer": measure_inference, "parity": one_epoch_test_accuracy}[args.mode]
     result = {"framework": "pytorch", "version": torch.__version__, "model": args.model, "mode": args.mode,
-              "threads": torch.get_num_threads(), "batch_size": args.batch_size}
+              "threads": torch.get_num_threads(), "batch_size": args.batch_size,
+              "optimizer": args.optimizer}
     result.update(measure(args))
     print(json.dumps(result))
 

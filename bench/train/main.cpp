@@ -21,7 +21,8 @@ namespace {
 nlohmann::json run(const std::string& mode, const nabla::bench::Recipe& recipe, int64_t warmup, int64_t steps) {
   using namespace nabla::bench;
   nlohmann::json result = {{"framework", "nabla"}, {"version", NABLA_VERSION}, {"model", recipe.model},
-                           {"mode", mode}, {"threads", nabla::cpu::num_threads()}, {"batch_size", recipe.batch_size}};
+                           {"mode", mode}, {"threads", nabla::cpu::num_threads()}, {"batch_size", recipe.batch_size},
+                           {"optimizer", recipe.optimizer}};
   if (mode == "train") {
     TrainingSpeed speed = measure_training(recipe, warmup, steps);
     result.update({{"samples_per_second", speed.samples_per_second}, {"final_loss", speed.final_loss},
@@ -50,6 +51,11 @@ int main(int argc, char** argv) {
   app.add_option("--model", recipe.model, "A model of the registry (`nabla models`)")
       ->check(CLI::IsMember(nabla::models::registry().names()));
   app.add_option("--data", recipe.data, "Fashion-MNIST directory (default: $NABLA_DATA, else the Debian package's)");
+  app.add_option("--optimizer", recipe.optimizer, "adam or sgd")->check(CLI::IsMember({"adam", "sgd"}));
+  app.add_option("--lr", recipe.lr, "Learning rate")->check(CLI::PositiveNumber);
+  app.add_option("--momentum", recipe.momentum, "SGD's momentum")->check(CLI::NonNegativeNumber);
+  app.add_option("--weight-decay", recipe.weight_decay, "Weight decay (L2, added to the gradient)")
+      ->check(CLI::NonNegativeNumber);
   app.add_option("--seed", recipe.seed, "Initialisation and shuffling seed");
   app.add_option("--batch-size", recipe.batch_size, "Training and inference batch")->check(CLI::PositiveNumber);
   app.add_option("--warmup", warmup, "Untimed steps (or calls) first")->check(CLI::NonNegativeNumber);

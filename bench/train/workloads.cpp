@@ -22,13 +22,23 @@ using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
+std::unique_ptr<optim::Optimizer> make_optimizer(const Recipe& recipe, std::vector<Tensor> parameters) {
+  if (recipe.optimizer == "sgd") {
+    return std::make_unique<optim::SGD>(std::move(parameters), optim::SGDOptions{
+        .lr = recipe.lr, .momentum = recipe.momentum, .weight_decay = recipe.weight_decay});
+  }
+  NABLA_CHECK(recipe.optimizer == "adam", "bench_train: unknown optimizer '{}' (adam or sgd)", recipe.optimizer);
+  return std::make_unique<optim::Adam>(std::move(parameters),
+                                       optim::AdamOptions{.lr = recipe.lr, .weight_decay = recipe.weight_decay});
+}
+
 // A model, its optimizer and an endless stream of shuffled training batches: what a training loop holds.
 class TrainingRun {
  public:
   // Seeded before the model is made: its initialisation draws from the global generator.
   explicit TrainingRun(const Recipe& recipe)
       : model_((manual_seed(recipe.seed), models::registry().make(recipe.model))),
-        optimizer_(model_->parameters(), optim::AdamOptions{.lr = recipe.lr}),
+        optimizer_(make_optimizer(recipe, model_->parameters())),
         loader_(data::fashion_mnist(data::Split::train, recipe.data),
                 data::LoaderOptions{.batch_size = recipe.batch_size, .shuffle = true, .seed = recipe.seed}) {
     model_->train();
@@ -55,7 +65,7 @@ class TrainingRun {
 
  private:
   nn::ModulePtr model_;
-  optim::Adam optimizer_;
+  std::unique_ptr<optim::Optimizer> optimizer_;
   data::DataLoader loader_;
   std::unique_ptr<data::DataLoader::Epoch> epoch_;
   int64_t next_epoch_ = 0, samples_ = 0;
@@ -63,9 +73,9 @@ class TrainingRun {
 
   void train_on(const data::Batch& batch) {
     last_loss_ = cross_entropy((*model_)(batch.inputs), batch.targets);
-    optimizer_.zero_grad();
+    optimizer_->zero_grad();
     last_loss_.backward();
-    optimizer_.step();
+    optimizer_->step();
     samples_ += batch.inputs.size(0);
   }
 };

@@ -1,18 +1,19 @@
 #pragma once
 // The three measurements of bench_train, each on a zoo model and Fashion-MNIST with the recipe its PyTorch
-// twin (bench/peers/train.py) follows: Adam (lr 1e-3, PyTorch's defaults), batch 128, shuffled, pixels
-// scaled to [0, 1], PyTorch's default initialisation.
+// twin (bench/peers/train.py) follows: Adam (lr 1e-3, PyTorch's defaults) or SGD with momentum and weight
+// decay, batch 128, shuffled, pixels scaled to [0, 1].
 #include <cstdint>
 #include <string>
 
 namespace nabla::bench {
 
 struct Recipe {
-  std::string model;  // "mlp" or "lenet"
+  std::string model;  // a registry name with a twin in bench/peers/models.py
   std::string data;   // Fashion-MNIST directory ("" = the library's default search)
   uint64_t seed = 0;
   int64_t batch_size = 128;
-  double lr = 1e-3;
+  std::string optimizer = "adam";  // adam, or sgd (with momentum and weight_decay)
+  double lr = 1e-3, momentum = 0.9, weight_decay = 0;
 };
 
 struct TrainingSpeed {
@@ -20,7 +21,7 @@ struct TrainingSpeed {
   double final_loss = 0;
   double flops_per_sample = 0;  // forward + backward, see training_flops_per_sample
 };
-// `warmup` steps untimed, then `steps` timed training steps (forward, loss, backward, Adam).
+// `warmup` steps untimed, then `steps` timed training steps (forward, loss, backward, optimizer step).
 TrainingSpeed measure_training(const Recipe& recipe, int64_t warmup, int64_t steps);
 
 struct InferenceSpeed {

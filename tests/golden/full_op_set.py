@@ -288,6 +288,19 @@ def run_clamp(x, args):
     return torch.clamp(x, min=args.get("min"), max=args.get("max"))
 
 
+def run_adam(xs, args):
+    """Adam (or AdamW when decoupled) from zero state: xs[0] is the parameter, xs[1:] the gradient of each
+    step in turn; the parameter after the last step is the output."""
+    parameter = torch.nn.Parameter(xs[0].detach().clone())
+    kind = torch.optim.AdamW if args["decoupled"] else torch.optim.Adam
+    optimizer = kind([parameter], lr=args["lr"], betas=(args["beta1"], args["beta2"]), eps=args["eps"],
+                     weight_decay=args["weight_decay"], amsgrad=args["amsgrad"], foreach=False)
+    for gradient in xs[1:]:
+        parameter.grad = gradient.detach().clone()
+        optimizer.step()
+    return (parameter.detach(),)
+
+
 def run_lerp(xs, args):
     return (torch.lerp(xs[0], xs[1], args["weight"] if "weight" in args else xs[2]),)
 
@@ -330,6 +343,8 @@ RUNNERS = {
     "clamp_": in_place(lambda r, xs, a: r.clamp_(min=a.get("min"), max=a.get("max"))),
     "relu_": in_place(lambda r, xs, a: r.relu_()),
     "masked_fill_": in_place(lambda r, xs, a: r.masked_fill_(xs[1], a["value"])),
+    # optimizer steps
+    "adam": run_adam,
     # reductions and orderings
     "prod": lambda xs, a: (prod(xs[0], a),),
     "min": lambda xs, a: (tuple(torch.min(xs[0], a["dim"], a.get("keepdim", False))) if "dim" in a
@@ -1434,8 +1449,7 @@ def loss_more_cases(f):
     f.add("ce_probability_target_f64", ce, [uniform(3, 4), lambda g: torch.softmax(torch.randn(3, 4, generator=g,
                                                                                           dtype=F64), 1)],
           {"tensors": ["logits", "target"], "label_smoothing": 0.1}, covers=["log_softmax"], grad=[True, False],
-          note="PyTorch also takes class probabilities as the target",
-          deviation="nabla's cross_entropy takes class indices only")
+          note="class probabilities as the target, as PyTorch takes them")
     f.add("ce_weight_size_raises", ce, [uniform(2, 3), values([0, 1], I64), positive(4)],
           {"tensors": ["logits", "target", "weight"]}, raises=True, covers=["cross_entropy"])
     f.add("ce_float_target_shape_raises", ce, [uniform(2, 3), values([0, 1, 1], I64)], {"tensors": ["logits", "target"]},
@@ -1625,6 +1639,20 @@ def error_more_cases(f):
         f.add(name, op, makers, args, raises=True, note=note)
 
 
+def optimizer_cases(f):
+    """optim::Adam and AdamW (their fused step, the op adam_step_) against torch.optim over three steps, so
+    the moments and bias corrections of steps after the first are pinned down too."""
+    base = {"lr": 1e-2, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "weight_decay": 0.0, "decoupled": False,
+            "amsgrad": False}
+    variants = [("adam", {}), ("adam_l2", {"weight_decay": 0.1}), ("adamw", {"weight_decay": 0.1, "decoupled": True}),
+                ("adam_amsgrad", {"amsgrad": True}), ("adam_betas", {"beta1": 0.5, "beta2": 0.9, "eps": 1e-3})]
+    for dtype, tag in FLOATS:
+        u = lambda *s: uniform(*s, dtype=dtype)
+        for variant, changes in variants:
+            f.add(f"{variant}_three_steps_{tag}", "adam", [u(3, 5), u(3, 5), u(3, 5), u(3, 5)],
+                  {**base, **changes}, covers=["adam_step_"], grad=False, covers_op=False)
+
+
 def fast_path_cases(f):
     """Contiguous float32 with enough channels for the fast CPU kernels' blocked layouts (oneDNN and
     vectorised loops); test_golden.cpp runs every case with the fast kernels and with the reference ones."""
@@ -1646,4 +1674,4 @@ def fast_path_cases(f):
 FAMILIES = [unary_more_cases, activation_cases, binary_more_cases, inplace_more_cases, reduce_more_cases,
             index_more_cases, contract_cases, window_cases, random_cases, conv_cases, pool_cases, upsample_cases,
             embedding_cases, norm_cases, attention_cases, loss_more_cases, linalg_cases, error_more_cases,
-            fast_path_cases]
+            optimizer_cases, fast_path_cases]

@@ -473,6 +473,26 @@ void add_full_op_set(std::map<std::string, OpFunction>& table) {
   add("clamp_", on_clone([](Tensor& r, T, A a) { clamp_(r, optional_number(a, "min"), optional_number(a, "max")); }));
   add("relu_", on_clone([](Tensor& r, T, A) { relu_(r); }));
   add("masked_fill_", on_clone([](Tensor& r, T x, A a) { masked_fill_(r, x[1], number(a.at("value"))); }));
+  // optimizer steps: Adam or AdamW (fused: the op adam_step_) from zero state, one step per gradient x[1:]
+  add("adam", [](T x, A a) -> Tensors {
+    Tensor parameter = x[0].clone().requires_grad_();
+    const double lr = number(a.at("lr")), beta1 = number(a.at("beta1")), beta2 = number(a.at("beta2")),
+                 eps = number(a.at("eps")), weight_decay = number(a.at("weight_decay"));
+    const bool amsgrad = a.at("amsgrad").get<bool>();
+    std::unique_ptr<optim::Optimizer> optimizer;
+    if (a.at("decoupled").get<bool>()) {
+      optimizer = std::make_unique<optim::AdamW>(std::vector<Tensor>{parameter},
+          optim::AdamWOptions{.lr = lr, .beta1 = beta1, .beta2 = beta2, .eps = eps, .weight_decay = weight_decay, .amsgrad = amsgrad});
+    } else {
+      optimizer = std::make_unique<optim::Adam>(std::vector<Tensor>{parameter},
+          optim::AdamOptions{.lr = lr, .beta1 = beta1, .beta2 = beta2, .eps = eps, .weight_decay = weight_decay, .amsgrad = amsgrad});
+    }
+    for (size_t step = 1; step < x.size(); ++step) {
+      parameter.set_grad(x[step].clone());
+      optimizer->step();
+    }
+    return {parameter.detach()};
+  });
   // reductions and orderings
   add("prod", [](T x, A a) -> Tensors { return {prod(x[0], dims_of(a), keepdim_of(a))}; });
   add("min", &min_op);
@@ -971,10 +991,8 @@ TEST(GoldenFiles, EveryCaseNamesAKnownOp) {
 
 // Ops checked against PyTorch elsewhere, each with where and why; nothing else may go without a golden case.
 const std::map<std::string, std::string>& ops_without_golden_case() {
-  static const std::map<std::string, std::string> ops = {
-      {"adam_step_", "an optimizer step, not a function of torch: tests/optim checks Adam and AdamW (which run it) "
-                     "against PyTorch's optimizers step by step (optim_fixtures.json)"},
-  };
+  // Empty today: every op has one (adam_step_ through optim::Adam/AdamW against torch.optim).
+  static const std::map<std::string, std::string> ops = {};
   return ops;
 }
 
