@@ -37,6 +37,13 @@ std::vector<ModelEntry> every_family() {
 
 }  // namespace
 
+double number_option(const ModelOptions& options, std::string_view model, std::string_view key, double fallback) {
+  const auto found = options.overrides.find(std::string(key));
+  if (found == options.overrides.end()) return fallback;
+  NABLA_CHECK(found->is_number(), "model '{}': option {} must be a number, got {}", model, key, found->dump());
+  return found->get<double>();
+}
+
 Shape ModelEntry::batch_shape(int64_t batch) const {
   Shape shape{batch};
   shape.insert(shape.end(), input.shape.begin(), input.shape.end());

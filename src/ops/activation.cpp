@@ -6,6 +6,7 @@
 
 #include "nabla/autograd.h"
 #include "nabla/factory.h"
+#include "nabla/nn/functional.h"
 #include "nabla/ops.h"
 #include "ops/elementwise.h"
 
@@ -186,4 +187,6 @@ Tensor softplus(const Tensor& x, double beta, double threshold) {
 Tensor clamp(const Tensor& x, std::optional<double> min, std::optional<double> max) {
   return call1(OpId::clamp, {x}, ops::ClampAttrs{min, max});
 }
+// PyTorch's relu6 is hardtanh(x, 0, 6), whose gradient is 1 only strictly inside (0, 6): the same as clamp's here.
+Tensor functional::relu6(const Tensor& x) { return clamp(x, 0.0, 6.0); }
 }  // namespace nabla

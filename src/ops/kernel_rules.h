@@ -32,5 +32,11 @@ RandomAttrs draw(Generator* generator, int64_t uniforms);
 // half-precision input (src/ops/norm.cpp); functional::batch_norm applies it to the running statistics,
 // which are not op inputs in training.
 bool parameter_dtype_fits(DType parameter, DType input);
+// The random ops' draws (src/ops/random.cpp): element i of a draw uses the i-th uniform in [0, 1) of the
+// stream at (seed, offset); bernoulli's probabilities are data, each must lie in [0, 1] (checked before any
+// parallel region); dropout scales the kept elements by 1/(1 − p) (0 when p = 1).
+double random_uniform(const RandomAttrs& attrs, uint64_t i);
+void check_bernoulli_probabilities(const Tensor& probabilities);
+double dropout_scale(double p);
 
 }  // namespace nabla::ops

@@ -17,13 +17,6 @@
 namespace nabla::ops {
 namespace {
 
-// The i-th uniform in [0, 1) of the stream that starts at counter `offset`.
-double uniform_at(const RandomAttrs& attrs, uint64_t i) {
-  const std::array<uint32_t, 4> block = philox(attrs.seed, attrs.offset + i / 2);
-  const int lane = static_cast<int>(i % 2) * 2;
-  return uniform_double(block[lane], block[lane + 1]);
-}
-
 uint64_t blocks_for(int64_t uniforms) { return (static_cast<uint64_t>(uniforms) + 1) / 2; }
 
 // Visits the elements of `x` in row-major order: body(position, value).
@@ -74,7 +67,7 @@ void sample_with_replacement(const std::vector<double>& weights, const Categorie
     int64_t last_positive = layout.classes - 1;
     while (first[last_positive] == 0) --last_positive;
     for (int64_t j = 0; j < attrs.samples; ++j) {
-      const double target = uniform_at(attrs, static_cast<uint64_t>(row * attrs.samples + j)) * total;
+      const double target = random_uniform(attrs, static_cast<uint64_t>(row * attrs.samples + j)) * total;
       auto found = std::upper_bound(cumulative.begin(), cumulative.end(), target);
       // u·total may round up to total itself: the last category with weight then takes it.
       int64_t category = std::min<int64_t>(found - cumulative.begin(), last_positive);
@@ -93,7 +86,7 @@ void sample_without_replacement(const std::vector<double>& weights, const Catego
   for (int64_t row = 0; row < layout.rows; ++row) {
     for (int64_t c = 0; c < layout.classes; ++c) {
       const double weight = weights[static_cast<size_t>(row * layout.classes + c)];
-      const double race = -std::log1p(-uniform_at(attrs, static_cast<uint64_t>(row * layout.classes + c)));
+      const double race = -std::log1p(-random_uniform(attrs, static_cast<uint64_t>(row * layout.classes + c)));
       keys[static_cast<size_t>(c)] = weight > 0 ? weight / race : -1.0;
     }
     std::iota(order.begin(), order.end(), 0);
@@ -105,9 +98,23 @@ void sample_without_replacement(const std::vector<double>& weights, const Catego
   }
 }
 
+}  // namespace
+
+// The i-th uniform in [0, 1) of the stream that starts at counter `offset`.
+double random_uniform(const RandomAttrs& attrs, uint64_t i) {
+  const std::array<uint32_t, 4> block = philox(attrs.seed, attrs.offset + i / 2);
+  const int lane = static_cast<int>(i % 2) * 2;
+  return uniform_double(block[lane], block[lane + 1]);
+}
+
 double dropout_scale(double p) { return p < 1 ? 1.0 / (1.0 - p) : 0.0; }
 
-}  // namespace
+void check_bernoulli_probabilities(const Tensor& p) {
+  for_each_value(p, [&](int64_t position, double value) {
+    NABLA_CHECK(value >= 0 && value <= 1, "bernoulli: probability {} at position {} of {} is outside [0, 1]", value,
+                position, p.describe());
+  });
+}
 
 RandomAttrs draw(Generator* generator, int64_t uniforms) {
   Generator& source = generator ? *generator : default_generator();
@@ -128,12 +135,9 @@ void reference_bernoulli(const KernelCall& call) {
   const Tensor& p = call.inputs[0];
   const Tensor& out = call.outputs[0];
   const auto& attrs = std::get<RandomAttrs>(call.attrs);
+  check_bernoulli_probabilities(p);
   for_each_value(p, [&](int64_t position, double value) {
-    NABLA_CHECK(value >= 0 && value <= 1, "bernoulli: probability {} at position {} of {} is outside [0, 1]", value,
-                position, p.describe());
-  });
-  for_each_value(p, [&](int64_t position, double value) {
-    const bool success = uniform_at(attrs, static_cast<uint64_t>(position)) < value;
+    const bool success = random_uniform(attrs, static_cast<uint64_t>(position)) < value;
     store_double(out.dtype(), out.raw_data(), position, success ? 1.0 : 0.0);
   });
 }
@@ -181,7 +185,7 @@ void reference_dropout(const KernelCall& call) {
   const auto& attrs = std::get<RandomAttrs>(call.attrs);
   const double scale = dropout_scale(attrs.p);
   for_each_value(x, [&](int64_t position, double value) {
-    const bool kept = uniform_at(attrs, static_cast<uint64_t>(position)) >= attrs.p;
+    const bool kept = random_uniform(attrs, static_cast<uint64_t>(position)) >= attrs.p;
     mask[position] = kept ? 1 : 0;
     // Multiplied, not assigned, so a dropped NaN stays NaN (as PyTorch's x · noise).
     store_double(out.dtype(), out.raw_data(), position, value * (kept ? scale : 0.0));

@@ -1,12 +1,14 @@
-// Three training steps of a small CNN, of ResNets (ResNet-20 with shortcut A and B, a bottleneck ResNet) and
-// of a small Transformer block run every op on a fast kernel (f32):
-// forward, loss, backward and the optimizer. The dispatch observer names each call that ran on a reference
+// Three training steps of a small CNN, of a small Transformer block and of the zoo's CNNs (ResNet-20 with
+// shortcut A and B, a bottleneck ResNet, the small MobileNetV2 and EfficientNet) run every op on a fast kernel
+// (f32): forward, loss, backward and the optimizer. The dispatch observer names each call that ran on a reference
 // kernel (plain loops in double) with its operands, so a fast path that stops covering a layer fails here.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <set>
 #include <string>
 
+#include "nabla/models/registry.h"
 #include "nabla/nabla.h"
 #include "ops/observer.h"
 
@@ -145,6 +147,21 @@ void expect_model_trains_on_fast_kernels(const nn::ModulePtr& model, const Shape
   EXPECT_LT(last, first);
 }
 
+// A model of the registry trained for three SGD steps in training mode (batch norm on batch statistics,
+// dropout and stochastic depth drawing).
+void expect_registry_model_trains_on_fast_kernels(const std::string& name) {
+  Generator generator(3);
+  nn::ModulePtr model = models::registry().make(name);
+  model->train();
+  const models::ModelEntry& entry = models::registry().at(name);
+  Tensor images = randn(entry.batch_shape(8), {}, &generator);
+  Tensor labels = randint(0, 10, {8}, {.dtype = DType::i64}, &generator);
+  optim::SGD optimizer(model->parameters(), {.lr = 0.05, .momentum = 0.9});
+  auto loss_of_step = [&] { return cross_entropy((*model)(images), labels); };
+  const auto [first, last] = train_watched(loss_of_step, optimizer);
+  EXPECT_TRUE(std::isfinite(first) && std::isfinite(last));
+}
+
 }  // namespace
 
 TEST(TrainingKernels, Resnet20StepRunsNoReferenceKernel) {
@@ -159,4 +176,15 @@ TEST(TrainingKernels, BottleneckResnetStepRunsNoReferenceKernel) {
   // The ImageNet stem (7×7/2 convolution, 3×3/2 max-pool) and two bottleneck stages, at 32×32.
   nn::ModulePtr model = models::resnet({.block = models::ResNetBlock::bottleneck, .layers = {1, 1}, .classes = 10});
   expect_model_trains_on_fast_kernels(model, {4, 3, 32, 32}, 10, 4);
+}
+
+// Depthwise convolutions, ReLU6 (clamp and its backward), dropout.
+TEST(TrainingKernels, MobileNetV2SmallStepRunsNoReferenceKernel) {
+  expect_registry_model_trains_on_fast_kernels("mobilenetv2_small");
+}
+
+// Depthwise convolutions, SiLU, squeeze-and-excitation (sigmoid, the broadcast multiply), stochastic depth
+// (bernoulli), dropout.
+TEST(TrainingKernels, EfficientNetSmallStepRunsNoReferenceKernel) {
+  expect_registry_model_trains_on_fast_kernels("efficientnet_small");
 }

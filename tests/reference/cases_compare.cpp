@@ -1,5 +1,5 @@
 // Fast-vs-reference cases: comparisons (compare.cpp) and multiplication by a bool mask (binary.cpp), the
-// two ops of ReLU's backward pass.
+// two ops of ReLU's backward pass; logical ops on bool masks (logical.cpp), clamp's and ReLU6's backward.
 #include "tests/reference/cases.h"
 
 namespace nabla::testing {
@@ -39,6 +39,21 @@ NABLA_REFERENCE_CASES(compare) {
                           [positive](std::vector<Tensor> x) { return (x[0] / 0.0) * positive(x[1]); }}),
       about({OpId::mul}, {"mask_multiply_broadcast_mask", {{33, 17}, {17}},
                           [positive](std::vector<Tensor> x) { return x[0] * positive(x[1]); }}),
+      {"logical_and_clamp_inside", {{128, 257}}, [](std::vector<Tensor> x) {
+         return logical_and(gt(x[0], wrapped_scalar(-0.5)), lt(x[0], wrapped_scalar(0.5)));
+       }},
+      {"logical_and_beyond_l2", {beyond_l2, beyond_l2},
+       [positive](std::vector<Tensor> x) { return logical_and(positive(x[0]), positive(x[1])); }},
+      {"logical_or_prime", {{4099}, {4099}},
+       [positive](std::vector<Tensor> x) { return logical_or(positive(x[0]), positive(x[1])); }},
+      {"logical_xor_size1", {{1}, {1}},
+       [positive](std::vector<Tensor> x) { return logical_xor(positive(x[0]), positive(x[1])); }},
+      on_reference("the fast kernel takes bool operands: float ones (nonzero is true) run the reference",
+                   {"logical_and_float", {{97}, {97}}, [](std::vector<Tensor> x) { return logical_and(x[0], x[1]); }}),
+      on_reference("the fast kernel takes same-shape operands: a broadcast one runs the reference",
+                   {"logical_or_broadcast", {{33, 17}, {17}}, [positive](std::vector<Tensor> x) {
+                      return logical_or(positive(x[0]), positive(x[1]));
+                    }}),
   };
 }
 

@@ -33,6 +33,10 @@ NABLA_REFERENCE_CASES(reduce) {
       {"sum_leading_wide_beyond_l2", {{1031, 1031}}, sum_leading},
       {"sum_leading_two_dims", {{3, 5, 7, 11}}, [](Inputs x) { return sum(x[0], {0, 1}); }},
       on_reference(strided, {"sum_leading_sliced", {{64, 33}}, [](Inputs x) { return sum(x[0].slice(1, 0, 33, 2), {0}); }}),
+      // The trailing dims (squeeze-excitation's gate gradient: [N, C, H, W] → [N, C, 1, 1]).
+      {"sum_trailing_two_dims", {{8, 96, 7, 7}}, [](Inputs x) { return sum(x[0], {2, 3}, true); }},
+      {"sum_trailing_beyond_l2", {{4, 97, 61, 47}}, [](Inputs x) { return sum(x[0], {-2, -1}); }},
+      {"mean_trailing_three_dims", {{5, 3, 7, 11}}, [](Inputs x) { return mean(x[0], {1, 2, 3}); }},
       {"mean_all_prime", {{101}}, mean_all},
       {"mean_all_beyond_l2", {beyond_l2}, mean_all},
       {"mean_last_prime", {{13, 257}}, mean_last},

@@ -24,6 +24,10 @@ struct ModelOptions {
   nlohmann::json overrides = nlohmann::json::object();
 };
 
+// The number that override `key` holds, or `fallback` when it is absent; an error naming the model, the key
+// and the value when the value is not a number.
+double number_option(const ModelOptions& options, std::string_view model, std::string_view key, double fallback);
+
 // One override a model accepts: its key in ModelOptions::overrides and what it means.
 struct OptionInfo {
   std::string key;

@@ -1,5 +1,6 @@
 #pragma once
 // Every activation as a module (the functions themselves are in nabla/ops.h).
+#include "nabla/nn/functional.h"
 #include "nabla/nn/module.h"
 #include "nabla/ops.h"
 
@@ -9,6 +10,12 @@ class ReLU : public Module {
  public:
   ReLU() : Module("ReLU") {}
   Tensor forward(const Tensor& x) override { return relu(x); }
+};
+// min(max(x, 0), 6) (functional::relu6); its gradient is 0 at 0 and at 6 themselves, as PyTorch's.
+class ReLU6 : public Module {
+ public:
+  ReLU6() : Module("ReLU6") {}
+  Tensor forward(const Tensor& x) override { return functional::relu6(x); }
 };
 class Sigmoid : public Module {
  public:

@@ -51,6 +51,10 @@ using nn::Conv1dOptions;
 using nn::Conv2dOptions;
 using nn::ConvTranspose2dOptions;
 
+// ---- activations (the others are in nabla/ops.h)
+// ReLU6, min(max(x, 0), 6): clamp(x, 0, 6), whose gradient is 0 at the bounds as PyTorch's relu6 (hardtanh).
+Tensor relu6(const Tensor& x);
+
 // ---- linear and convolution
 Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias = {});  // x·Wᵀ + b
 

@@ -1,6 +1,7 @@
 // Fast float32 reductions of contiguous inputs:
 //   sum / mean  over every element     x [n]             → 0-dim (or [1, …] with keepdim)
-//               over the last dim      x [rows, n]       → [rows]
+//               over the trailing dims x [rows, n]       → [rows]      (n: the trailing dims' product, e.g.
+//                                                                        H·W, squeeze-excitation's gate gradient)
 //               over the leading dims  x [n, columns]    → [columns]   (the bias gradient of [N, C])
 //   max         along the last dim     x [rows, n]       → values [rows], indices [rows] (first on ties, NaN wins)
 // Results do not depend on the thread count: work is cut into fixed-size pieces chosen from the shape only,
@@ -118,7 +119,7 @@ enum class Layout { none, all, last, leading };
 
 struct ReductionShape {
   Layout layout = Layout::none;
-  int64_t outer = 1, inner = 1;  // all: 1 × n; last: rows × n; leading: n × columns
+  int64_t outer = 1, inner = 1;  // all: 1 × n; last (the trailing dims): rows × n; leading: n × columns
 };
 
 ReductionShape classify(const Tensor& x, const std::vector<int64_t>& raw_dims) {
@@ -126,13 +127,16 @@ ReductionShape classify(const Tensor& x, const std::vector<int64_t>& raw_dims) {
   std::vector<int64_t> dims = ops::normalize_dims(raw_dims, rank, "sum");  // validated by the shape rule
   ReductionShape result;
   const auto count = static_cast<int64_t>(dims.size());
-  bool leading = true;
-  for (int64_t i = 0; i < count; ++i) leading = leading && dims[i] == i;
+  bool leading = true, trailing = true;
+  for (int64_t i = 0; i < count; ++i) {
+    leading = leading && dims[i] == i;
+    trailing = trailing && dims[i] == rank - count + i;  // dims are sorted
+  }
   int64_t reduced = 1;
   for (int64_t d : dims) reduced *= x.shape()[d];
   if (count == rank || rank == 0) {
     result = {Layout::all, 1, x.numel()};
-  } else if (count == 1 && dims[0] == rank - 1) {
+  } else if (trailing && count > 0) {
     result = {Layout::last, x.numel() / reduced, reduced};
   } else if (leading && count > 0) {
     result = {Layout::leading, reduced, x.numel() / reduced};

@@ -3,9 +3,10 @@
 // [c] of [b, t, c], an outer product), any strides (transposed views, an in-place output that is one), and
 // mixed operand dtypes of two kinds: a bool tensor (a mask) and a one-element operand of any dtype (a
 // wrapped C++ number or a 0-dim tensor, such as a learning rate in float64). Both are exact or rounded
-// once in the result's type, as binary.cpp's scalar path does. int64 results are served too (not div,
-// whose result is never an integer): batch norm's step counter, num_batches_tracked += 1, runs in every
-// training step. Other mixes (float32 × float64 tensors, other integers) take the reference kernel.
+// once in the result's type, as binary.cpp's scalar path does. int64 results of int64 (or bool) operands
+// (batch norm's num_batches_tracked += 1, index arithmetic) are exact integer arithmetic, as the reference's integer
+// path; division, which the reference does in double, is left to it. Other mixes (float32 × float64 tensors,
+// other integers) take the reference kernel.
 #include <cmath>
 
 #include "backend/cpu/strided.h"
@@ -67,9 +68,16 @@ ops::Kernel select(ops::OpId op) {
 
 ops::Kernel strided_binary_fast(ops::OpId op, const std::vector<Tensor>& inputs, const std::vector<Tensor>& outputs) {
   const Tensor& out = outputs[0];
-  const bool integer = out.dtype() == DType::i64;
-  if (out.dtype() != DType::f32 && out.dtype() != DType::f64 && !integer) return nullptr;
   if (out.numel() == 0 || !strided_fits(out, inputs[0], inputs[1])) return nullptr;
+  if (out.dtype() == DType::i64) {
+    // A bool operand (a mask) is an integer 0 or 1; a float operand would round differently from the
+    // reference, which adds in double and truncates once.
+    auto integral = [](const Tensor& operand) { return operand.dtype() == DType::i64 || operand.dtype() == DType::boolean; };
+    const bool integers = integral(inputs[0]) && integral(inputs[1]);
+    const bool division = op == ops::OpId::div || op == ops::OpId::div_;
+    return integers && !division ? select<int64_t>(op) : nullptr;
+  }
+  if (out.dtype() != DType::f32 && out.dtype() != DType::f64) return nullptr;
   // Each operand is a tensor of the result's type, a bool tensor, or one value; two values are a scalar
   // op that the specialised path already serves.
   for (const Tensor& operand : inputs) {
@@ -77,7 +85,6 @@ ops::Kernel strided_binary_fast(ops::OpId op, const std::vector<Tensor>& inputs,
     if (!fits) return nullptr;
   }
   if (out.dtype() == DType::f32) return select<float>(op);
-  if (integer) return op == ops::OpId::div || op == ops::OpId::div_ ? nullptr : select<int64_t>(op);
   return select<double>(op);
 }
 
