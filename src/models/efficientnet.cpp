@@ -180,7 +180,8 @@ std::vector<ModelEntry> efficientnet_models() {
   const Recipe imagenet{.optimizer = "adamw", .lr = 1e-3, .weight_decay = 0.05, .scheduler = "cosine", .epochs = 150,
                         .batch_size = 128};
   const Recipe fashion{.optimizer = "adamw", .lr = 2e-3, .weight_decay = 0.05, .scheduler = "cosine", .epochs = 15,
-                       .batch_size = 128};
+                       .batch_size = 128, .warmup_epochs = 1, .label_smoothing = 0.1,
+                       .augmentation = {.random_crop_padding = 2, .horizontal_flip = 0.5}};
   std::vector<ModelEntry> entries;
   for (int64_t index = 0; index <= 3; ++index) {
     const EfficientNetVariant variant = efficientnet_variant(index);
