@@ -50,7 +50,54 @@ def cifar_resnet(depth, in_channels=1, classes=10):
     return nn.Sequential(*layers)
 
 
-MODELS = {"mlp": mlp, "lenet": lenet, "resnet20": lambda: cifar_resnet(20)}
+def conv_norm_relu6(in_channels, out_channels, kernel_size, stride=1, groups=1):
+    """torchvision's Conv2dNormActivation with ReLU6: a convolution without bias, batch norm, ReLU6."""
+    return nn.Sequential(nn.Conv2d(in_channels, out_channels, kernel_size, stride, (kernel_size - 1) // 2,
+                                   groups=groups, bias=False),
+                         nn.BatchNorm2d(out_channels), nn.ReLU6())
+
+
+class InvertedResidual(nn.Module):
+    """1×1 expansion by t (none when t = 1), 3×3 depthwise convolution, linear 1×1 projection; the input is
+    added back when the block keeps the shape (stride 1, same channels)."""
+
+    def __init__(self, in_channels, out_channels, stride, expand_ratio):
+        super().__init__()
+        hidden = in_channels * expand_ratio
+        layers = [conv_norm_relu6(in_channels, hidden, 1)] if expand_ratio != 1 else []
+        layers += [conv_norm_relu6(hidden, hidden, 3, stride, groups=hidden),
+                   nn.Conv2d(hidden, out_channels, 1, bias=False), nn.BatchNorm2d(out_channels)]
+        self.conv = nn.Sequential(*layers)
+        self.residual = stride == 1 and in_channels == out_channels
+
+    def forward(self, x):
+        return x + self.conv(x) if self.residual else self.conv(x)
+
+
+class MobileNetV2Small(nn.Module):
+    """nabla's mobilenetv2_small (src/models/mobilenet.cpp, mobilenet_v2_small_options, width 1): a stride-1
+    3×3 stem of 32 channels, ten inverted residuals (t, c, n, s) = (1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2),
+    (6, 64, 2, 2), (6, 96, 2, 1), a 1×1 convolution to 640 features, global average pooling, dropout 0.2,
+    linear."""
+
+    def __init__(self, in_channels=1, classes=10):
+        super().__init__()
+        layers = [conv_norm_relu6(in_channels, 32, 3)]
+        channels = 32
+        for expand_ratio, width, repeats, stride in ((1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 2, 2),
+                                                     (6, 96, 2, 1)):
+            for repeat in range(repeats):
+                layers.append(InvertedResidual(channels, width, stride if repeat == 0 else 1, expand_ratio))
+                channels = width
+        layers.append(conv_norm_relu6(channels, 640, 1))
+        self.features = nn.Sequential(*layers)
+        self.classifier = nn.Sequential(nn.Dropout(0.2), nn.Linear(640, classes))
+
+    def forward(self, x):
+        return self.classifier(torch.flatten(nn.functional.adaptive_avg_pool2d(self.features(x), 1), 1))
+
+
+MODELS = {"mlp": mlp, "lenet": lenet, "resnet20": lambda: cifar_resnet(20), "mobilenetv2_small": MobileNetV2Small}
 
 
 def make_model(name):

@@ -160,6 +160,7 @@ std::vector<Tensor> backward_clamp(const BackwardCall& call) {
   const auto& attrs = std::get<ClampAttrs>(call.attrs);
   const Tensor& x = call.inputs[0];
   const Tensor& grad = call.grads[0];
+  if (fused_clamp_backward_applies(grad, x)) return {call1(OpId::clamp_backward, {grad, x}, attrs)};
   Tensor inside;
   if (attrs.min) inside = gt(x, wrapped_scalar(*attrs.min));
   if (attrs.max) {
@@ -167,6 +168,30 @@ std::vector<Tensor> backward_clamp(const BackwardCall& call) {
     inside = inside.defined() ? logical_and(inside, below_max) : below_max;
   }
   return {where(inside, grad, zero_like_grad(grad))};
+}
+
+// clamp_backward: (grad, x) → grad where min < x < max (a bound not given always holds), else 0, as
+// where(inside, grad, 0): a NaN x or bound gives 0, whatever grad holds.
+std::vector<OutputSpec> shape_clamp_backward(const OpCall& call) {
+  const Tensor& grad = call.inputs[0];
+  const Tensor& x = call.inputs[1];
+  NABLA_CHECK(is_floating(grad.dtype()), "clamp_backward: the gradient must be floating point, got {}", grad.describe());
+  NABLA_CHECK(grad.shape() == x.shape(), "clamp_backward: the gradient {} and the input {} must have the same shape",
+              grad.describe(), x.describe());
+  return {{grad.shape(), grad.dtype()}};
+}
+void reference_clamp_backward(const KernelCall& call) {
+  const auto attrs = std::get<ClampAttrs>(call.attrs);
+  elementwise_kernel<2>(call, [attrs](double grad, double x) {
+    const bool inside = (!attrs.min || x > *attrs.min) && (!attrs.max || x < *attrs.max);
+    return inside ? grad : 0.0;
+  }, unsupported_int);
+}
+NABLA_NO_BACKWARD(clamp_backward)
+
+bool fused_clamp_backward_applies(const Tensor& grad, const Tensor& x) {
+  // Under create_graph the composite runs: its ops are differentiable, the fused op is not.
+  return !autograd::grad_enabled() && grad.shape() == x.shape();
 }
 
 }  // namespace nabla::ops

@@ -27,6 +27,11 @@ inline constexpr auto unsupported_int = [](auto...) -> int64_t { return 0; };
 // The gradient of a broadcast input, summed back to that input's shape (sum_to).
 Tensor reduce_to(const Tensor& grad, const BackwardCall& call, size_t input);
 
+// Whether a first-order backward of clamp, relu6 or relu runs the fused clamp_backward op (one pass) instead
+// of its composite of differentiable ops: when autograd is not recording (no create_graph) and the gradient
+// has the input's shape (src/ops/activation.cpp).
+bool fused_clamp_backward_applies(const Tensor& grad, const Tensor& x);
+
 // out[i] = f(inputs[0][i], …, inputs[N-1][i]) with broadcasting; `as_double` picks the compute type.
 template <size_t N, typename FloatFunction, typename IntFunction>
 void elementwise_kernel(const KernelCall& call, FloatFunction&& float_function, IntFunction&& int_function) {

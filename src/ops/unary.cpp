@@ -74,7 +74,9 @@ std::vector<Tensor> backward_sigmoid(const BackwardCall& call) {
   return {call.grads[0] * y * (1.0 - y)};
 }
 
-// relu: y = max(x, 0), dx = dy·[y > 0] (the gradient at 0 is 0, as in PyTorch)
+// relu: y = max(x, 0), dx = dy·[y > 0] (the gradient at 0 is 0, as in PyTorch); first order in one pass as
+// clamp_backward(dy, y) with min 0, which also gives 0 where y ≤ 0 and dy is not finite (as PyTorch's
+// threshold_backward)
 std::vector<OutputSpec> shape_relu(const OpCall& call) {
   NABLA_CHECK(call.inputs[0].dtype() != DType::boolean, "relu: not defined for bool tensors");
   return unary_shape(call, ResultKind::same);
@@ -84,6 +86,9 @@ void reference_relu(const KernelCall& call) {
                         [](int64_t x) { return x > 0 ? x : int64_t{0}; });
 }
 std::vector<Tensor> backward_relu(const BackwardCall& call) {
+  if (fused_clamp_backward_applies(call.grads[0], call.outputs[0])) {
+    return {call1(OpId::clamp_backward, {call.grads[0], call.outputs[0]}, ClampAttrs{0.0, std::nullopt})};
+  }
   return {call.grads[0] * gt(call.outputs[0], wrapped_scalar(0.0))};
 }
 

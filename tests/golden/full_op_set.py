@@ -495,7 +495,8 @@ def activation_cases(f):
               [values([-2.0, -0.5, 0.0, 0.9, 1.1, 5.0], dtype)], {"beta": 2.0, "threshold": 2.0},
               note="linear (x) where beta·x > threshold: 1.1·2 > 2 but 0.9·2 is not")
         f.add(f"clamp_{tag}", "clamp", [values([-2.0, -1.0, -0.5, 0.0, 0.5, 1.0, 2.0], dtype)],
-              {"min": -1.0, "max": 1.0}, note="the gradient passes at the bounds (min ≤ x ≤ max)")
+              {"min": -1.0, "max": 1.0}, covers=["clamp_backward"],
+              note="the gradient passes at the bounds (min ≤ x ≤ max)")
         f.add(f"clamp_min_only_{tag}", "clamp", [u(3, 4)], {"min": 0.25})
         f.add(f"clamp_max_only_{tag}", "clamp", [u(3, 4)], {"max": -0.25})
     f.add("clamp_min_above_max_f64", "clamp", [uniform(2, 3)], {"min": 0.5, "max": -0.5},

@@ -95,6 +95,9 @@ NABLA_REFERENCE_CASES(conv_pool) {
                              ConvShape{"resnet_64_b8", 8, 64, 8, 8, 64, 3, 1, 1},
                              ConvShape{"resnet_shortcut_16_to_32_b4", 4, 16, 32, 32, 32, 1, 2, 0},
                              ConvShape{"resnet_shortcut_32_to_64_b5", 5, 32, 16, 16, 64, 1, 2, 0},
+                             // MobileNetV2's pointwise expansion and projection (plain layouts, oneDNN's GEMM)
+                             ConvShape{"mobilenet_expand_24_to_144_b4", 4, 24, 14, 14, 144, 1, 1, 0},
+                             ConvShape{"mobilenet_project_384_to_64_b8", 8, 384, 4, 4, 64, 1, 1, 0},
                              // odd and tiny sizes
                              ConvShape{"conv_prime_sizes", 3, 5, 13, 11, 7, 3, 2, 1},
                              ConvShape{"conv_size1", 1, 1, 1, 1, 1, 1, 1, 0},

@@ -157,10 +157,20 @@ Descriptors descriptors(const ConvKey& key, Layout layout) {
           {key.padding_right[0], key.padding_right[1]}};
 }
 
+// A 1×1 convolution at stride 1 without padding or groups (MobileNetV2's and EfficientNet's expansions and
+// projections) is a GEMM per image on the plain layouts: no edge reorders, which on the blocked layouts cost
+// as much as the convolution itself.
+bool pointwise(const ConvKey& key) {
+  return key.kernel[0] == 1 && key.kernel[1] == 1 && key.stride[0] == 1 && key.stride[1] == 1 && key.groups == 1 &&
+         key.padding_left[0] == 0 && key.padding_left[1] == 0 && key.padding_right[0] == 0 && key.padding_right[1] == 0 &&
+         key.dilation[0] == 1 && key.dilation[1] == 1;
+}
+
 // Subsampled forward convolutions (see subsampled) onto output planes of at least 256 pixels run 1.1–1.2×
 // faster as oneDNN's GEMM convolution on the plain layouts (one GEMM per image, as wide as the plane, and
 // no output reorder) than blocked; on smaller planes (8×8) the blocked kernel is 1.2–1.5× faster.
 Layout forward_layout(const ConvKey& key) {
+  if (pointwise(key)) return Layout::plain;
   return subsampled(key) && key.output[0] * key.output[1] >= 256 ? Layout::plain : Layout::preferred;
 }
 
@@ -168,7 +178,7 @@ Layout forward_layout(const ConvKey& key) {
 // slower in the blocked layouts than oneDNN's GEMM convolution on the plain ones; subsampled backward data
 // is as fast or up to 1.15× faster on the plain ones.
 Layout backward_data_layout(const ConvKey& key) {
-  return key.image_channels <= 4 || subsampled(key) ? Layout::plain : Layout::preferred;
+  return key.image_channels <= 4 || subsampled(key) || pointwise(key) ? Layout::plain : Layout::preferred;
 }
 
 // Whether oneDNN picked an AVX-512 kernel. For backward weights with few image channels (LeNet's 6 → 16)
@@ -274,7 +284,7 @@ BackwardWeightsPlan make_backward_weights_plan(const ConvKey& key, const ConvTen
   BackwardWeightsPlan plan;
   try {
     const UserDescriptors user = user_descriptors(t, key);
-    plan.descriptor = backward_weights_descriptor(key, Layout::preferred);
+    plan.descriptor = backward_weights_descriptor(key, pointwise(key) ? Layout::plain : Layout::preferred);
     if (!wide_kernel(plan.descriptor)) {
       auto channels_last = backward_weights_descriptor(key, Layout::channels_last);
       if (wide_kernel(channels_last)) plan.descriptor = channels_last;
