@@ -160,15 +160,8 @@ void run(Context& ctx) {
              {"depthwise + pointwise block", std::to_string(separable_summary.parameters),
               std::to_string(separable_summary.flops), fmt::format("{:.3f}", separable_run.step_losses.back()),
               fmt::format("{:.1f} %", 100 * separable_run.test_accuracy)}});
-  plot::Panel losses{"Training loss", "optimizer step", "training loss (cross-entropy, nats; log scale)",
-                     {{"standard 3×3 block", {}, {}}, {"depthwise + pointwise block", {}, {}}}, true};
-  for (size_t step = 0; step < standard_run.step_losses.size(); ++step) {
-    losses.series[0].x.push_back(static_cast<double>(step));
-    losses.series[0].y.push_back(standard_run.step_losses[step]);
-    losses.series[1].x.push_back(static_cast<double>(step));
-    losses.series[1].y.push_back(separable_run.step_losses[step]);
-  }
-  ctx.line_plot("training_loss.png", losses);
+  ctx.line_plot("training_loss.png", training_loss_panel({{"standard 3×3 block", &standard_run},
+                                                          {"depthwise + pointwise block", &separable_run}}));
   ctx.figure("standard net test accuracy", standard_run.test_accuracy, "fraction of test images");
   ctx.figure("separable net test accuracy", separable_run.test_accuracy, "fraction of test images");
   // The nets differ only in the block (M = 8 → N = 16, 3×3 on 14×14, with biases), so summary()'s totals must differ

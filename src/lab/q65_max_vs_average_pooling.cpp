@@ -186,15 +186,8 @@ void run(Context& ctx) {
             {{"max", fmt::format("{:.3f}", max_run.step_losses.back()), fmt::format("{:.1f} %", 100 * max_run.test_accuracy)},
              {"average", fmt::format("{:.3f}", average_run.step_losses.back()),
               fmt::format("{:.1f} %", 100 * average_run.test_accuracy)}});
-  plot::Panel losses{"Training loss", "optimizer step", "training loss (cross-entropy, nats; log scale)",
-                     {{"max pooling", {}, {}}, {"average pooling", {}, {}}}, true};
-  for (size_t step = 0; step < max_run.step_losses.size(); ++step) {
-    losses.series[0].x.push_back(static_cast<double>(step));
-    losses.series[0].y.push_back(max_run.step_losses[step]);
-    losses.series[1].x.push_back(static_cast<double>(step));
-    losses.series[1].y.push_back(average_run.step_losses[step]);
-  }
-  ctx.line_plot("training_loss.png", losses);
+  ctx.line_plot("training_loss.png",
+                training_loss_panel({{"max pooling", &max_run}, {"average pooling", &average_run}}));
   ctx.figure("max pooling test accuracy", max_run.test_accuracy, "fraction of test images");
   ctx.figure("average pooling test accuracy", average_run.test_accuracy, "fraction of test images");
   ctx.claim({"both nets learn the task: test accuracy ≥ 5× chance (50 %)",

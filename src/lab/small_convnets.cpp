@@ -97,4 +97,17 @@ Tensor translate(const Tensor& images, int64_t down, int64_t right) {
   return padded.narrow(2, std::max<int64_t>(-down, 0), height).narrow(3, std::max<int64_t>(-right, 0), width).contiguous();
 }
 
+plot::Panel training_loss_panel(const std::vector<std::pair<std::string, const ClassifierRun*>>& runs) {
+  plot::Panel panel{"Training loss", "optimizer step", "training loss (cross-entropy, nats; log scale)", {}, true};
+  for (const auto& [name, run] : runs) {
+    plot::Series series{name, {}, {}};
+    for (size_t step = 0; step < run->step_losses.size(); ++step) {
+      series.x.push_back(static_cast<double>(step));
+      series.y.push_back(run->step_losses[step]);
+    }
+    panel.series.push_back(std::move(series));
+  }
+  return panel;
+}
+
 }  // namespace nabla::lab

@@ -6,6 +6,11 @@
 // need the batch itself.
 #include <cstdint>
 #include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "nabla/io/plot.h"
 #include <vector>
 
 #include "nabla/data/dataset.h"
@@ -41,6 +46,9 @@ struct ClassifierRun {
 
 // Trains `model` with Adam on task.train (inputs through `transform`) and measures its test accuracy
 // through the same transform.
+// The training-loss curves of several runs, one series per (name, run), per optimizer step, log scale.
+plot::Panel training_loss_panel(const std::vector<std::pair<std::string, const ClassifierRun*>>& runs);
+
 ClassifierRun train_classifier(nn::Module& model, const FashionTask& task, const ClassifierSettings& settings,
                                const BatchTransform& transform = {});
 // Trains with the given optimizer over the given parameters (Q56 trains tensors that are no module's).
