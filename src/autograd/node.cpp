@@ -133,6 +133,7 @@ std::vector<Tensor> AccumulateGrad::apply(std::vector<Tensor>&& grads) {
       accumulated = accumulated + incoming;
     }
   }
+  for (const auto& hook : meta.post_accumulate_hooks) hook(leaf);
   return {};
 }
 
