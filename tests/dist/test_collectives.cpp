@@ -2,6 +2,8 @@
 // known input.
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "nabla/factory.h"
 #include "nabla/ops.h"
 #include "tests/dist/dist_test_support.h"

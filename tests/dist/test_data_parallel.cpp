@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <functional>
 
 #include "nabla/dist/data_parallel.h"
 #include "nabla/dist/sampler.h"
@@ -14,6 +15,7 @@
 #include "nabla/models/registry.h"
 #include "nabla/nn/activation.h"
 #include "nabla/nn/container.h"
+#include "nabla/nn/conv.h"
 #include "nabla/nn/linear.h"
 #include "nabla/ops.h"
 #include "nabla/optim/optimizer.h"
