@@ -43,8 +43,6 @@ struct AutogradMeta {
   uint32_t output_nr = 0;                  // which output of grad_fn this tensor is
   std::weak_ptr<Node> grad_accumulator;    // leaves: the node that adds into .grad
   std::vector<TensorHook> hooks;           // leaves: run before accumulation
-  // leaves: run after a gradient was accumulated into .grad (data-parallel training starts reducing there)
-  std::vector<std::function<void(const Tensor& leaf)>> post_accumulate_hooks;
   bool retains_grad = false;
 };
 
@@ -75,10 +73,6 @@ class InferenceModeGuard {
   bool previous_grad_;
   bool previous_inference_;
 };
-
-// Runs `hook(leaf)` each time backward has accumulated a gradient into leaf.grad(), as PyTorch's
-// register_post_accumulate_grad_hook. The leaf must require grad.
-void register_post_accumulate_grad_hook(const Tensor& leaf, std::function<void(const Tensor& leaf)> hook);
 
 // ---- running backward
 void backward(const std::vector<Tensor>& outputs, const std::vector<Tensor>& grad_outputs = {},

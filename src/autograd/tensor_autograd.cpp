@@ -90,12 +90,6 @@ void Tensor::register_hook(TensorHook hook) const {
   }
 }
 
-void autograd::register_post_accumulate_grad_hook(const Tensor& leaf, std::function<void(const Tensor&)> hook) {
-  NABLA_CHECK(leaf.defined() && leaf.requires_grad() && leaf.is_leaf(),
-              "register_post_accumulate_grad_hook: the tensor must be a leaf that requires grad");
-  leaf.impl()->autograd_meta().post_accumulate_hooks.push_back(std::move(hook));
-}
-
 // The values as core prints them, then what autograd knows about the tensor, as PyTorch prints it.
 std::string Tensor::to_string() const {
   if (!defined()) return "tensor(undefined)";

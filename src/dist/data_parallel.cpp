@@ -3,6 +3,7 @@
 
 #include "nabla/autograd.h"
 #include "nabla/factory.h"
+#include "nabla/grad_hooks.h"
 #include "nabla/ops.h"
 
 namespace nabla::dist {
