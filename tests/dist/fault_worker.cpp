@@ -26,7 +26,7 @@ namespace {
 
 constexpr int64_t examples = 64, global_batch = 16, checkpoint_every = 10;
 
-int train(const std::string& out, int64_t steps, int crash_rank, int64_t crash_step) {
+int train_run(const std::string& out, int64_t steps, int crash_rank, int64_t crash_step) {
   dist::ProcessGroupPtr group = dist::init_process_group();
   NABLA_CHECK(global_batch % group->world_size() == 0, "fault_worker: world size {} does not divide the global batch {}",
               group->world_size(), global_batch);
@@ -106,7 +106,7 @@ int main(int argc, char** argv) {
     if (args.size() >= 3 && args[0] == "train") {
       int crash_rank = args.size() >= 5 ? std::stoi(args[3]) : -1;
       int64_t crash_step = args.size() >= 5 ? std::stoll(args[4]) : -1;
-      return train(args[1], std::stoll(args[2]), crash_rank, crash_step);
+      return train_run(args[1], std::stoll(args[2]), crash_rank, crash_step);
     }
     if (args.size() == 1 && args[0] == "hang") return hang();
     if (args.size() == 4 && args[0] == "compare") return compare(args[1], args[2], std::stod(args[3]));

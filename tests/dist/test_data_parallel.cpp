@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <functional>
 
 #include "nabla/dist/data_parallel.h"
@@ -25,7 +26,9 @@
 namespace nabla::dist {
 namespace {
 
-constexpr int64_t examples = 96, global_batch = 32, steps = 100;
+constexpr int64_t examples = 96, global_batch = 32;
+// NABLA_DIST_TEST_STEPS overrides the 100 steps (to see where two runs part, when they do).
+const int64_t steps = std::getenv("NABLA_DIST_TEST_STEPS") ? std::atoll(std::getenv("NABLA_DIST_TEST_STEPS")) : 100;
 constexpr uint64_t data_seed = 7;
 
 struct Data {
@@ -152,7 +155,7 @@ TEST(DataParallel, NoSyncAccumulatesLocallyAndTheNextBackwardReducesTheSum) {
   manual_seed(5);
   nn::ModulePtr inner = std::make_shared<nn::Linear>(3, 2);
   auto model = std::make_shared<DistributedDataParallel>(inner, group);
-  const Tensor& weight = inner->parameters()[0];
+  const Tensor weight = inner->parameters()[0];  // a handle: parameters() returns a fresh vector
   Tensor x = full({4, 3}, group->rank() + 1);
   {
     auto guard = model->no_sync();
