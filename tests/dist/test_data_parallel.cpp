@@ -58,7 +58,7 @@ Tensor batch_indices(const data::Sampler& sampler, int64_t batch, int64_t step) 
 // Trains `model` (already wrapped, or not) for `steps` SGD steps and returns the inner module's parameters.
 std::vector<Tensor> train(const nn::ModulePtr& model, const std::vector<Tensor>& parameters, const Data& data,
                           const data::Sampler& sampler, int64_t batch) {
-  optim::SGD optimizer(parameters, {.lr = 0.05, .momentum = 0.9});
+  optim::SGD optimizer(parameters, {.lr = 0.01, .momentum = 0.9});
   for (int64_t step = 0; step < steps; ++step) {
     Tensor indices = batch_indices(sampler, batch, step);
     Tensor loss = cross_entropy((*model)(index_select(data.images, 0, indices)), index_select(data.labels, 0, indices));
