@@ -31,7 +31,7 @@ status=$?
 cat "$work/hang.log"
 [ "$status" -ne 124 ] || fail "the hang was not detected within 30 s"
 [ "$status" -ne 0 ] || fail "the job exited 0 although rank 1 never joined the all-reduce"
-grep -q "rank 0 of 2: all_reduce #1 (f32\[10\], sum) did not finish within 3 s" "$work/hang.log" || fail "the timeout message does not name the rank and the op"
+grep -q "rank 0 of 2: all_reduce #1 (float32\[10\], sum) did not finish within 3 s" "$work/hang.log" || fail "the timeout message does not name the rank and the op"
 
 # 3. resume: in 2 ranks (equal bit for bit) and in 1 rank (equal within 1e-6 relative)
 cp -r "$work/killed" "$work/killed_one"

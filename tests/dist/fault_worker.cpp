@@ -34,6 +34,7 @@ int train_run(const std::string& out, int64_t steps, int crash_rank, int64_t cra
   Tensor images = randn({examples, 1, 28, 28});
   Tensor labels = randint(0, 10, {examples});
   nn::ModulePtr inner = models::registry().make("mlp", {.overrides = {{"hidden", {32}}}});
+  if (group->rank() == 0) std::filesystem::create_directories(out);
   const std::string checkpoint = out + "/checkpoint.safetensors";
   int64_t first_step = 0;
   if (std::filesystem::exists(checkpoint)) {
