@@ -10,6 +10,7 @@ packages=(
   libdnnl-dev liblapack-dev liblapacke-dev        # GEMM/convolution, linear algebra
   zlib1g-dev libpng-dev libjpeg-dev               # data files and images
   gnuplot-nox                                     # PNG plots
+  libopenmpi-dev openmpi-bin                      # distributed training (mpirun starts the ranks)
   dataset-fashion-mnist                           # the data set the main job trains on
 )
 

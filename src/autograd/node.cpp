@@ -4,6 +4,7 @@
 
 #include "autograd/graph.h"
 #include "autograd/saved_tensor.h"
+#include "nabla/grad_hooks.h"
 #include "nabla/ops.h"
 
 namespace nabla::autograd {
@@ -133,6 +134,7 @@ std::vector<Tensor> AccumulateGrad::apply(std::vector<Tensor>&& grads) {
       accumulated = accumulated + incoming;
     }
   }
+  run_post_accumulate_grad_hooks(leaf);
   return {};
 }
 
