@@ -14,6 +14,7 @@
 #include "tests/common/expect_error.h"
 
 using namespace nabla;
+using nabla::testing::expect_error;
 
 namespace {
 

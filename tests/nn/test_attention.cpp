@@ -19,6 +19,7 @@
 #include "tests/common/expect_error.h"
 
 using namespace nabla;
+using nabla::testing::expect_error;
 namespace F = nabla::functional;
 
 namespace {
@@ -353,7 +354,7 @@ TEST(Generation, WorksForAnyModelMappingIdsToLogits) {
       fill_(cell, 5);
     }
   }
-  const Tensor generated = models::generate(bigram, tensor({{2}}).to(DType::i64), {.max_new_tokens = 5, .greedy = true});
+  const Tensor generated = models::generate(bigram, from_vector({2}, {1, 1}, DType::i64), {.max_new_tokens = 5, .greedy = true});
   EXPECT_EQ(generated.to_vector(), (std::vector<double>{2, 3, 4, 5, 0, 1}));
   // Perplexity: the next token is always predicted with probability e⁵/(e⁵ + 5); a uniform model gives V.
   const double confident = std::exp(5.0) / (std::exp(5.0) + V - 1);
