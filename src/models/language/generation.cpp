@@ -1,4 +1,5 @@
-// Token generation, sampling and perplexity (include/nabla/models/generation.h).
+// Token generation, sampling and perplexity (include/nabla/models/generation.h). In a folder of its own because
+// every src/models/*.cpp is a model family (CMakeLists.txt), and this file registers no model.
 #include "nabla/models/generation.h"
 
 #include <algorithm>
