@@ -86,7 +86,9 @@ TEST(MultiheadAttention, MatchesTheCompositeUnderEveryMaskKind) {
   autograd::NoGradGuard no_grad;
   Generator generator(3);
   const int64_t B = 2, L = 5, S = 7, E = 12, H = 3;
-  nn::MultiheadAttention attention({.embed_dim = E, .num_heads = H}, &generator);
+  // Held by shared_ptr: named_modules() (used by to_float64) needs shared_from_this.
+  auto held = nn::make<nn::MultiheadAttention>({.embed_dim = E, .num_heads = H}, &generator);
+  nn::MultiheadAttention& attention = *held;
   nn::init::normal_(attention.in_proj_bias, 0, 0.1, &generator);
   to_float64(attention);
   const Tensor x = randn({B, L, E}, DType::f64, &generator), memory = randn({B, S, E}, DType::f64, &generator);
@@ -194,7 +196,8 @@ TEST(PositionalEncoding, SinusoidalTableAndLearnedOffsets) {
 
 TEST(RMSNorm, NormalisesByTheRootMeanSquare) {
   autograd::NoGradGuard no_grad;
-  nn::RMSNorm norm({.normalized_shape = {5}, .eps = 1e-6});
+  auto held = nn::make<nn::RMSNorm>(nn::RMSNormOptions{.normalized_shape = {5}, .eps = 1e-6});
+  nn::RMSNorm& norm = *held;
   nn::init::normal_(norm.weight);
   const Tensor x = randn({3, 5}, DType::f64);
   const Tensor expected = x / sqrt(mean(x * x, {1}, true) + 1e-6) * norm.weight.to(DType::f64);
