@@ -148,6 +148,12 @@ NABLA_KERNEL_BENCHMARK(GroupNormTrainStep, {{32, 32, 28, 28}, {32}, {32}}, 3,
 // A ViT-ish block: 64 sequences × 4 heads × 64 tokens × 32 dims.
 NABLA_KERNEL_BENCHMARK(AttentionTrainStep, {{64, 4, 64, 32}, {64, 4, 64, 32}, {64, 4, 64, 32}}, 3,
                        [](const auto& x) { return F::scaled_dot_product_attention(x[0], x[1], x[2]); });
+// The char-GPT's attention (batch 32 × 4 heads × 128 tokens × 32 dims), full and causal: the causal kernel skips
+// the keys above each block of 64 query rows, so with two blocks it computes 3/4 of the full one's scores.
+NABLA_KERNEL_BENCHMARK(AttentionGptTrainStep, {{32, 4, 128, 32}, {32, 4, 128, 32}, {32, 4, 128, 32}}, 3,
+                       [](const auto& x) { return F::scaled_dot_product_attention(x[0], x[1], x[2]); });
+NABLA_KERNEL_BENCHMARK(CausalAttentionGptTrainStep, {{32, 4, 128, 32}, {32, 4, 128, 32}, {32, 4, 128, 32}}, 3,
+                       [](const auto& x) { return F::scaled_dot_product_attention(x[0], x[1], x[2], {.is_causal = true}); });
 NABLA_KERNEL_BENCHMARK(UpsampleBilinearTrainStep, {{32, 16, 32, 32}}, 1, [](const auto& x) {
   return F::interpolate(x[0], {.scale_factor = 2.0, .mode = UpsampleMode::bilinear});
 });

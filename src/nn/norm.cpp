@@ -3,6 +3,7 @@
 #include "nabla/autograd.h"
 #include "nabla/factory.h"
 #include "nabla/nn/functional.h"
+#include "nabla/ops.h"
 
 namespace nabla::nn {
 
@@ -63,5 +64,23 @@ GroupNorm::GroupNorm(const GroupNormOptions& options_) : Module("GroupNorm"), op
 }
 
 Tensor GroupNorm::forward(const Tensor& x) { return functional::group_norm(x, options.num_groups, weight, bias, options.eps); }
+
+RMSNorm::RMSNorm(const RMSNormOptions& options_) : Module("RMSNorm"), options(options_) {
+  NABLA_CHECK(!options.normalized_shape.empty(), "RMSNorm: normalized_shape must not be empty");
+  NABLA_CHECK(!options.eps || *options.eps >= 0, "RMSNorm: eps must be ≥ 0, got {}", options.eps.value_or(0));
+  if (options.elementwise_affine) weight = register_parameter("weight", ones(options.normalized_shape));
+}
+
+Tensor RMSNorm::forward(const Tensor& x) {
+  const auto rank = static_cast<int64_t>(options.normalized_shape.size());
+  const bool fits = x.dim() >= rank && Shape(x.shape().end() - rank, x.shape().end()) == options.normalized_shape;
+  NABLA_CHECK(fits, "RMSNorm: expected input ending in {}, got {}", shape_string(options.normalized_shape),
+              x.describe());
+  std::vector<int64_t> dims;
+  for (int64_t d = x.dim() - rank; d < x.dim(); ++d) dims.push_back(d);
+  const double eps = options.eps ? *options.eps : (x.dtype() == DType::f64 ? 2.220446049250313e-16 : 1.1920928955078125e-07);
+  const Tensor normalized = x * rsqrt(mean(x * x, dims, true) + eps);
+  return weight.defined() ? normalized * weight : normalized;
+}
 
 }  // namespace nabla::nn

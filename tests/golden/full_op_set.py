@@ -305,6 +305,51 @@ def run_lerp(xs, args):
     return (torch.lerp(xs[0], xs[1], args["weight"] if "weight" in args else xs[2]),)
 
 
+
+def run_multihead_attention(xs, args):
+    """nn.MultiheadAttention (batch-first) on the given weights; is_causal becomes PyTorch's bool mask."""
+    t = named(xs, args)
+    query = t["query"]
+    key, value = t.get("key", query), t.get("value", query)
+    length, keys = query.shape[1], key.shape[1]
+    attn_mask = t.get("attn_mask")
+    if args.get("is_causal", False):
+        attn_mask = torch.ones(length, keys, dtype=torch.bool).triu(1)  # true masks out
+    out, _ = F.multi_head_attention_forward(
+        query.transpose(0, 1), key.transpose(0, 1), value.transpose(0, 1), query.shape[-1], args["num_heads"],
+        t["in_proj_weight"], t["in_proj_bias"], None, None, False, 0.0, t["out_proj_weight"], t["out_proj_bias"],
+        training=False, key_padding_mask=t.get("key_padding_mask"), need_weights=False, attn_mask=attn_mask)
+    return (out.transpose(0, 1),)
+
+
+def run_transformer_block(xs, args):
+    """nabla's TransformerBlock written out in PyTorch: pre-LN (GPT-2) or post-LN, GELU (exact or tanh) MLP."""
+    t = named(xs, args)
+    x = t["x"]
+    width = x.shape[-1]
+    causal = args.get("causal", False)
+
+    def attention(h):
+        mask = torch.ones(h.shape[1], h.shape[1], dtype=torch.bool).triu(1) if causal else None
+        return run_multihead_attention([h, t["in_proj_weight"], t["in_proj_bias"], t["out_proj_weight"],
+                                        t["out_proj_bias"]],
+                                       {"tensors": ["query", "in_proj_weight", "in_proj_bias", "out_proj_weight",
+                                                    "out_proj_bias"], "num_heads": args["num_heads"],
+                                        "is_causal": causal})[0]
+
+    def norm(h, which):
+        return F.layer_norm(h, (width,), t[f"{which}_weight"], t[f"{which}_bias"])
+
+    def mlp(h):
+        hidden = F.gelu(F.linear(h, t["fc_weight"], t["fc_bias"]), approximate=args.get("approximate", "none"))
+        return F.linear(hidden, t["proj_weight"], t["proj_bias"])
+
+    if args.get("norm_first", True):
+        h = x + attention(norm(x, "ln_1"))
+        return (h + mlp(norm(h, "ln_2")),)
+    h = norm(x + attention(x), "ln_1")
+    return (norm(h + mlp(h), "ln_2"),)
+
 RUNNERS = {
     # elementwise, unary
     "abs": lambda xs, a: (torch.abs(xs[0]),),
@@ -424,6 +469,9 @@ RUNNERS = {
     "eigh": lambda xs, a: canonical_eigh(*torch.linalg.eigh(xs[0])),
     "solve": lambda xs, a: (torch.linalg.solve(xs[0], xs[1]),),
     "cholesky": lambda xs, a: (torch.linalg.cholesky(xs[0]),),
+    # layers built on the ops (nabla::nn), against their PyTorch forms
+    "multihead_attention": run_multihead_attention,
+    "transformer_block": run_transformer_block
 }
 
 
@@ -1672,7 +1720,43 @@ def fast_path_cases(f):
     f.add("gelu_long_f32", "gelu", [uniform(300, dtype=F32, low=-4, high=4)], {"approximate": "tanh"})
 
 
+
+def layer_cases(f):
+    """nn::MultiheadAttention and nn::TransformerBlock against nn.MultiheadAttention and a GPT-2 block."""
+    attention_covers = ["scaled_dot_product_attention", "attention_backward"]
+    E, B = 8, 2
+    weights = lambda dtype: [uniform(3 * E, E, dtype=dtype), uniform(3 * E, dtype=dtype), uniform(E, E, dtype=dtype),
+                             uniform(E, dtype=dtype)]
+    weight_names = ["in_proj_weight", "in_proj_bias", "out_proj_weight", "out_proj_bias"]
+    padding = values([[False, False, False, True, True], [False, False, False, False, False]], dtype=BOOL)
+    blocked = values([[j != 0 and (i + j) % 3 == 0 for j in range(6)] for i in range(3)], dtype=BOOL)  # true masks out
+    for dtype, tag in FLOATS:
+        tol = CHAINED[dtype]
+        u = lambda *s: uniform(*s, dtype=dtype)
+        f.add(f"mha_self_{tag}", "multihead_attention", [u(B, 5, E)] + weights(dtype),
+              {"tensors": ["query"] + weight_names, "num_heads": 2}, covers=attention_covers, tolerance=tol)
+        f.add(f"mha_self_causal_padding_{tag}", "multihead_attention", [u(B, 5, E)] + weights(dtype) + [padding],
+              {"tensors": ["query"] + weight_names + ["key_padding_mask"], "num_heads": 2, "is_causal": True},
+              covers=attention_covers, tolerance=tol, note="key_padding_mask true = ignored; causal folded in")
+        f.add(f"mha_cross_float_mask_{tag}", "multihead_attention",
+              [u(B, 3, E), u(B, 6, E), u(B, 6, E)] + weights(dtype) + [u(3, 6)],
+              {"tensors": ["query", "key", "value"] + weight_names + ["attn_mask"], "num_heads": 4},
+              covers=attention_covers, tolerance=tol, grad=[True] * 7 + [False], note="a float attn_mask is added")
+        f.add(f"mha_cross_bool_mask_{tag}", "multihead_attention",
+              [u(B, 3, E), u(B, 6, E), u(B, 6, E)] + weights(dtype) + [blocked],
+              {"tensors": ["query", "key", "value"] + weight_names + ["attn_mask"], "num_heads": 2},
+              covers=attention_covers, tolerance=tol, note="a bool attn_mask masks out where true (as nn.MultiheadAttention)")
+        block_inputs = [u(B, 5, E), u(E), u(E)] + weights(dtype) + [u(E), u(E), u(4 * E, E), u(4 * E), u(E, 4 * E), u(E)]
+        block_names = ["x", "ln_1_weight", "ln_1_bias"] + weight_names + ["ln_2_weight", "ln_2_bias", "fc_weight",
+                                                                       "fc_bias", "proj_weight", "proj_bias"]
+        f.add(f"gpt_block_pre_ln_{tag}", "transformer_block", block_inputs,
+              {"tensors": block_names, "num_heads": 2, "causal": True, "norm_first": True, "approximate": "tanh"},
+              covers=attention_covers, tolerance=tol, note="GPT-2's block: pre-LN, causal, GELU (tanh)")
+        f.add(f"post_ln_block_{tag}", "transformer_block", block_inputs,
+              {"tensors": block_names, "num_heads": 4, "causal": False, "norm_first": False, "approximate": "none"},
+              covers=attention_covers, tolerance=tol, note="Vaswani et al.'s post-LN block, exact GELU")
+
 FAMILIES = [unary_more_cases, activation_cases, binary_more_cases, inplace_more_cases, reduce_more_cases,
             index_more_cases, contract_cases, window_cases, random_cases, conv_cases, pool_cases, upsample_cases,
             embedding_cases, norm_cases, attention_cases, loss_more_cases, linalg_cases, error_more_cases,
-            optimizer_cases, fast_path_cases]
+            optimizer_cases, fast_path_cases, layer_cases]

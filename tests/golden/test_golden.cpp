@@ -16,6 +16,8 @@
 
 #include "nabla/io/safetensors.h"
 #include "nabla/nabla.h"
+#include "nabla/nn/attention.h"
+#include "nabla/nn/transformer.h"
 #include "backend/cpu/kernels.h"
 #include "ops/observer.h"
 #include "ops/op.h"
@@ -404,6 +406,48 @@ Tensors attention_op(const Tensors& x, const json& args) {
   return {functional::scaled_dot_product_attention(t["q"], t["k"], t["v"], options)};
 }
 
+// nn::MultiheadAttention with the case's weights swapped into its parameter slots (their dtype is the case's).
+void use_attention_weights(nn::MultiheadAttention& attention, const Named& t) {
+  attention.in_proj_weight = t["in_proj_weight"];
+  attention.in_proj_bias = t["in_proj_bias"];
+  attention.out_proj->weight = t["out_proj_weight"];
+  attention.out_proj->bias = t["out_proj_bias"];
+}
+
+Tensors multihead_attention_op(const Tensors& x, const json& args) {
+  Named t = named(x, args);
+  const Tensor query = t["query"];
+  nn::MultiheadAttention attention({.embed_dim = query.size(2), .num_heads = args.at("num_heads").get<int64_t>()});
+  use_attention_weights(attention, t);
+  const Tensor key = t["key"].defined() ? t["key"] : query, value = t["value"].defined() ? t["value"] : query;
+  return {attention(query, key, value,
+                    nn::AttentionMasks{.key_padding_mask = t["key_padding_mask"], .attn_mask = t["attn_mask"],
+                                       .is_causal = args.value("is_causal", false)})};
+}
+
+Tensors transformer_block_op(const Tensors& x, const json& args) {
+  Named t = named(x, args);
+  const Tensor input = t["x"];
+  nn::TransformerBlock block({.embed_dim = input.size(2),
+                              .num_heads = args.at("num_heads").get<int64_t>(),
+                              .activation = args.value("approximate", std::string("none")) == "tanh"
+                                                ? nn::FeedForwardActivation::gelu_tanh
+                                                : nn::FeedForwardActivation::gelu,
+                              .norm_first = args.value("norm_first", true),
+                              .causal = args.value("causal", false)});
+  use_attention_weights(*block.attn, t);
+  for (const char* which : {"ln_1", "ln_2"}) {
+    auto norm = std::dynamic_pointer_cast<nn::LayerNorm>(which == std::string("ln_1") ? block.ln_1 : block.ln_2);
+    norm->weight = t[std::string(which) + "_weight"];
+    norm->bias = t[std::string(which) + "_bias"];
+  }
+  block.mlp->fc->weight = t["fc_weight"];
+  block.mlp->fc->bias = t["fc_bias"];
+  block.mlp->proj->weight = t["proj_weight"];
+  block.mlp->proj->bias = t["proj_bias"];
+  return {block(input)};
+}
+
 Tensors cross_entropy_options_op(const Tensors& x, const json& args) {
   Named t = named(x, args);
   functional::CrossEntropyOptions options{.weight = t["weight"], .ignore_index = args.value("ignore_index", int64_t{-100}),
@@ -607,6 +651,9 @@ void add_full_op_set(std::map<std::string, OpFunction>& table) {
   add("eigh", [](T x, A) -> Tensors { return canonical_eigh(linalg::eigh(x[0])); });
   add("solve", [](T x, A) -> Tensors { return {linalg::solve(x[0], x[1])}; });
   add("cholesky", [](T x, A) -> Tensors { return {linalg::cholesky(x[0])}; });
+  // layers built on the ops (nabla::nn), against their PyTorch forms
+  add("multihead_attention", &multihead_attention_op);
+  add("transformer_block", &transformer_block_op);
 }
 
 const std::map<std::string, OpFunction>& op_table() {

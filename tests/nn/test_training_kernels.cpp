@@ -188,3 +188,17 @@ TEST(TrainingKernels, MobileNetV2SmallStepRunsNoReferenceKernel) {
 TEST(TrainingKernels, EfficientNetSmallStepRunsNoReferenceKernel) {
   expect_registry_model_trains_on_fast_kernels("efficientnet_small");
 }
+
+// The registry's GPT (token and position embeddings, packed q/k/v projection read in place by causal attention,
+// GELU MLP, tied head) with attention and residual dropout, trained with AdamW as its recipe does.
+TEST(TrainingKernels, GptStepRunsNoReferenceKernel) {
+  nn::ModulePtr model = models::registry().make(
+      "gpt", {.classes = 40, .overrides = {{"layers", 2}, {"d_model", 32}, {"context", 24}, {"dropout", 0.1}}});
+  Generator generator(5);
+  Tensor tokens = randint(0, 40, {4, 25}, {.dtype = DType::i64}, &generator);
+  Tensor inputs = tokens.slice(1, 0, 24).contiguous(), targets = tokens.slice(1, 1, 25).reshape({4 * 24});
+  optim::AdamW optimizer(model->parameters(), {.lr = 1e-2, .weight_decay = 0.1});
+  const auto [first, last] =
+      train_watched([&] { return cross_entropy((*model)(inputs).reshape({4 * 24, 40}), targets); }, optimizer);
+  EXPECT_LT(last, first);
+}

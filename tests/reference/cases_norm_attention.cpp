@@ -172,6 +172,21 @@ NABLA_REFERENCE_CASES(norm_attention) {
        false, 1e-5},
       {"attention_backward_beyond_l2", {{4, 4, 128, 64}, {4, 4, 128, 64}, {4, 4, 128, 64}, {4, 4, 128, 64}},
        on_fast(attention_ops, gradients(3, [](const Inputs& x) { return attention(x); })), false, 1e-5},
+      // Causal blocks that stop at the diagonal: more queries than keys (the last blocks see every key), fewer
+      // (each block stops before the end), and dropout, whose factors are indexed by absolute position.
+      {"attention_causal_more_queries", {{2, 150, 8}, {2, 130, 8}, {2, 130, 6}},
+       on_fast({OpId::scaled_dot_product_attention}, [](const Inputs& x) { return attention(x, {.is_causal = true}); }),
+       false, 1e-5},
+      {"attention_backward_causal_blocks", {{2, 70, 8}, {2, 140, 8}, {2, 140, 6}, {2, 70, 6}},
+       on_fast(attention_ops, gradients(3, [](const Inputs& x) { return attention(x, {.is_causal = true}); })), false,
+       1e-5},
+      {"attention_backward_causal_more_queries_dropout", {{2, 150, 8}, {2, 130, 8}, {2, 130, 6}, {2, 150, 6}},
+       on_fast(attention_ops, gradients(3,
+                                        [](const Inputs& x) {
+                                          Generator generator(7);
+                                          return attention(x, {.dropout_p = 0.2, .is_causal = true, .generator = &generator});
+                                        })),
+       false, 1e-5},
       // ---- upsample2d
       {"upsample_nearest_double", {{4, 3, 13, 17}},
        on_fast({OpId::upsample2d}, interpolate_with({.scale_factor = 2.0}))},

@@ -1,5 +1,7 @@
 #pragma once
-// Normalization layers: BatchNorm1d/2d (running statistics, momentum, eval mode), LayerNorm, GroupNorm.
+// Normalization layers: BatchNorm1d/2d (running statistics, momentum, eval mode), LayerNorm, GroupNorm, RMSNorm.
+#include <optional>
+
 #include "nabla/nn/module.h"
 
 namespace nabla::nn {
@@ -68,6 +70,24 @@ class GroupNorm : public Module {
 
   GroupNormOptions options;
   Tensor weight, bias;
+};
+
+struct RMSNormOptions {
+  Shape normalized_shape;
+  std::optional<double> eps;  // none: the machine epsilon of the input's dtype, as torch.nn.RMSNorm
+  bool elementwise_affine = true;
+};
+
+// x / √(mean(x², normalized dims) + eps) · weight (Zhang & Sennrich 2019): LayerNorm without the centring
+// and the bias. weight [normalized_shape] starts at ones.
+class RMSNorm : public Module {
+ public:
+  using Options = RMSNormOptions;
+  explicit RMSNorm(const RMSNormOptions& options);
+  explicit RMSNorm(int64_t normalized_size) : RMSNorm(RMSNormOptions{.normalized_shape = {normalized_size}}) {}
+  Tensor forward(const Tensor& x) override;
+  RMSNormOptions options;
+  Tensor weight;
 };
 
 }  // namespace nabla::nn

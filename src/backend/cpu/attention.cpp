@@ -4,8 +4,12 @@
 // any strides. Products go through oneDNN's sgemm, called on one thread per task:
 //   forward   tasks of (batch, block of `block_rows` query rows): S = scale·Q·Kᵀ for the block, the mask,
 //             a row softmax (e^x in float, sums in double), dropout's factors, then out = P·V.
-//   backward  one task per batch: P recomputed from the saved log-sum-exp, dP = dout·Vᵀ,
-//             dS = P ⊙ (D ⊙ dP − Δ)·scale, then dq = dS·K, dk = dSᵀ·Q, dv = (P ⊙ D)ᵀ·dout.
+//   backward  one task per batch, walking its blocks of `block_rows` query rows: P recomputed from the saved
+//             log-sum-exp, dP = dout·Vᵀ, dS = P ⊙ (D ⊙ dP − Δ)·scale, then dq = dS·K, and dk += dSᵀ·Q,
+//             dv += (P ⊙ D)ᵀ·dout over the blocks.
+// Causal attention builds no mask: a block of query rows [first, first + rows) sees only keys j < first + rows,
+// so its scores, softmax and products stop there — the key blocks above the diagonal are never computed
+// (about half the work of a square problem); only the triangle inside the diagonal block is set to −∞.
 // A task's results are written by one thread only, in a fixed order, so they do not depend on the
 // thread count. Scratch (scores, probabilities) is allocated once per thread, outside the task loop.
 #include <oneapi/dnnl/dnnl.h>
@@ -116,21 +120,29 @@ Problem problem_of(const ops::KernelCall& call, size_t first, const Shape& batch
   return p;
 }
 
-// Row-major sgemm on the calling thread (inside a parallel region oneDNN runs it sequentially).
+// Row-major sgemm on the calling thread (inside a parallel region oneDNN runs it sequentially); c = α·a·b + β·c.
 void gemm(char transpose_a, char transpose_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
-          int64_t lda, const float* b, int64_t ldb, float* c, int64_t ldc) {
-  dnnl_sgemm(transpose_a, transpose_b, m, n, k, alpha, a, lda, b, ldb, 0.0f, c, ldc);
+          int64_t lda, const float* b, int64_t ldb, float* c, int64_t ldc, float beta = 0.0f) {
+  dnnl_sgemm(transpose_a, transpose_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
-// Scores of query rows [first, first + rows) of batch b into scores [rows, S]: scale·q·kᵀ, masked.
-void block_scores(const Problem& p, int64_t b, int64_t first, int64_t rows, float* scores) {
+// The keys that query rows [first, first + rows) can see: all of them, or under the causal mask those
+// before the block's last row (the blocks above the diagonal are skipped, not masked).
+// At least one: query row i always sees key 0.
+int64_t visible_keys(const Problem& p, int64_t first, int64_t rows) {
+  return p.attrs->causal ? std::min(p.keys, first + rows) : p.keys;
+}
+
+// Scores of query rows [first, first + rows) of batch b against the first `keys` keys into scores [rows, S]
+// (row stride S; columns from `keys` on are left alone): scale·q·kᵀ, masked.
+void block_scores(const Problem& p, int64_t b, int64_t first, int64_t rows, int64_t keys, float* scores) {
   const int64_t S = p.keys;
-  gemm('N', 'T', rows, S, p.head, p.scale, p.q.batch(b) + first * p.q.leading, p.q.leading, p.k.batch(b), p.k.leading,
-       scores, S);
+  gemm('N', 'T', rows, keys, p.head, p.scale, p.q.batch(b) + first * p.q.leading, p.q.leading, p.k.batch(b),
+       p.k.leading, scores, S);
   for (int64_t r = 0; r < rows; ++r) {
     const int64_t i = first + r;
     float* row = scores + r * S;
-    if (p.attrs->causal) std::fill(row + std::min(S, i + 1), row + S, negative_infinity);
+    if (p.attrs->causal) std::fill(row + std::min(keys, i + 1), row + keys, negative_infinity);
     if (!p.has_mask) continue;
     const int64_t base = p.mask.offsets[static_cast<size_t>(b)] + i * p.mask.row_stride;
     if (p.mask.boolean) {
@@ -143,10 +155,10 @@ void block_scores(const Problem& p, int64_t b, int64_t first, int64_t rows, floa
   }
 }
 
-// Multiplies row i of batch b's probabilities by dropout's factors.
-void apply_dropout(const Problem& p, int64_t b, int64_t i, float* row) {
+// Multiplies row i of batch b's probabilities (its first `keys` columns) by dropout's factors.
+void apply_dropout(const Problem& p, int64_t b, int64_t i, int64_t keys, float* row) {
   if (p.attrs->dropout_p == 0) return;
-  for (int64_t j = 0; j < p.keys; ++j) {
+  for (int64_t j = 0; j < keys; ++j) {
     row[j] *= static_cast<float>(ops::attention_keep_factor(*p.attrs, p.queries, p.keys, b, i, j));
   }
 }
@@ -168,27 +180,29 @@ void attention_forward(const ops::KernelCall& call) {
 #pragma omp for schedule(static)
     for (int64_t task = 0; task < tasks; ++task) {
       const int64_t b = task / blocks, first = task % blocks * block_rows, rows = std::min(block_rows, L - first);
-      block_scores(p, b, first, rows, scores.data());
+      const int64_t keys = visible_keys(p, first, rows);
+      float* out_rows = out_data + (b * L + first) * Ev;
+      block_scores(p, b, first, rows, keys, scores.data());
       for (int64_t r = 0; r < rows; ++r) {
         float* row = scores.data() + r * S;
-        const float largest = *std::max_element(row, row + S);
+        const float largest = *std::max_element(row, row + keys);
         float& total_log = lse[b * L + first + r];
         if (largest == negative_infinity) {  // fully masked: zeros out, no gradient
-          std::fill(row, row + S, 0.0f);
+          std::fill(row, row + keys, 0.0f);
           total_log = negative_infinity;
           continue;
         }
         double total = 0;
-        for (int64_t j = 0; j < S; ++j) {
+        for (int64_t j = 0; j < keys; ++j) {
           row[j] = std::exp(row[j] - largest);
           total += row[j];
         }
         const auto inverse = static_cast<float>(1.0 / total);
-        for (int64_t j = 0; j < S; ++j) row[j] *= inverse;
+        for (int64_t j = 0; j < keys; ++j) row[j] *= inverse;
         total_log = static_cast<float>(largest + std::log(total));
-        apply_dropout(p, b, first + r, row);
+        apply_dropout(p, b, first + r, keys, row);
       }
-      gemm('N', 'N', rows, Ev, S, 1.0f, scores.data(), S, p.v.batch(b), p.v.leading, out_data + (b * L + first) * Ev, Ev);
+      gemm('N', 'N', rows, Ev, keys, 1.0f, scores.data(), S, p.v.batch(b), p.v.leading, out_rows, Ev);
     }
   }
 }
@@ -209,34 +223,44 @@ void attention_backward(const ops::KernelCall& call) {
   OneThread serial_gemm;
 #pragma omp parallel if (parallel) num_threads(threads)
   {
-    std::vector<float> probabilities(static_cast<size_t>(L * S)), dscores(probabilities.size());
+    const size_t scratch = static_cast<size_t>(std::min(L, block_rows) * S);
+    std::vector<float> probabilities(scratch), dscores(scratch);
 #pragma omp for schedule(static)
     for (int64_t b = 0; b < p.batches; ++b) {
       float *P = probabilities.data(), *dS = dscores.data();
-      block_scores(p, b, 0, L, P);
-      gemm('N', 'T', L, S, Ev, 1.0f, dout.batch(b), dout.leading, p.v.batch(b), p.v.leading, dS, S);  // dP
-      for (int64_t i = 0; i < L; ++i) {
-        float *row = P + i * S, *drow = dS + i * S;
-        const float total = lse[b * L + i];
-        if (total == negative_infinity) {  // a fully masked row: no gradient
-          std::fill(row, row + S, 0.0f);
-          std::fill(drow, drow + S, 0.0f);
-          continue;
+      float *dk = dk_data + b * S * E, *dv = dv_data + b * S * Ev;
+      std::fill(dk, dk + S * E, 0.0f);  // accumulated over the query blocks below
+      std::fill(dv, dv + S * Ev, 0.0f);
+      for (int64_t first = 0; first < L; first += block_rows) {
+        const int64_t rows = std::min(block_rows, L - first), keys = visible_keys(p, first, rows);
+        float* dq = dq_data + (b * L + first) * E;
+        const float* g_rows = dout.batch(b) + first * dout.leading;
+        block_scores(p, b, first, rows, keys, P);
+        gemm('N', 'T', rows, keys, Ev, 1.0f, g_rows, dout.leading, p.v.batch(b), p.v.leading, dS, S);  // dP
+        for (int64_t r = 0; r < rows; ++r) {
+          const int64_t i = first + r;
+          float *row = P + r * S, *drow = dS + r * S;
+          const float total = lse[b * L + i];
+          if (total == negative_infinity) {  // a fully masked row: no gradient
+            std::fill(row, row + keys, 0.0f);
+            std::fill(drow, drow + keys, 0.0f);
+            continue;
+          }
+          const float *g = dout.batch(b) + i * dout.leading, *o = out.batch(b) + i * out.leading;
+          double delta = 0;
+          for (int64_t e = 0; e < Ev; ++e) delta += static_cast<double>(g[e]) * o[e];
+          const auto delta_f = static_cast<float>(delta);
+          for (int64_t j = 0; j < keys; ++j) {
+            const float probability = std::exp(row[j] - total);
+            const float keep = dropout ? static_cast<float>(ops::attention_keep_factor(*p.attrs, L, S, b, i, j)) : 1.0f;
+            drow[j] = probability * (keep * drow[j] - delta_f) * p.scale;
+            row[j] = probability * keep;
+          }
         }
-        const float *g = dout.batch(b) + i * dout.leading, *o = out.batch(b) + i * out.leading;
-        double delta = 0;
-        for (int64_t e = 0; e < Ev; ++e) delta += static_cast<double>(g[e]) * o[e];
-        const auto delta_f = static_cast<float>(delta);
-        for (int64_t j = 0; j < S; ++j) {
-          const float probability = std::exp(row[j] - total);
-          const float keep = dropout ? static_cast<float>(ops::attention_keep_factor(*p.attrs, L, S, b, i, j)) : 1.0f;
-          drow[j] = probability * (keep * drow[j] - delta_f) * p.scale;
-          row[j] = probability * keep;
-        }
+        gemm('N', 'N', rows, E, keys, 1.0f, dS, S, p.k.batch(b), p.k.leading, dq, E);
+        gemm('T', 'N', keys, E, rows, 1.0f, dS, S, p.q.batch(b) + first * p.q.leading, p.q.leading, dk, E, 1.0f);
+        gemm('T', 'N', keys, Ev, rows, 1.0f, P, S, g_rows, dout.leading, dv, Ev, 1.0f);
       }
-      gemm('N', 'N', L, E, S, 1.0f, dS, S, p.k.batch(b), p.k.leading, dq_data + b * L * E, E);
-      gemm('T', 'N', S, E, L, 1.0f, dS, S, p.q.batch(b), p.q.leading, dk_data + b * S * E, E);
-      gemm('T', 'N', S, Ev, L, 1.0f, P, S, dout.batch(b), dout.leading, dv_data + b * S * Ev, Ev);
     }
   }
 }
