@@ -30,7 +30,7 @@ models::GPT make_model(const Settings& settings, Generator& generator) {
                      &generator);
 }
 
-nlohmann::json train(const Settings& settings) {
+nlohmann::json run_training(const Settings& settings) {
   Generator generator(1);
   models::GPT model = make_model(settings, generator);
   optim::AdamW optimizer(model.parameters(), {.lr = 1e-3, .weight_decay = 0.1});
@@ -88,7 +88,7 @@ int main(int argc, char** argv) {
   app.add_option("--prompt", settings.prompt, "Prompt length (generate)")->check(CLI::PositiveNumber);
   CLI11_PARSE(app, argc, argv);
   try {
-    nlohmann::json result = mode == "train" ? train(settings) : generate(settings);
+    nlohmann::json result = mode == "train" ? run_training(settings) : generate(settings);
     result.update({{"framework", "nabla"}, {"mode", mode}, {"threads", cpu::num_threads()}});
     std::printf("%s\n", result.dump().c_str());
   } catch (const std::exception& error) {
