@@ -10,7 +10,9 @@ packages=(
   libdnnl-dev liblapack-dev liblapacke-dev        # GEMM/convolution, linear algebra
   zlib1g-dev libpng-dev libjpeg-dev               # data files and images
   gnuplot-nox                                     # PNG plots
+  libsentencepiece-dev                            # BPE and unigram tokenizers
   dataset-fashion-mnist                           # the data set the main job trains on
+  fortunes                                        # the English text corpus language models train on
 )
 
 missing=()

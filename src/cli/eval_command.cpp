@@ -15,7 +15,9 @@ Runner add_eval_command(CLI::App& app) {
   command->add_option("--data", *data_directory, "Fashion-MNIST directory (default: as at training time)");
   return [command, directory, data_directory] {
     if (!command->parsed()) return -1;
-    auto [config, model] = load_trained_model(*directory, "eval");
+    auto [config, model, tokenizer] = load_trained_model(*directory, "eval");
+    NABLA_CHECK(!tokenizer, "eval: {} holds the language model '{}'; its validation loss is in {}/metrics.json",
+                *directory, config.model, *directory);
     if (!data_directory->empty()) config.data = *data_directory;
     auto test = data::fashion_mnist(data::Split::test, config.data);
     data::DataLoader loader(test, {.batch_size = 500, .shuffle = false});
