@@ -13,13 +13,21 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Text with what trips tokenizers: repeated and leading spaces, tabs, newlines, punctuation, UTF-8.
+// Text with what trips tokenizers: repeated and leading spaces, tabs, newlines, punctuation, UTF-8. Its last
+// line varies the words, because SentencePiece's unigram trainer finds only as many pieces as the text offers
+// (with the same three lines 60 times, fewer than 70; with these, over 130).
 std::vector<std::string> training_texts() {
+  static const std::vector<std::string> words{
+      "time",    "person", "year",    "way",     "day",    "thing",   "man",    "world",  "life",   "hand",
+      "part",    "child",  "eye",     "woman",   "place",  "work",    "week",   "case",   "point",  "government",
+      "company", "number", "group",   "problem", "fact",   "river",   "mountain", "garden", "letter", "window",
+      "morning", "silver", "market",  "doctor",  "kitchen", "winter", "summer", "engine", "island", "bridge"};
+  const auto word = [&](int i) { return words[static_cast<size_t>(i) % words.size()]; };
   std::vector<std::string> texts;
   for (int i = 0; i < 60; ++i) {
     texts.push_back(fmt::format("  The quick brown fox {} jumps over the lazy dog.\n\tIt's a café, naïve—über ☃!\n"
-                                "Line {}:  two  spaces,\ttab.\n",
-                                i, i % 7));
+                                "Line {}:  two  spaces,\ttab.\nEvery {} has its {}, said the {} near the {}.\n",
+                                i, i % 7, word(i), word(i * 7 + 3), word(i * 11 + 5), word(i * 13 + 1)));
   }
   return texts;
 }
@@ -130,8 +138,8 @@ TEST(CharacterTokenizer, KeepsBytesThatAreNotUtf8AcrossSaveAndLoad) {
 TEST(ByteTokenizer, EncodesAnyBytesWithoutUnknowns) {
   TokenizerPtr tokenizer = make_tokenizer({.kind = "byte"}, {});
   EXPECT_EQ(tokenizer->vocab_size(), 257);
-  const std::string text = "☃\x00\xFF";
-  const std::vector<int64_t> ids = tokenizer->encode(std::string(text.data(), 5));
+  const std::string text("\xE2\x98\x83\x00\xFF", 5);  // ☃, a NUL and a byte that is no UTF-8
+  const std::vector<int64_t> ids = tokenizer->encode(text);
   EXPECT_EQ(ids, (std::vector<int64_t>{0xE2, 0x98, 0x83, 0x00, 0xFF}));
   EXPECT_EQ(tokenizer->special_tokens().unknown, -1);
 }
