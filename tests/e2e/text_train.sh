@@ -29,6 +29,14 @@ python_free_check() {  # read numbers from metrics.json without Python
 }
 python_free_check && pass || fail "validation loss not below the unigram entropy and half of ln(vocabulary): $(grep -A8 '"validation"' "$work/run/metrics.json")"
 
+# `nabla eval` rebuilds the held-out documents and the saved tokenizer and measures the saved weights on them:
+# the loss the run reported for its last (here also its best) epoch.
+"$nabla" eval --checkpoint "$work/run" > "$work/eval.log" 2>&1 || fail "eval failed: $(tail -n 3 "$work/eval.log")"
+reported=$(grep -o '"nats_per_token": [0-9.e+-]*' "$work/run/metrics.json" | grep -o '[0-9.e+-]*$')
+measured=$(grep -o 'loss [0-9.]* nats/token' "$work/eval.log" | grep -o '[0-9][0-9.]*')
+awk -v a="$reported" -v b="$measured" 'BEGIN { exit !(b != "" && a - b < 1e-3 && b - a < 1e-3) }' && pass ||
+  fail "eval measured '$measured' nats/token, the run reported $reported: $(cat "$work/eval.log")"
+
 # Interrupted after 3 steps, then resumed: the same final weights as the uninterrupted run.
 "$nabla" "${common[@]}" --out "$work/resumed" --checkpoint-every 1 --crash-after-steps 3 > /dev/null 2>&1
 [ -s "$work/resumed/tokenizer.json" ] && pass || fail "no tokenizer saved before the crash"
