@@ -30,6 +30,8 @@ TEST(Registry, NamesAreUnique) {
   expect_error([&] { Registry({entry, entry}); }, {"model '" + entry.name + "' is registered twice"});
 }
 
+// A language model (data set "text") classifies each position's next token: token ids [B, T] in, logits
+// [B, T, V] out, V being `classes` (the vocabulary).
 TEST(Registry, EveryModelMapsItsDeclaredInputToOneScorePerClass) {
   autograd::NoGradGuard no_grad;
   for (const ModelEntry& entry : registry().entries()) {
@@ -39,7 +41,12 @@ TEST(Registry, EveryModelMapsItsDeclaredInputToOneScorePerClass) {
     for (auto [classes, batch] : {std::pair<int64_t, int64_t>{10, 2}, {3, 1}}) {
       nn::ModulePtr model = registry().make(entry.name, {.classes = classes});
       EXPECT_GT(model->parameter_count(), 0);
-      EXPECT_EQ((*model)(randn(entry.batch_shape(batch))).shape(), (Shape{batch, classes}));
+      if (entry.input.dataset == "text") {
+        const Shape shape = entry.batch_shape(batch);
+        EXPECT_EQ((*model)(randint(0, classes, shape)).shape(), (Shape{batch, shape.at(1), classes}));
+      } else {
+        EXPECT_EQ((*model)(randn(entry.batch_shape(batch))).shape(), (Shape{batch, classes}));
+      }
     }
   }
 }
