@@ -11,7 +11,9 @@ packages=(
   zlib1g-dev libpng-dev libjpeg-dev               # data files and images
   gnuplot-nox                                     # PNG plots
   libopenmpi-dev openmpi-bin                      # distributed training (mpirun starts the ranks)
+  libsentencepiece-dev                            # BPE and unigram tokenizers
   dataset-fashion-mnist                           # the data set the main job trains on
+  fortunes                                        # the English text corpus language models train on
 )
 
 missing=()

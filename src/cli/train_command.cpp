@@ -1,4 +1,4 @@
-// `nabla train`: trains a zoo model on Fashion-MNIST and writes metrics.json, model.safetensors, log.csv,
+// `nabla train`: trains a zoo model on Fashion-MNIST (a language model on text) and writes metrics.json, model.safetensors, log.csv,
 // curves.png and config.json into --out; `--resume` continues an interrupted run exactly. Each epoch is
 // measured on validation images held out of the training set; the test set is measured once, at the end.
 #include <algorithm>
@@ -113,6 +113,59 @@ void adopt_saved_recipe(TrainingConfig& config, const std::set<std::string>& giv
   config = recipe;
 }
 
+// A language model's run: the corpus and tokenizer figures first, then training, and at the end its best
+// validation loss in nats/token, nats/char and perplexity beside the training text's unigram entropy. The
+// corpus is split in two (training and validation documents): there is no test measurement.
+int train_language_model(const TrainingConfig& config, TrainingSetup& setup) {
+  const TextData& text = *setup.text;
+  fmt::print("{} on {}: {} training documents ({} characters, {} tokens), {} validation documents ({} characters, {} "
+             "tokens); {} tokenizer, vocabulary {}; context {}; {} parameters, {} threads\n",
+             config.model, config.data, text.train_documents, text.train_characters, text.train_tokens,
+             text.validation_documents, text.validation_characters, text.validation_tokens, config.tokenizer,
+             text.tokenizer->vocab_size(), config.context, setup.model->parameter_count(), cpu::num_threads());
+  fmt::print("unigram entropy of the training text: {:.4f} nats/char\n", text.unigram_entropy);
+  std::fflush(stdout);
+  const auto& history = setup.trainer->fit(*setup.train, setup.validation.get());
+  NABLA_CHECK(!history.empty(), "train: no epoch was run (--epochs 0?)");
+  save_safetensors((fs::path(config.out) / "model.safetensors").string(), setup.model->state_dict());
+  nlohmann::json validation = nullptr;
+  const train::EpochMetrics* best = best_epoch(history, *setup.trainer);
+  if (best) {
+    const double per_char = best->validation_loss / text.characters_per_token();
+    validation = {{"documents", text.validation_documents}, {"tokens", text.validation_tokens},
+                  {"characters", text.validation_characters}, {"best_epoch", best->epoch},
+                  {"nats_per_token", best->validation_loss}, {"nats_per_char", per_char},
+                  {"perplexity", std::exp(best->validation_loss)}, {"token_accuracy", best->validation_accuracy}};
+    fmt::print("best validation loss {:.4f} nats/token (perplexity {:.2f}), {:.4f} nats/char, at epoch {} of {}; "
+               "unigram entropy {:.4f} nats/char\n",
+               best->validation_loss, std::exp(best->validation_loss), per_char, best->epoch, history.size(),
+               text.unigram_entropy);
+  }
+  const train::EpochMetrics& last = history.back();
+  double seconds = 0;
+  for (const train::EpochMetrics& m : history) seconds += m.seconds;
+  const nlohmann::json metrics = {
+      {"model", config.model}, {"epochs", static_cast<int64_t>(history.size())},
+      {"train_loss", last.train_loss}, {"train_accuracy", last.train_accuracy},
+      {"text", {{"data", config.data}, {"tokenizer", config.tokenizer}, {"vocab_size", text.tokenizer->vocab_size()},
+                {"context", config.context}, {"train_documents", text.train_documents},
+                {"train_characters", text.train_characters}, {"train_tokens", text.train_tokens},
+                {"unigram_entropy_nats_per_char", text.unigram_entropy}}},
+      {"validation", validation}, {"test", nullptr},
+      {"tokens_per_second", last.tokens_per_second}, {"samples_per_second", last.samples_per_second},
+      {"train_seconds", seconds}, {"threads", cpu::num_threads()}, {"config", to_json(config)}};
+  io::write_file_atomic((fs::path(config.out) / "metrics.json").string(), metrics.dump(1));
+  std::string written = "metrics.json, model.safetensors, tokenizer.json, log.csv";
+  try {
+    draw_curves(history, (fs::path(config.out) / "curves.png").string());
+    written += ", curves.png";
+  } catch (const Error& error) {
+    fmt::print(stderr, "nabla: warning: no curves.png: {}\n", error.what());
+  }
+  fmt::print("{:.0f} tokens/s in the last epoch; wrote {} in {}\n", last.tokens_per_second, written, config.out);
+  return 0;
+}
+
 int run_train(TrainingConfig config, bool resume, const std::set<std::string>& given) {
   if (!resume && fs::exists(fs::path(config.out) / "checkpoint.json")) {
     throw Error(fmt::format("train: {} already holds a run; pass --resume to continue it, or choose another --out",
@@ -129,11 +182,12 @@ int run_train(TrainingConfig config, bool resume, const std::set<std::string>& g
   sigaction(SIGTERM, &stop, nullptr);
   fs::create_directories(config.out);
   io::write_file_atomic((fs::path(config.out) / "config.json").string(), to_json(config).dump(1));
-  TrainingSetup setup = make_setup(config);
+  TrainingSetup setup = make_setup(config, resume);
   if (resume) {
     NABLA_CHECK(setup.trainer->resume(), "train: --resume found no checkpoint in {}", config.out);
     fmt::print("resuming at step {}\n", setup.trainer->global_step());
   }
+  if (setup.text) return train_language_model(config, setup);
   fmt::print("{} on Fashion-MNIST: {} training, {} validation and {} test images, {} parameters, {} threads\n",
              config.model, setup.train->dataset().size(), setup.validation ? setup.validation->dataset().size() : 0,
              setup.test->dataset().size(), setup.model->parameter_count(), cpu::num_threads());

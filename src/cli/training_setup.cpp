@@ -5,10 +5,12 @@
 
 #include "cli/commands.h"
 #include "nabla/data/dataset.h"
+#include "nabla/data/token_dataset.h"
 #include "nabla/io/file.h"
 #include "nabla/io/safetensors.h"
 #include "nabla/models/registry.h"
 #include "nabla/nabla.h"
+#include "nabla/text/corpus.h"
 
 namespace nabla::cli {
 namespace {
@@ -77,14 +79,28 @@ void add_training_options(CLI::App& command, TrainingConfig& config) {
       ->check(key_value())
       ->allow_extra_args(false);
   command.add_option("--seed", config.seed, "Random seed (initialisation, shuffling, dropout, the validation split)")->capture_default_str()->check(non_negative());
-  command.add_option("--data", config.data, "Fashion-MNIST directory (default: $NABLA_DATA, else the Debian package's)");
+  command.add_option("--data", config.data,
+                     "Fashion-MNIST directory (default: $NABLA_DATA, else the Debian package's); for a language model: "
+                     "fortunes (default), a text file or a directory of them");
+  command.add_option("--tokenizer", config.tokenizer, "Language models: char (default), byte, bpe or unigram")
+      ->check(CLI::IsMember(text::tokenizer_kinds()));
+  command.add_option("--vocab-size", config.vocab_size, "Language models: the vocabulary bpe and unigram learn")
+      ->check(positive());
+  command.add_option("--context", config.context, "Language models: tokens per window (default: the model's)")
+      ->check(positive());
+  command.add_option("--documents", config.documents,
+                     "Language models: documents of a text --data are its files or its paragraphs (default: a file's "
+                     "paragraphs, a directory's files)")
+      ->check(CLI::IsMember({"files", "paragraphs"}));
   command.add_option("--out", config.out, "Output directory (default: runs/train/MODEL)");
-  command.add_option("--limit-train", config.limit_train, "Train on the first N images of the training split only")
+  command.add_option("--limit-train", config.limit_train,
+                     "Train on the first N images (language models: documents) of the training split only")
       ->check(positive());
   command.add_option("--validation-split", config.validation_split,
                      "Training images held out to validate each epoch (stratified by class, fixed by --seed): a "
-                     "count, or a fraction if below 1; 0: no validation (then --patience is refused)")
-      ->capture_default_str()->check(count_or_fraction());
+                     "count, or a fraction if below 1; 0: no validation (then --patience is refused). Default 5000; "
+                     "language models hold out documents, default 0.1")
+      ->check(count_or_fraction());
   command.add_option("--checkpoint-every", config.checkpoint_every, "Also checkpoint every N steps")->check(positive());
   command.add_option("--patience", config.patience,
                      "Early stopping: epochs without a better validation loss; the test set is then measured on the "
@@ -103,8 +119,30 @@ void add_training_options(CLI::App& command, TrainingConfig& config) {
   });
 }
 
+bool is_text_model(const TrainingConfig& config) { return models::registry().at(config.model).input.dataset == "text"; }
+
+namespace {
+
+// A language model's context: --context, else its context option, else the length of its input.
+int64_t model_context(const TrainingConfig& config) {
+  const models::ModelEntry& entry = models::registry().at(config.model);
+  const double option = models::number_option({.overrides = config.model_options}, config.model, "context", 0);
+  NABLA_CHECK(config.context == 0 || option == 0 || option == static_cast<double>(config.context),
+              "train: --context {} and --model-option context={} disagree; give one of them", config.context, option);
+  if (config.context > 0) return config.context;
+  return option > 0 ? static_cast<int64_t>(option) : entry.input.shape.at(0);
+}
+
+}  // namespace
+
 void finish_config(TrainingConfig& config) {
   const models::Recipe& recipe = models::registry().at(config.model).recipe;
+  if (config.validation_split < 0) config.validation_split = is_text_model(config) ? 0.1 : 5000;
+  if (is_text_model(config)) {
+    if (config.data.empty()) config.data = "fortunes";
+    if (config.tokenizer.empty()) config.tokenizer = "char";
+    config.context = model_context(config);
+  }
   if (config.out.empty()) config.out = "runs/train/" + config.model;
   if (config.epochs == 0) config.epochs = recipe.epochs;
   if (config.batch_size == 0) config.batch_size = recipe.batch_size;
@@ -139,11 +177,34 @@ void check_recipe(const TrainingConfig& config) {
               config.warmup_epochs, config.epochs);
   NABLA_CHECK(config.warmup_epochs == 0 || config.scheduler != "onecycle",
               "train: --warmup-epochs does not combine with --scheduler onecycle, which warms up by itself");
+  if (!is_text_model(config)) {
+    std::vector<std::string> text_only;
+    if (!config.tokenizer.empty()) text_only.push_back("--tokenizer");
+    if (config.vocab_size > 0) text_only.push_back("--vocab-size");
+    if (config.context > 0) text_only.push_back("--context");
+    if (!config.documents.empty()) text_only.push_back("--documents");
+    NABLA_CHECK(text_only.empty(), "train: {} appl{} to language models only, and '{}' reads {}",
+                fmt::join(text_only, ", "), text_only.size() == 1 ? "ies" : "y", config.model,
+                models::registry().at(config.model).input.dataset);
+  } else {
+    const bool learned = config.tokenizer == "bpe" || config.tokenizer == "unigram";
+    NABLA_CHECK(!learned || config.vocab_size > 0, "train: --tokenizer {} needs --vocab-size (for example 512)",
+                config.tokenizer);
+    NABLA_CHECK(learned || config.vocab_size == 0,
+                "train: --vocab-size sets bpe and unigram only; the {} tokenizer's vocabulary comes from the text",
+                config.tokenizer);
+    NABLA_CHECK(config.random_crop_padding == 0 && config.horizontal_flip == 0 && config.random_erasing == 0,
+                "train: --random-crop-padding, --horizontal-flip and --random-erasing augment images; '{}' reads text",
+                config.model);
+  }
   models::registry().check_options(config.model, model_options(config));
 }
 
-models::ModelOptions model_options(const TrainingConfig& config) {
-  return {.classes = static_cast<int64_t>(data::fashion_mnist_classes.size()), .overrides = config.model_options};
+models::ModelOptions model_options(const TrainingConfig& config, int64_t classes) {
+  models::ModelOptions options{.classes = classes > 0 ? classes : static_cast<int64_t>(data::fashion_mnist_classes.size()),
+                               .overrides = config.model_options};
+  if (config.context > 0 && is_text_model(config)) options.overrides["context"] = config.context;
+  return options;
 }
 
 nlohmann::json to_json(const TrainingConfig& c) {
@@ -155,7 +216,8 @@ nlohmann::json to_json(const TrainingConfig& c) {
           {"clip_grad_norm", c.clip_grad_norm},
           {"nesterov", c.nesterov == 1},  {"warmup_epochs", c.warmup_epochs}, {"label_smoothing", c.label_smoothing},
           {"random_crop_padding", c.random_crop_padding}, {"horizontal_flip", c.horizontal_flip},
-          {"random_erasing", c.random_erasing}, {"model_options", c.model_options}};
+          {"random_erasing", c.random_erasing}, {"model_options", c.model_options},
+          {"tokenizer", c.tokenizer}, {"vocab_size", c.vocab_size}, {"context", c.context}, {"documents", c.documents}};
 }
 
 TrainingConfig config_from_json(const nlohmann::json& j, const std::string& file) {
@@ -185,6 +247,10 @@ TrainingConfig config_from_json(const nlohmann::json& j, const std::string& file
     c.horizontal_flip = j.value("horizontal_flip", 0.0);
     c.random_erasing = j.value("random_erasing", 0.0);
     c.model_options = j.value("model_options", nlohmann::json::object());
+    c.tokenizer = j.value("tokenizer", std::string());
+    c.vocab_size = j.value("vocab_size", int64_t{0});
+    c.context = j.value("context", int64_t{0});
+    c.documents = j.value("documents", std::string());
     return c;
   } catch (const nlohmann::json::exception& error) {
     throw Error(fmt::format("{}: not a nabla training configuration: {}", file, error.what()));
@@ -271,11 +337,91 @@ std::pair<std::shared_ptr<optim::Scheduler>, bool> make_scheduler(const Training
           true};
 }
 
+// The optimizer, the schedule and the Trainer around setup.model and setup.train.
+void add_trainer(TrainingSetup& setup, const TrainingConfig& c, train::LossFunction loss,
+                 train::LossFunction evaluation_loss) {
+  setup.optimizer = make_optimizer(c, setup.model->parameters());
+  auto [scheduler, per_batch] = make_scheduler(c, *setup.optimizer, setup.train->batches_per_epoch());
+  setup.scheduler = scheduler;
+  train::TrainerOptions options{.epochs = c.epochs, .out_dir = c.out, .checkpoint_every = c.checkpoint_every,
+                                .clip_grad_norm = c.clip_grad_norm, .patience = c.patience, .progress = c.progress,
+                                .crash_after_steps = c.crash_after_steps,
+                                .interrupt_after_steps = c.interrupt_after_steps};
+  setup.trainer = std::make_unique<train::Trainer>(setup.model, setup.optimizer, std::move(loss), options);
+  setup.trainer->set_evaluation_loss(std::move(evaluation_loss));
+  if (setup.scheduler) setup.trainer->set_scheduler(setup.scheduler, per_batch);
+}
+
+// A language model: logits [B, T, V] against next tokens [B, T], cross-entropy averaged over all B·T tokens.
+train::LossFunction token_cross_entropy(double smoothing) {
+  return [smoothing](const Tensor& output, const Tensor& target) {
+    NABLA_CHECK(output.dim() == 3 && target.dim() == 2,
+                "train: a language model must map ids [B, T] to logits [B, T, V], got {} for targets {}",
+                output.describe(), target.describe());
+    return functional::cross_entropy(output.reshape({-1, output.size(2)}), target.reshape({-1}),
+                                     {.label_smoothing = smoothing});
+  };
+}
+
+// The documents of --data, split by document (seeded), tokenized with a tokenizer learnt from the training
+// documents only (or read back from --out when resuming), served as windows of the context length.
+TrainingSetup make_text_setup(const TrainingConfig& c, bool resume) {
+  TrainingSetup setup;
+  const bool paragraphs = c.documents.empty() ? !std::filesystem::is_directory(c.data) : c.documents == "paragraphs";
+  const text::Corpus corpus = text::read_corpus(c.data, paragraphs);
+  text::Corpus train_corpus = corpus, validation_corpus;
+  if (c.validation_split > 0) std::tie(train_corpus, validation_corpus) = text::split_documents(corpus, c.validation_split, c.seed);
+  if (c.limit_train > 0 && c.limit_train < static_cast<int64_t>(train_corpus.documents.size())) {
+    train_corpus.documents.resize(static_cast<size_t>(c.limit_train));
+  }
+  const std::vector<std::string> train_texts = train_corpus.texts(), validation_texts = validation_corpus.texts();
+  const bool saved = resume && std::filesystem::exists(std::filesystem::path(c.out) / "tokenizer.json");
+  text::TokenizerPtr tokenizer =
+      saved ? text::load_tokenizer(c.out)
+            : text::make_tokenizer({.kind = c.tokenizer, .vocab_size = c.vocab_size, .seed = c.seed}, train_texts);
+  if (!saved && !c.out.empty()) tokenizer->save(c.out);
+  TextData text{.tokenizer = tokenizer,
+                .train_documents = static_cast<int64_t>(train_texts.size()),
+                .validation_documents = static_cast<int64_t>(validation_texts.size()),
+                .train_characters = train_corpus.characters(),
+                .validation_characters = validation_corpus.characters(),
+                .unigram_entropy = text::unigram_entropy(train_corpus)};
+  Tensor train_tokens = text::encode_documents(*tokenizer, train_texts);
+  text.train_tokens = train_tokens.numel();
+  setup.train = std::make_unique<data::DataLoader>(
+      std::make_shared<data::TokenDataset>(train_tokens, c.context),
+      data::LoaderOptions{.batch_size = c.batch_size, .seed = c.seed,
+                          .sampler = std::make_shared<data::RandomWindowSampler>(c.context)});
+  if (!validation_texts.empty()) {
+    Tensor validation_tokens = text::encode_documents(*tokenizer, validation_texts);
+    text.validation_tokens = validation_tokens.numel();
+    NABLA_CHECK(text.validation_tokens > c.context,
+                "train: the {} validation documents make {} tokens, too few for one window of --context {}; hold out "
+                "more (--validation-split) or shorten the context", text.validation_documents, text.validation_tokens,
+                c.context);
+    setup.validation = std::make_unique<data::DataLoader>(
+        std::make_shared<data::TokenDataset>(validation_tokens, c.context),
+        data::LoaderOptions{.batch_size = c.batch_size, .shuffle = false,
+                            .sampler = std::make_shared<data::SequentialWindowSampler>(c.context)});
+  }
+  setup.model = models::registry().make(c.model, model_options(c, tokenizer->vocab_size()));
+  setup.text = std::move(text);
+  add_trainer(setup, c, token_cross_entropy(c.label_smoothing), token_cross_entropy(0));
+  return setup;
+}
+
 }  // namespace
 
-TrainingSetup make_setup(const TrainingConfig& c) {
-  TrainingSetup setup;
+double TextData::characters_per_token() const {
+  return validation_tokens > 0 ? static_cast<double>(validation_characters + validation_documents) /
+                                     static_cast<double>(validation_tokens)
+                               : NAN;
+}
+
+TrainingSetup make_setup(const TrainingConfig& c, bool resume) {
   manual_seed(c.seed);
+  if (is_text_model(c)) return make_text_setup(c, resume);
+  TrainingSetup setup;
   const models::ModelEntry& entry = models::registry().at(c.model);
   NABLA_CHECK(entry.input.dataset == "fashion-mnist",
               "train: model '{}' expects the {} data set; `nabla train` reads only fashion-mnist so far", c.model,
@@ -297,21 +443,12 @@ TrainingSetup make_setup(const TrainingConfig& c) {
         std::make_unique<data::DataLoader>(validation_set, data::LoaderOptions{.batch_size = 500, .shuffle = false});
   }
   setup.test = std::make_unique<data::DataLoader>(test_set, data::LoaderOptions{.batch_size = 500, .shuffle = false});
-  setup.optimizer = make_optimizer(c, setup.model->parameters());
-  auto [scheduler, per_batch] = make_scheduler(c, *setup.optimizer, setup.train->batches_per_epoch());
-  setup.scheduler = scheduler;
-  train::TrainerOptions options{.epochs = c.epochs, .out_dir = c.out, .checkpoint_every = c.checkpoint_every,
-                                .clip_grad_norm = c.clip_grad_norm, .patience = c.patience, .progress = c.progress,
-                                .crash_after_steps = c.crash_after_steps,
-                                .interrupt_after_steps = c.interrupt_after_steps};
   const double smoothing = c.label_smoothing;
   auto loss = [smoothing](const Tensor& output, const Tensor& target) {
     return functional::cross_entropy(output, target, {.label_smoothing = smoothing});
   };
-  setup.trainer = std::make_unique<train::Trainer>(setup.model, setup.optimizer, loss, options);
   // Validation and test losses stay comparable across runs whatever their smoothing.
-  setup.trainer->set_evaluation_loss([](const Tensor& output, const Tensor& target) { return cross_entropy(output, target); });
-  if (setup.scheduler) setup.trainer->set_scheduler(setup.scheduler, per_batch);
+  add_trainer(setup, c, loss, [](const Tensor& output, const Tensor& target) { return cross_entropy(output, target); });
   return setup;
 }
 
@@ -324,7 +461,12 @@ TrainedModel load_trained_model(const std::string& directory, const std::string&
   NABLA_CHECK(fs::exists(weights_path), "{}: {} not found; did the run in {} finish?", command, weights_path, directory);
   TrainedModel trained;
   trained.config = config_from_json(nlohmann::json::parse(io::read_file(config_path), nullptr, false), config_path);
-  trained.model = models::registry().make(trained.config.model, model_options(trained.config));
+  int64_t classes = 0;
+  if (is_text_model(trained.config)) {
+    trained.tokenizer = text::load_tokenizer(directory);
+    classes = trained.tokenizer->vocab_size();
+  }
+  trained.model = models::registry().make(trained.config.model, model_options(trained.config, classes));
   trained.model->load_state_dict(load_safetensors(weights_path));
   trained.model->eval();
   return trained;

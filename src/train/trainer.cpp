@@ -29,17 +29,31 @@ json to_json(const EpochMetrics& m) {
   auto number = [](double v) { return std::isfinite(v) ? json(v) : json(nullptr); };
   return {{"epoch", m.epoch}, {"train_loss", number(m.train_loss)}, {"train_accuracy", number(m.train_accuracy)},
           {"validation_loss", number(m.validation_loss)}, {"validation_accuracy", number(m.validation_accuracy)},
-          {"learning_rate", m.learning_rate}, {"seconds", m.seconds}, {"samples_per_second", m.samples_per_second}};
+          {"learning_rate", m.learning_rate}, {"seconds", m.seconds}, {"samples_per_second", m.samples_per_second},
+          {"tokens_per_second", m.tokens_per_second}};
 }
 
 EpochMetrics from_json(const json& j) {
   auto number = [&](const char* key) { return j.at(key).is_null() ? NAN : j.at(key).get<double>(); };
   return {j.at("epoch").get<int64_t>(), number("train_loss"), number("train_accuracy"), number("validation_loss"),
-          number("validation_accuracy"), number("learning_rate"), number("seconds"), number("samples_per_second")};
+          number("validation_accuracy"), number("learning_rate"), number("seconds"), number("samples_per_second"),
+          j.value("tokens_per_second", 0.0)};
 }
 
 bool is_classification(const Tensor& output, const Tensor& target) {
   return output.dim() == 2 && target.dim() == 1 && is_integral(target.dtype());
+}
+
+// A language model's batch: logits [B, T, V] for next tokens [B, T].
+bool is_sequence(const Tensor& output, const Tensor& target) {
+  return output.dim() == 3 && target.dim() == 2 && is_integral(target.dtype());
+}
+
+// The examples of a batch that `output` classified correctly: for a sequence, the fraction of its tokens
+// per example, so that accuracy (correct / examples) is the share of tokens predicted right.
+Tensor correct_examples(const Tensor& output, const Tensor& target) {
+  if (is_classification(output, target)) return sum(eq(argmax(output, 1), target)).to(DType::f64);
+  return sum(eq(argmax(output, 2), target)).to(DType::f64) / static_cast<double>(target.size(1));
 }
 
 }  // namespace
@@ -112,6 +126,8 @@ void Trainer::train_epoch(const data::DataLoader& train) {
   bar.advance(next_batch_);
   auto epoch = train.epoch(epoch_, next_batch_);
   int64_t since_draw = 0;
+  const auto start = std::chrono::steady_clock::now();
+  const int64_t examples_at_start = examples_;
   while (std::optional<data::Batch> batch = epoch->next()) {
     Tensor output = (*model_)(batch->inputs);
     Tensor loss = loss_(output, batch->targets);
@@ -121,9 +137,10 @@ void Trainer::train_epoch(const data::DataLoader& train) {
     {
       autograd::NoGradGuard no_grad;
       loss_sum_ = loss_sum_ + loss.detach().to(DType::f64) * static_cast<double>(count);
-      if (is_classification(output, batch->targets)) {
-        correct_sum_ = correct_sum_ + sum(eq(argmax(output, 1), batch->targets)).to(DType::f64);
+      if (is_classification(output, batch->targets) || is_sequence(output, batch->targets)) {
+        correct_sum_ = correct_sum_ + correct_examples(output, batch->targets);
       }
+      if (is_sequence(output, batch->targets)) tokens_per_example_ = batch->targets.size(1);
     }
     examples_ += count;
     ++next_batch_;
@@ -133,8 +150,14 @@ void Trainer::train_epoch(const data::DataLoader& train) {
     if (step_ % options_.log_every == 0 || next_batch_ == batches) {
       double mean_loss = loss_sum_.item() / static_cast<double>(std::max<int64_t>(examples_, 1));
       check_finite(mean_loss);
-      bar.advance(since_draw, fmt::format("loss {:.4f} acc {:.1f}%", mean_loss,
-                                          100 * correct_sum_.item() / static_cast<double>(std::max<int64_t>(examples_, 1))));
+      std::string metrics = fmt::format("loss {:.4f} acc {:.1f}%", mean_loss,
+                                        100 * correct_sum_.item() / static_cast<double>(std::max<int64_t>(examples_, 1)));
+      if (tokens_per_example_ > 0) {
+        const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        const auto tokens = static_cast<double>((examples_ - examples_at_start) * tokens_per_example_);
+        metrics += fmt::format(", {:.0f} tokens/s", seconds > 0 ? tokens / seconds : 0);
+      }
+      bar.advance(since_draw, metrics);
       since_draw = 0;
     }
     // Checkpoints only fall on optimizer steps: gradients being accumulated are not saved.
@@ -175,6 +198,7 @@ bool Trainer::end_of_epoch(const data::DataLoader* validation, double seconds, i
   metrics.learning_rate = optimizer_->lr();
   metrics.seconds = seconds;
   metrics.samples_per_second = seconds > 0 ? static_cast<double>(examples) / seconds : 0;
+  metrics.tokens_per_second = metrics.samples_per_second * static_cast<double>(tokens_per_example_);
   if (validation) {
     Evaluation result = evaluate(*validation);
     metrics.validation_loss = result.loss;
@@ -204,9 +228,12 @@ bool Trainer::end_of_epoch(const data::DataLoader* validation, double seconds, i
       stop = true;
     }
     if (options_.progress) {
-      fmt::print(stderr, "epoch {}/{}: train loss {:.4f} acc {:.2f}%, validation loss {:.4f} acc {:.2f}%{}\n",
+      // A language model's loss is in nats per token; its perplexity e^loss reads as "choosing among N tokens".
+      const std::string perplexity =
+          tokens_per_example_ > 0 ? fmt::format(" (perplexity {:.2f})", std::exp(metrics.validation_loss)) : "";
+      fmt::print(stderr, "epoch {}/{}: train loss {:.4f} acc {:.2f}%, validation loss {:.4f}{} acc {:.2f}%{}\n",
                  metrics.epoch, options_.epochs, metrics.train_loss, 100 * metrics.train_accuracy,
-                 metrics.validation_loss, 100 * metrics.validation_accuracy,
+                 metrics.validation_loss, perplexity, 100 * metrics.validation_accuracy,
                  best ? " (best so far)" : stop ? ", no better for " + std::to_string(bad_epochs_) + " epochs: stopping" : "");
     }
   }
@@ -227,7 +254,8 @@ Evaluation Trainer::evaluate(const data::DataLoader& loader) {
   bool was_training = model_->is_training();
   model_->eval();
   Evaluation result;
-  double loss_sum = 0;
+  double loss_sum = 0, correct_sum = 0;
+  bool sequences = false;
   const LossFunction& loss = evaluation_loss_ ? evaluation_loss_ : loss_;
   auto epoch = loader.epoch(0);
   while (std::optional<data::Batch> batch = epoch->next()) {
@@ -238,11 +266,17 @@ Evaluation Trainer::evaluate(const data::DataLoader& loader) {
       if (result.examples == 0) result.confusion = ConfusionMatrix(output.size(1));
       result.confusion.add(output, batch->targets);
     }
+    if (is_sequence(output, batch->targets)) {
+      sequences = true;
+      correct_sum += correct_examples(output, batch->targets).item();
+    }
     result.examples += count;
   }
   model_->train(was_training);
   result.loss = result.examples ? loss_sum / static_cast<double>(result.examples) : NAN;
-  result.accuracy = result.confusion.total() ? result.confusion.accuracy() : NAN;
+  result.accuracy = result.confusion.total() ? result.confusion.accuracy()
+                    : sequences               ? correct_sum / static_cast<double>(result.examples)
+                                              : NAN;
   return result;
 }
 

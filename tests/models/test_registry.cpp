@@ -30,6 +30,8 @@ TEST(Registry, NamesAreUnique) {
   expect_error([&] { Registry({entry, entry}); }, {"model '" + entry.name + "' is registered twice"});
 }
 
+// A language model (data set "text") classifies each position's next token: token ids [B, T] in, logits
+// [B, T, V] out, V being `classes` (the vocabulary).
 TEST(Registry, EveryModelMapsItsDeclaredInputToOneScorePerClass) {
   autograd::NoGradGuard no_grad;
   for (const ModelEntry& entry : registry().entries()) {

@@ -179,4 +179,9 @@ nn::ModulePtr efficientnet(double phi, int64_t classes = 1000);
 // resolution by resizing the input to round(28 · γ^φ).
 EfficientNetOptions efficientnet_small_options(int64_t classes = 10, double phi = 0);
 
+// The bigram language model: a V×V table whose row t holds the logits of the token after t. Input int64 ids
+// [B, T], output logits [B, T, V]. The baseline of the text pipeline: its loss is the corpus's conditional
+// entropy of the next token given one token.
+nn::ModulePtr bigram(int64_t vocab_size);
+
 }  // namespace nabla::models

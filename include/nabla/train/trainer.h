@@ -26,6 +26,7 @@ struct EpochMetrics {
   double validation_loss = NAN, validation_accuracy = NAN;
   double learning_rate = 0;
   double seconds = 0, samples_per_second = 0;
+  double tokens_per_second = 0;  // language models (outputs [B, T, V]): samples/s × T; otherwise 0
 };
 
 struct TrainerOptions {
@@ -116,6 +117,7 @@ class Trainer {
   int64_t bad_epochs_ = 0;
   bool stop_ = false;
   int64_t weights_epoch_ = 0;
+  int64_t tokens_per_example_ = 0;  // T of a language model's batches (targets [B, T]); 0 for other models
   bool tested_ = false;
 };
 
