@@ -227,7 +227,9 @@ Runner add_train_command(CLI::App& app) {
   auto config = std::make_shared<TrainingConfig>();
   auto resume = std::make_shared<bool>(false);
   CLI::App* command = app.add_subcommand(
-      "train", "Train a model on Fashion-MNIST: validate every epoch on held-out training images, test once at the end");
+      "train",
+      "Train a model: image models on Fashion-MNIST (validate each epoch on held-out images, test once at the end), "
+      "language models on text (fortunes or your files; validate on held-out documents)");
   add_training_options(*command, *config);
   command->add_flag("--resume", *resume, "Continue the run in --out from its last checkpoint");
   return [command, config, resume] {
