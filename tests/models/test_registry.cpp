@@ -39,6 +39,11 @@ TEST(Registry, EveryModelMapsItsDeclaredInputToOneScorePerClass) {
     for (auto [classes, batch] : {std::pair<int64_t, int64_t>{10, 2}, {3, 1}}) {
       nn::ModulePtr model = registry().make(entry.name, {.classes = classes});
       EXPECT_GT(model->parameter_count(), 0);
+      if (entry.input.dataset == "text") {  // a language model: token ids [B, T] → next-token logits [B, T, V]
+        Tensor tokens = randint(0, classes, entry.batch_shape(batch), {.dtype = DType::i64});
+        EXPECT_EQ((*model)(tokens).shape(), (Shape{batch, entry.input.shape.at(0), classes}));
+        continue;
+      }
       EXPECT_EQ((*model)(randn(entry.batch_shape(batch))).shape(), (Shape{batch, classes}));
     }
   }
