@@ -18,6 +18,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from language_models import LANGUAGE_MODELS
+import language_models
 from models import MODELS, make_model
 
 
@@ -93,6 +95,10 @@ def test_batches(args, batch_size, count):
             for i in range(0, min(len(labels), count * batch_size), batch_size)]
 
 
+def peak_rss_mib():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
 def measure_training(args):
     run = TrainingRun(args)
     for _ in range(args.warmup):
@@ -147,7 +153,7 @@ def one_epoch_test_accuracy(args):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mode", choices=["train", "infer", "parity"], default="train")
-    parser.add_argument("--model", choices=sorted(MODELS), default="mlp")
+    parser.add_argument("--model", choices=sorted(MODELS) + sorted(LANGUAGE_MODELS), default="mlp")
     parser.add_argument("--data", required=True, help="Fashion-MNIST directory (bench_train --mode data prints it)")
     parser.add_argument("--optimizer", choices=["adam", "sgd"], default="adam")
     parser.add_argument("--lr", type=float, default=1e-3)
@@ -162,6 +168,9 @@ def main():
     torch.set_num_threads(args.threads)
 
     measure = {"train": measure_training, "infer": measure_inference, "parity": one_epoch_test_accuracy}[args.mode]
+    if args.model in LANGUAGE_MODELS:  # random token windows instead of Fashion-MNIST (bench/peers/language_models.py)
+        measure = {"train": lambda a: language_models.measure_training(a, peak_rss_mib),
+                   "infer": language_models.measure_inference}[args.mode]
     result = {"framework": "pytorch", "version": torch.__version__, "model": args.model, "mode": args.mode,
               "threads": torch.get_num_threads(), "batch_size": args.batch_size,
               "optimizer": args.optimizer}

@@ -1,5 +1,7 @@
 #include "bench/train/workloads.h"
 
+#include "bench/train/language_models.h"
+
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -97,6 +99,7 @@ std::vector<data::Batch> test_batches(const Recipe& recipe, int64_t batch_size, 
 }  // namespace
 
 TrainingSpeed measure_training(const Recipe& recipe, int64_t warmup, int64_t steps) {
+  if (is_language_model(recipe.model)) return measure_language_model_training(recipe, warmup, steps);
   TrainingRun run(recipe);
   for (int64_t i = 0; i < warmup; ++i) run.step();
   const int64_t samples_before = run.samples();
@@ -109,6 +112,7 @@ TrainingSpeed measure_training(const Recipe& recipe, int64_t warmup, int64_t ste
 }
 
 InferenceSpeed measure_inference(const Recipe& recipe, int64_t warmup, int64_t calls) {
+  if (is_language_model(recipe.model)) return measure_language_model_inference(recipe, warmup, calls);
   manual_seed(recipe.seed);
   nn::ModulePtr model = models::registry().make(recipe.model);
   model->eval();

@@ -39,6 +39,7 @@
 #include "nabla/nn/module.h"
 #include "nabla/nn/norm.h"
 #include "nabla/nn/pool.h"
+#include "nabla/nn/recurrent.h"
 #include "nabla/nn/squeeze_excitation.h"
 #include "nabla/nn/state_dict.h"
 #include "nabla/nn/stochastic_depth.h"

@@ -213,6 +213,14 @@ int64_t flops(const ops::Dispatched& call) {
     case OpId::batch_norm_backward: case OpId::group_norm_backward:
       return 9 * in;
 
+    // ---- recurrent layers over a sequence: the recurrent GEMM of every step (the backward's two: dh and
+    // dW_hh) and about five per gate value for the gate math
+    case OpId::recurrent_sequence: case OpId::recurrent_sequence_backward: {
+      const Tensor& gates_source = call.op == OpId::recurrent_sequence ? call.inputs[0] : call.outputs[0];
+      const int64_t gate_values = gates_source.numel(), hidden = call.inputs[1].shape()[1];
+      return (call.op == OpId::recurrent_sequence ? 2 : 4) * gate_values * hidden + 5 * gate_values;
+    }
+
     // ---- linear algebra
     case OpId::qr: case OpId::svd: case OpId::eigh: case OpId::solve: case OpId::cholesky:
       return linear_algebra_flops(call);

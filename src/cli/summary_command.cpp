@@ -16,8 +16,10 @@ Runner add_summary_command(CLI::App& app) {
     const models::ModelEntry& entry = models::registry().at(*name);
     nn::ModulePtr model = models::registry().make(*name);
     const Shape input = entry.batch_shape(1);
-    fmt::print("{} for input {} ({})\n\n{}", *name, shape_string(input), entry.input.dataset,
-               nn::summary(*model, input).to_string());
+    // A language model (data set "text") reads int64 token ids; zeros are token 0, a valid id.
+    const bool tokens = entry.input.dataset == "text";
+    fmt::print("{} for input {} ({}{})\n\n{}", *name, shape_string(input), entry.input.dataset,
+               tokens ? ", int64 token ids" : "", nn::summary(*model, input, tokens ? DType::i64 : DType::f32).to_string());
     return 0;
   };
 }

@@ -88,6 +88,15 @@ struct AttentionAttrs {
   uint64_t seed = 0, offset = 0;
 };
 
+// recurrent_sequence: one direction of one recurrent layer over a whole sequence (src/ops/recurrent.cpp).
+// The mode fixes the gates per step (rnn 1, lstm 4 in PyTorch's order i,f,g,o, gru 3 in r,z,n); reverse runs
+// the steps from the last time step to the first (a bidirectional layer's second direction).
+enum class RecurrentMode : uint8_t { rnn_tanh, rnn_relu, lstm, gru };
+struct RecurrentAttrs {
+  RecurrentMode mode = RecurrentMode::lstm;
+  bool reverse = false;
+};
+
 // adam_step_: (param, grad, exp_avg, exp_avg_sq[, max_exp_avg_sq]) take one Adam step in place, the `step`th
 // update of this parameter (bias corrections 1 − β₁ᵗ, 1 − β₂ᵗ); `decoupled` is AdamW's weight decay.
 struct AdamStepAttrs {
@@ -99,6 +108,6 @@ struct AdamStepAttrs {
 using Attrs = std::variant<NoAttrs, CastAttrs, ShapeAttrs, SliceAttrs, DimAttrs, ReduceAttrs, LossAttrs, ScalarAttrs,
                            GeluAttrs, SoftplusAttrs, ClampAttrs, VarianceAttrs, TopkAttrs, SortAttrs, BincountAttrs,
                            DiagonalAttrs, PadAttrs, RollAttrs, WindowAttrs, RandomAttrs, ConvAttrs, UpsampleAttrs,
-                           NormAttrs, AttentionAttrs, AdamStepAttrs>;
+                           NormAttrs, AttentionAttrs, AdamStepAttrs, RecurrentAttrs>;
 
 }  // namespace nabla::ops

@@ -39,4 +39,10 @@ double random_uniform(const RandomAttrs& attrs, uint64_t i);
 void check_bernoulli_probabilities(const Tensor& probabilities);
 double dropout_scale(double p);
 
+// recurrent_sequence's layout (src/ops/recurrent.cpp), read alike by the reference and the fast kernels: the
+// gates per step (rnn 1, lstm 4: i,f,g,o; gru 3: r,z,n) and the workspace width per batch row that the forward
+// keeps for the backward (lstm: the activated gates i,f,g,o; gru: r, z, n and W_hn·h + b_hn; rnn: none).
+int64_t recurrent_gate_count(RecurrentMode mode);
+int64_t recurrent_workspace_width(RecurrentMode mode, int64_t hidden);
+
 }  // namespace nabla::ops

@@ -37,6 +37,7 @@ import torch
 import torch.nn.functional as F
 
 import full_op_set
+import recurrent_cases
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 F64, F32, BF16, F16 = torch.float64, torch.float32, torch.bfloat16, torch.float16
@@ -153,6 +154,8 @@ def run_op(op, xs, args):
     """Returns a tuple of outputs."""
     if op in full_op_set.RUNNERS:
         return tuple(full_op_set.RUNNERS[op](xs, args))
+    if op in recurrent_cases.RUNNERS:
+        return tuple(recurrent_cases.RUNNERS[op](xs, args))
     if op in UNARY:
         return (UNARY[op](xs[0]),)
     if op in BINARY:
@@ -864,6 +867,7 @@ def main():
                    copy_cases, view_cases, reduce_cases, max_cases, linear_algebra_cases, loss_cases,
                    strided_cases, error_cases, *full_op_set.FAMILIES):
         family(fixtures)
+    recurrent_cases.recurrent_cases(fixtures, uniform, F64, F32)
     assert not fixtures.problems, "\n".join(fixtures.problems)
     missing = OP_NAMES - {name for case in fixtures.cases for name in case.get("covers", [case["op"]])}
     assert not missing, f"ops without a golden case: {sorted(missing)}"

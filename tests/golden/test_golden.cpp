@@ -467,6 +467,30 @@ std::optional<int64_t> optional_int(const json& args, const char* key) {
   return args.at(key).get<int64_t>();
 }
 
+// lstm, gru, rnn: (input, h_0[, c_0], then each layer's and direction's weight_ih, weight_hh[, bias_ih,
+// bias_hh] in PyTorch's parameter order) through nn::recurrent, the modules' computation.
+Tensors recurrent_op(nn::RecurrentKind kind, const Tensors& x, const json& args) {
+  const nn::RecurrentOptions options{
+      .input_size = args.at("input_size").get<int64_t>(),
+      .hidden_size = args.at("hidden_size").get<int64_t>(),
+      .num_layers = args.value("num_layers", int64_t{1}),
+      .nonlinearity = args.value("nonlinearity", std::string("tanh")) == "relu" ? nn::RNNNonlinearity::relu
+                                                                                 : nn::RNNNonlinearity::tanh,
+      .bias = args.value("bias", true),
+      .batch_first = args.value("batch_first", false),
+      .bidirectional = args.value("bidirectional", false)};
+  const bool lstm = kind == nn::RecurrentKind::lstm;
+  const size_t per_direction = options.bias ? 4 : 2;
+  std::vector<std::vector<Tensor>> weights;
+  for (size_t first = lstm ? 3 : 2; first + per_direction <= x.size(); first += per_direction) {
+    weights.push_back({x[first], x[first + 1], options.bias ? x[first + 2] : Tensor(),
+                       options.bias ? x[first + 3] : Tensor()});
+  }
+  const nn::LSTMOutput out = nn::recurrent(kind, options, weights, x[0], x[1], lstm ? x[2] : Tensor());
+  if (lstm) return {out.output, out.h_n, out.c_n};
+  return {out.output, out.h_n};
+}
+
 void add_full_op_set(std::map<std::string, OpFunction>& table) {
   using T = const Tensors&;
   using A = const json&;
@@ -654,6 +678,10 @@ void add_full_op_set(std::map<std::string, OpFunction>& table) {
   // layers built on the ops (nabla::nn), against their PyTorch forms
   add("multihead_attention", &multihead_attention_op);
   add("transformer_block", &transformer_block_op);
+  // recurrent layers
+  add("lstm", [](T x, A a) { return recurrent_op(nn::RecurrentKind::lstm, x, a); });
+  add("gru", [](T x, A a) { return recurrent_op(nn::RecurrentKind::gru, x, a); });
+  add("rnn", [](T x, A a) { return recurrent_op(nn::RecurrentKind::rnn, x, a); });
 }
 
 const std::map<std::string, OpFunction>& op_table() {

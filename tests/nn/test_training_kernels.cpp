@@ -202,3 +202,22 @@ TEST(TrainingKernels, GptStepRunsNoReferenceKernel) {
       train_watched([&] { return cross_entropy((*model)(inputs).reshape({4 * 24, 40}), targets); }, optimizer);
   EXPECT_LT(last, first);
 }
+
+// The recurrent language models: embedding (index_select, and index_add backward), the input projections
+// (matmul), the fused recurrent_sequence forward and backward, dropout between layers, the head, the
+// cross-entropy over every position and Adam.
+TEST(TrainingKernels, RecurrentLanguageModelStepRunsNoReferenceKernel) {
+  for (const char* name : {"lstm", "gru"}) {
+    SCOPED_TRACE(name);
+    Generator generator(4);
+    nn::ModulePtr model = models::registry().make(
+        name, {.classes = 40, .overrides = {{"hidden", 48}, {"embedding", 24}, {"layers", 2}}});
+    model->train();
+    Tensor tokens = randint(0, 40, {4, 17}, {.dtype = DType::i64}, &generator);
+    Tensor inputs = tokens.slice(1, 0, 16).contiguous(), targets = tokens.slice(1, 1, 17).contiguous();
+    optim::Adam optimizer(model->parameters(), {.lr = 1e-2});
+    auto loss_of_step = [&] { return cross_entropy((*model)(inputs).flatten(0, 1), targets.flatten()); };
+    const auto [first, last] = train_watched(loss_of_step, optimizer);
+    EXPECT_LT(last, first);
+  }
+}
