@@ -14,6 +14,7 @@ Runner add_eval_command(CLI::App& app);
 Runner add_summary_command(CLI::App& app);
 Runner add_models_command(CLI::App& app);
 Runner add_predict_command(CLI::App& app);
+Runner add_generate_command(CLI::App& app);
 Runner add_lab_command(CLI::App& app);
 
 // Validators whose messages say what is wrong in a few words (CLI11's print whole ranges).
