@@ -1,5 +1,5 @@
 #pragma once
-// A small Transformer over token sequences, for the attention experiments (Q40, Q42): token embedding, then
+// A small Transformer over token sequences, for the attention experiments (Q40): token embedding, then
 // optional positions (learned, sinusoidal or rotary; none), then pre-LN blocks that are bidirectional (an
 // encoder) or causal (a decoder), a final LayerNorm and a linear head at every position. The same class with
 // `causal` flipped is the encoder and the decoder, so an experiment compares the masks and nothing else.
