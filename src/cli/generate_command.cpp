@@ -2,6 +2,7 @@
 // `nabla train` (gpt, lstm, gru, bigram), with the tokenizer saved beside it. Each token's text is written to
 // stdout as soon as it is sampled (whole UTF-8 characters only: TokenPrinter), then a newline; a line on stderr
 // says how many tokens came, how fast, and the seed that repeats the run.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <optional>

@@ -51,17 +51,17 @@ void run(Context& ctx) {
                                 {1, 8, 128, 128, 16, false, false}};
   double worst_output = 0, worst_gradient = 0;
   std::vector<std::vector<std::string>> rows;
-  for (const Case& c : cases) {
-    Tensor q = randn({c.batch, c.heads, c.queries, c.dim}, {}, &generator).requires_grad_();
-    Tensor k = randn({c.batch, c.heads, c.keys, c.dim}, {}, &generator).requires_grad_();
-    Tensor v = randn({c.batch, c.heads, c.keys, c.dim}, {}, &generator).requires_grad_();
+  for (const Case& shape : cases) {
+    Tensor q = randn({shape.batch, shape.heads, shape.queries, shape.dim}, {}, &generator).requires_grad_();
+    Tensor k = randn({shape.batch, shape.heads, shape.keys, shape.dim}, {}, &generator).requires_grad_();
+    Tensor v = randn({shape.batch, shape.heads, shape.keys, shape.dim}, {}, &generator).requires_grad_();
     Tensor keep;
-    if (c.causal) keep = ones({c.queries, c.keys}, DType::boolean).tril();
-    if (c.masked) keep = rand({c.queries, c.keys}, {}, &generator) > 0.3;
-    if (c.masked) keep.select(1, 0).fill_(1.0);  // every query keeps a key, so no row is all −∞
-    const double scale = 1 / std::sqrt(static_cast<double>(c.dim));
+    if (shape.causal) keep = ones({shape.queries, shape.keys}, DType::boolean).tril();
+    if (shape.masked) keep = rand({shape.queries, shape.keys}, {}, &generator) > 0.3;
+    if (shape.masked) keep.select(1, 0).fill_(1.0);  // every query keeps a key, so no row is all −∞
+    const double scale = 1 / std::sqrt(static_cast<double>(shape.dim));
     const Tensor fused = functional::scaled_dot_product_attention(
-        q, k, v, {.attn_mask = c.masked ? keep : Tensor(), .is_causal = c.causal, .scale = scale * (1 + fused_scale_error)});
+        q, k, v, {.attn_mask = shape.masked ? keep : Tensor(), .is_causal = shape.causal, .scale = scale * (1 + fused_scale_error)});
     const Tensor by_hand = explicit_attention(q, k, v, scale, keep);
     const double output_error = max(abs(fused - by_hand)).item() / max(abs(by_hand)).item();
     // Gradients of the same weighted sum through both.
@@ -75,8 +75,8 @@ void run(Context& ctx) {
     }
     worst_output = std::max(worst_output, output_error);
     worst_gradient = std::max(worst_gradient, gradient_error);
-    rows.push_back({fmt::format("[{}, {}, {}, {}] · [{}, {}]", c.batch, c.heads, c.queries, c.dim, c.keys, c.dim),
-                    c.causal ? "causal" : c.masked ? "boolean mask" : "none", fmt::format("{:.2g}", output_error),
+    rows.push_back({fmt::format("[{}, {}, {}, {}] · [{}, {}]", shape.batch, shape.heads, shape.queries, shape.dim, shape.keys, shape.dim),
+                    shape.causal ? "causal" : shape.masked ? "boolean mask" : "none", fmt::format("{:.2g}", output_error),
                     fmt::format("{:.2g}", gradient_error)});
   }
   ctx.table("softmax(QKᵀ/√d)V by hand against the fused kernel (f32)",
@@ -86,11 +86,10 @@ void run(Context& ctx) {
   // ---- 2. entropy of the attention weights against d, with and without the scale
   const int64_t keys = 256, queries = ctx.quick() ? 64 : 256;
   const double predicted = std::log(static_cast<double>(keys)) - 0.5;
-  plot::Series scaled{"scaled by d^−½", {}, {}}, unscaled{"unscaled", {}, {}}, prediction{"ln S − ½ (prediction)", {}, {}},
+  const std::string scaled_name = fmt::format("scaled by d^−{}", exponent);
+  plot::Series scaled{scaled_name, {}, {}}, unscaled{"unscaled", {}, {}}, prediction{"ln S − ½ (prediction)", {}, {}},
       uniform{"ln S (uniform)", {}, {}};
-  plot::Series scaled_max{"scaled by d^−½", {}, {}}, unscaled_max{"unscaled", {}, {}};
-  scaled.title = fmt::format("scaled by d^−{}", exponent);
-  scaled_max.title = scaled.title;
+  plot::Series scaled_max{scaled_name, {}, {}}, unscaled_max{"unscaled", {}, {}};
   double worst_scaled_gap = 0;
   std::vector<double> unscaled_entropies;
   double last_unscaled_max = 0;

@@ -94,28 +94,29 @@ void run(Context& ctx) {
   // ---- cross-attention
   const int64_t decoder_length = 5, encoder_length = 9;
   nn::MultiheadAttention cross({.embed_dim = width, .num_heads = 2}, &generator);
-  const Tensor d = randn({1, decoder_length, width}, {}, &generator);
-  const Tensor e = randn({1, encoder_length, width}, {}, &generator);
+  const Tensor decoder_states = randn({1, decoder_length, width}, {}, &generator);
+  const Tensor encoder_states = randn({1, encoder_length, width}, {}, &generator);
   // The call under test: queries from the decoder, keys and values from the encoder (swap: the other way round).
   auto attend = [&](const Tensor& from_decoder, const Tensor& keys, const Tensor& values) {
     return swap ? cross.forward(keys, from_decoder, from_decoder) : cross.forward(from_decoder, keys, values);
   };
-  const Tensor out = attend(d, e, e);
+  const Tensor out = attend(decoder_states, encoder_states, encoder_states);
   const bool one_row_per_query = out.size(1) == decoder_length;
-  const auto query_rows = sensitivities([&](const Tensor& input) { return attend(input, e, e); }, d, generator);
+  const auto query_rows = sensitivities([&](const Tensor& input) { return attend(input, encoder_states, encoder_states); },
+                                      decoder_states, generator);
   ctx.heatmap("cross_attention_decoder.png", "Cross-attention: ‖∂out_l/∂d_l'‖ (decoder positions)",
               sensitivity_grid(query_rows, "decoder position l'", "output position l"));
   const Counts query_counts = count_pattern(query_rows);
   // Reordering the encoder positions: a set of (key, value) pairs, so the same output.
   const Tensor order = randperm(encoder_length, DType::i64, &generator);
-  const Tensor reordered = e.index_select(1, order);
-  const double reorder_change = max(abs(attend(d, reordered, reordered) - out)).item() / max(abs(out)).item();
+  const Tensor reordered = encoder_states.index_select(1, order);
+  const double reorder_change = max(abs(attend(decoder_states, reordered, reordered) - out)).item() / max(abs(out)).item();
   // The gradient to the encoder states: through K and V together, through K alone, through V alone.
   const Tensor weights = randn(out.shape(), {}, &generator);
   auto encoder_gradient = [&](bool through_keys, bool through_values) {
-    const Tensor states = e.detach().requires_grad_();
+    const Tensor states = encoder_states.detach().requires_grad_();
     const Tensor keys = through_keys ? states : states.detach(), values = through_values ? states : states.detach();
-    return autograd::grad({(attend(d, keys, values) * weights).sum()}, {states}, {}, {}, false, true)[0];
+    return autograd::grad({(attend(decoder_states, keys, values) * weights).sum()}, {states}, {}, {}, false, true)[0];
   };
   const Tensor both = encoder_gradient(true, true);
   const Tensor key_path = encoder_gradient(true, false), value_path = encoder_gradient(false, true);
