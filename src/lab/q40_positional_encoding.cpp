@@ -151,9 +151,11 @@ void run(Context& ctx) {
                                 .causal = variant.causal},
         &generator);
     auto make = [&](const Tensor& x) { return variant.causal ? task.decoder_batch(x) : task.encoder_batch(x); };
-    // With positions the task is easy (both learn it in a third of the steps); the models without positions get
-    // every step, so that neither result can be blamed on too short a run.
-    const int64_t variant_steps = variant.positions == PositionEncoding::none ? steps : std::max<int64_t>(1, steps / 3);
+    // The decoder without positions must first find position in the mask: it gets every step. The others need a
+    // third: with positions both learn the task in it, and the encoder without them is at its ceiling by then
+    // (the training curves show each one flat at the end).
+    const bool slow = variant.causal && variant.positions == PositionEncoding::none;
+    const int64_t variant_steps = slow ? steps : std::max<int64_t>(1, steps / 3);
     variant.losses =
         train_token_model(*variant.model, [&] { return make(task.sample(batch, generator)); }, variant_steps, lr);
     variant.accuracy = token_accuracy(*variant.model, make(test_x));
