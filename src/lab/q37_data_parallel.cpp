@@ -24,6 +24,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <optional>
+#include <sstream>
+#include <thread>
 
 #include "nabla/autograd.h"
 #include "nabla/data/loader.h"
@@ -256,6 +258,13 @@ struct Outcome {
 };
 
 void scaling(Context& ctx, const Settings& settings, const fs::path& work) {
+  // Two processes need two idle cores: on a machine shared with other work the speedup says more about the
+  // neighbours than about data parallelism, so the load is part of the evidence.
+  std::istringstream loadavg(io::read_file("/proc/loadavg"));
+  std::string one_minute, five_minutes, fifteen_minutes;
+  loadavg >> one_minute >> five_minutes >> fifteen_minutes;
+  ctx.note(fmt::format("load average before the throughput runs (1, 5, 15 min): {} {} {} on {} cores", one_minute,
+                       five_minutes, fifteen_minutes, std::thread::hardware_concurrency()));
   std::vector<std::vector<std::string>> rows;
   double one = 0, two = 0;
   for (int ranks : {1, 2}) {
