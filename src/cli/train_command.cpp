@@ -18,6 +18,7 @@
 #include "cli/training_setup.h"
 #include "nabla/data/dataset.h"
 #include "nabla/dist/environment.h"
+#include "nabla/dist/process_group.h"
 #include "nabla/io/file.h"
 #include "nabla/io/plot.h"
 #include "nabla/io/safetensors.h"
@@ -195,6 +196,9 @@ int run_train(TrainingConfig config, bool resume, const std::set<std::string>& g
   NABLA_CHECK(config.batch_size % processes == 0,
               "train: the global batch --batch-size {} does not split equally over {} processes; choose a multiple of {}",
               config.batch_size, processes, processes);
+  NABLA_CHECK(nproc <= 1 || dist::mpi_available(),
+              "train: --nproc {} needs a nabla built with MPI; install libopenmpi-dev (scripts/install-deps.sh) and "
+              "configure again", nproc);
   if (nproc > 1 && !dist::environment().launched()) relaunch_under_mpirun(nproc);
   const dist::ProcessGroupPtr group = join_ranks(nproc);
   if (!group) return train_here(config, resume, nullptr);

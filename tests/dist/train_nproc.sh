@@ -3,7 +3,8 @@
 # global batch 40, 2 epochs of 10 steps, SGD with momentum):
 #   1. 2 processes (launched by nabla through mpirun) end with the 1-process run's weights, within 1e-5 relative
 #      (the gradients are averaged in another order); test metrics on all 10000 test images;
-#   2. --batch-size that 3 processes cannot split is refused in one line naming both numbers;
+#   2. --batch-size that 3 processes cannot split is refused in one line naming both numbers, and --nproc
+#      without mpirun on PATH in one line saying what to install;
 #   3. a run started by mpirun directly and killed at step 7 (checkpoint at 5) resumes in 2 processes to the
 #      uninterrupted 2-process weights byte for byte, and in 1 process to them within 1e-5 relative;
 #   4. `nabla eval` loads the 2-process run's model.safetensors as a 1-process run's.
@@ -34,6 +35,11 @@ if "$nabla" "${common[@]}" --nproc 3 --out "$work/three" > "$work/three.log" 2>&
 grep -q "global batch --batch-size 40 does not split equally over 3 processes" "$work/three.log" ||
   { cat "$work/three.log"; fail "the refusal does not name 40 and 3"; }
 [ "$(wc -l < "$work/three.log")" = 1 ] || { cat "$work/three.log"; fail "the refusal is not one line"; }
+
+# Without mpirun on PATH: one line that says what to install.
+if PATH=/nonexistent "$nabla" "${common[@]}" --nproc 2 --out "$work/nompi" > "$work/nompi.log" 2>&1; then fail "ran without mpirun"; fi
+grep -q "neither mpirun nor mpiexec is on PATH; install OpenMPI" "$work/nompi.log" && [ "$(wc -l < "$work/nompi.log")" = 1 ] ||
+  { cat "$work/nompi.log"; fail "no one-line message without mpirun"; }
 
 NABLA_NUM_THREADS=1 "$mpiexec" -n 2 "$nabla" "${common[@]}" --out "$work/crashed" --crash-after-steps 7 > "$work/crash.log" 2>&1
 [ $? -ne 0 ] || fail "the crashing run exited 0"
