@@ -1,6 +1,8 @@
 // `nabla train`: trains a zoo model on Fashion-MNIST (a language model on text) and writes metrics.json, model.safetensors, log.csv,
 // curves.png and config.json into --out; `--resume` continues an interrupted run exactly. Each epoch is
 // measured on validation images held out of the training set; the test set is measured once, at the end.
+// `--nproc N` trains data-parallel in N processes (started through mpirun, or by mpirun directly): the same
+// run as one process at the global batch --batch-size, each rank on its share; rank 0 alone prints and writes.
 #include <algorithm>
 #include <cmath>
 #include <csignal>
@@ -12,8 +14,11 @@
 
 #include "backend/cpu/kernels.h"
 #include "cli/commands.h"
+#include "cli/mpi_launch.h"
 #include "cli/training_setup.h"
 #include "nabla/data/dataset.h"
+#include "nabla/dist/environment.h"
+#include "nabla/dist/process_group.h"
 #include "nabla/io/file.h"
 #include "nabla/io/plot.h"
 #include "nabla/io/safetensors.h"
@@ -116,17 +121,18 @@ void adopt_saved_recipe(TrainingConfig& config, const std::set<std::string>& giv
 // A language model's run: the corpus and tokenizer figures first, then training, and at the end its best
 // validation loss in nats/token, nats/char and perplexity beside the training text's unigram entropy. The
 // corpus is split in two (training and validation documents): there is no test measurement.
-int train_language_model(const TrainingConfig& config, TrainingSetup& setup) {
+int train_language_model(const TrainingConfig& config, TrainingSetup& setup, bool leader) {
   const TextData& text = *setup.text;
-  fmt::print("{} on {}: {} training documents ({} characters, {} tokens), {} validation documents ({} characters, {} "
+  if (leader) fmt::print("{} on {}: {} training documents ({} characters, {} tokens), {} validation documents ({} characters, {} "
              "tokens); {} tokenizer, vocabulary {}; context {}; {} parameters, {} threads\n",
              config.model, config.data, text.train_documents, text.train_characters, text.train_tokens,
              text.validation_documents, text.validation_characters, text.validation_tokens, config.tokenizer,
              text.tokenizer->vocab_size(), config.context, setup.model->parameter_count(), cpu::num_threads());
-  fmt::print("unigram entropy of the training text: {:.4f} nats/char\n", text.unigram_entropy);
+  if (leader) fmt::print("unigram entropy of the training text: {:.4f} nats/char\n", text.unigram_entropy);
   std::fflush(stdout);
   const auto& history = setup.trainer->fit(*setup.train, setup.validation.get());
   NABLA_CHECK(!history.empty(), "train: no epoch was run (--epochs 0?)");
+  if (!leader) return 0;  // what follows is rank 0's: the figures and files of the run
   save_safetensors((fs::path(config.out) / "model.safetensors").string(), setup.model->state_dict());
   nlohmann::json validation = nullptr;
   const train::EpochMetrics* best = best_epoch(history, *setup.trainer);
@@ -166,13 +172,54 @@ int train_language_model(const TrainingConfig& config, TrainingSetup& setup) {
   return 0;
 }
 
-int run_train(TrainingConfig config, bool resume, const std::set<std::string>& given) {
+// The ranks of a data-parallel run: none in one process; under a launcher, the job's group, which must have
+// the --nproc asked for (0: whatever the launcher started).
+dist::ProcessGroupPtr join_ranks(int nproc) {
+  const dist::Environment& environment = dist::environment();
+  NABLA_CHECK(nproc == 0 || nproc == environment.world_size,
+              "train: --nproc {} but the launcher ({}) started {} processes", nproc, environment.launcher,
+              environment.world_size);
+  if (environment.world_size == 1) return nullptr;
+  return dist::init_process_group();
+}
+
+int train_here(const TrainingConfig& config, bool resume, const dist::ProcessGroupPtr& group);
+
+int run_train(TrainingConfig config, bool resume, const std::set<std::string>& given, int nproc) {
   if (!resume && fs::exists(fs::path(config.out) / "checkpoint.json")) {
     throw Error(fmt::format("train: {} already holds a run; pass --resume to continue it, or choose another --out",
                             config.out));
   }
   if (resume) adopt_saved_recipe(config, given);
   check_recipe(config);  // before anything is written into --out
+  const int processes = dist::environment().launched() ? dist::environment().world_size : std::max(nproc, 1);
+  NABLA_CHECK(config.batch_size % processes == 0,
+              "train: the global batch --batch-size {} does not split equally over {} processes; choose a multiple of {}",
+              config.batch_size, processes, processes);
+  NABLA_CHECK(nproc <= 1 || dist::mpi_available(),
+              "train: --nproc {} needs a nabla built with MPI; install libopenmpi-dev (scripts/install-deps.sh) and "
+              "configure again", nproc);
+  if (nproc > 1 && !dist::environment().launched()) relaunch_under_mpirun(nproc);
+  const dist::ProcessGroupPtr group = join_ranks(nproc);
+  if (!group) return train_here(config, resume, nullptr);
+  // A rank that fails leaves at once, naming itself: ending normally would wait in MPI_Finalize for partners
+  // that may be stuck in a collective. mpirun then ends the job.
+  try {
+    return train_here(config, resume, group);
+  } catch (const train::Interrupted& error) {
+    fmt::print(stderr, "nabla: rank {} of {}: {}\n", group->rank(), group->world_size(), error.what());
+    std::fflush(stderr);
+    std::_Exit(130);
+  } catch (const std::exception& error) {
+    fmt::print(stderr, "nabla: error: rank {} of {}: {}\n", group->rank(), group->world_size(), error.what());
+    std::fflush(stderr);
+    std::_Exit(1);
+  }
+}
+
+// The run itself, in this process: alone (group null) or as one rank of a data-parallel job.
+int train_here(const TrainingConfig& config, bool resume, const dist::ProcessGroupPtr& group) {
+  const bool leader = !group || group->rank() == 0;
   // Ctrl-C (or SIGTERM) asks the trainer to checkpoint at its next step and stop; a second one kills at once.
   struct sigaction stop {};
   stop.sa_handler = [](int) { train::request_stop(); };
@@ -180,24 +227,43 @@ int run_train(TrainingConfig config, bool resume, const std::set<std::string>& g
   sigemptyset(&stop.sa_mask);
   sigaction(SIGINT, &stop, nullptr);
   sigaction(SIGTERM, &stop, nullptr);
-  fs::create_directories(config.out);
-  io::write_file_atomic((fs::path(config.out) / "config.json").string(), to_json(config).dump(1));
-  TrainingSetup setup = make_setup(config, resume);
+  if (leader) {
+    fs::create_directories(config.out);
+    io::write_file_atomic((fs::path(config.out) / "config.json").string(), to_json(config).dump(1));
+  }
+  if (group) group->barrier();
+  TrainingSetup setup = make_setup(config, resume, group);
   if (resume) {
     NABLA_CHECK(setup.trainer->resume(), "train: --resume found no checkpoint in {}", config.out);
-    fmt::print("resuming at step {}\n", setup.trainer->global_step());
+    if (leader) fmt::print("resuming at step {}\n", setup.trainer->global_step());
   }
-  if (setup.text) return train_language_model(config, setup);
-  fmt::print("{} on Fashion-MNIST: {} training, {} validation and {} test images, {} parameters, {} threads\n",
-             config.model, setup.train->dataset().size(), setup.validation ? setup.validation->dataset().size() : 0,
-             setup.test->dataset().size(), setup.model->parameter_count(), cpu::num_threads());
-  if (!setup.validation) fmt::print("no validation images (--validation-split 0): the run is judged on its training loss\n");
-  std::fflush(stdout);
+  if (setup.text) return train_language_model(config, setup, leader);
+  if (leader) {
+    if (group) {
+      fmt::print("data-parallel in {} processes: global batch {}, {} per process\n", group->world_size(),
+                 config.batch_size, config.batch_size / group->world_size());
+      int64_t batch_norms = 0;
+      for (const auto& [name, module] : setup.model->named_modules()) {
+        batch_norms += dynamic_cast<const nn::BatchNorm*>(module.get()) != nullptr;
+      }
+      if (batch_norms > 0) {
+        fmt::print("note: {}'s {} batch norm layers normalise each process's {} examples by their own statistics (not "
+                   "SyncBatchNorm): the run differs from one process at batch {}\n",
+                   config.model, batch_norms, config.batch_size / group->world_size(), config.batch_size);
+      }
+    }
+    fmt::print("{} on Fashion-MNIST: {} training, {} validation and {} test images, {} parameters, {} threads\n",
+               config.model, setup.train->dataset().size(), setup.validation ? setup.validation->dataset().size() : 0,
+               setup.test->dataset().size(), setup.model->parameter_count(), cpu::num_threads());
+    if (!setup.validation) fmt::print("no validation images (--validation-split 0): the run is judged on its training loss\n");
+    std::fflush(stdout);
+  }
   const auto& history = setup.trainer->fit(*setup.train, setup.validation.get());
   NABLA_CHECK(!history.empty(), "train: no epoch was run (--epochs 0?)");
 
   // The one look at the test set, with the weights fit() ended with (written next as model.safetensors).
-  train::Evaluation test = setup.trainer->test(*setup.test);
+  train::Evaluation test = setup.trainer->test(*setup.test);  // (summed over the ranks' shards of the test set)
+  if (!leader) return 0;  // what follows is rank 0's: the figures and files of the run
   save_safetensors((fs::path(config.out) / "model.safetensors").string(), setup.model->state_dict());
   io::write_file_atomic((fs::path(config.out) / "metrics.json").string(),
                         metrics_json(config, setup, history, test).dump(1));
@@ -226,13 +292,18 @@ int run_train(TrainingConfig config, bool resume, const std::set<std::string>& g
 Runner add_train_command(CLI::App& app) {
   auto config = std::make_shared<TrainingConfig>();
   auto resume = std::make_shared<bool>(false);
+  auto nproc = std::make_shared<int>(0);
   CLI::App* command = app.add_subcommand(
       "train",
       "Train a model: image models on Fashion-MNIST (validate each epoch on held-out images, test once at the end), "
       "language models on text (fortunes or your files; validate on held-out documents)");
   add_training_options(*command, *config);
   command->add_flag("--resume", *resume, "Continue the run in --out from its last checkpoint");
-  return [command, config, resume] {
+  command->add_option("--nproc", *nproc,
+                      "Train data-parallel in N processes (through mpirun; or start nabla under mpirun -n N): the "
+                      "same run as one process at the global --batch-size, split equally over them")
+      ->check(positive());
+  return [command, config, resume, nproc] {
     if (!command->parsed()) return -1;
     finish_config(*config);
     std::set<std::string> given;  // config.json's keys of the options on the command line
@@ -243,7 +314,8 @@ Runner add_train_command(CLI::App& app) {
       std::replace(key.begin(), key.end(), '-', '_');
       given.insert(key == "model_option" ? "model_options" : key);
     }
-    return run_train(*config, *resume, given);
+    given.erase("nproc");  // how many processes run it is not part of the recipe
+    return run_train(*config, *resume, given, *nproc);
   };
 }
 

@@ -6,6 +6,8 @@
 #include "cli/commands.h"
 #include "nabla/data/dataset.h"
 #include "nabla/data/token_dataset.h"
+#include "nabla/dist/data_parallel.h"
+#include "nabla/dist/sampler.h"
 #include "nabla/io/file.h"
 #include "nabla/io/safetensors.h"
 #include "nabla/models/registry.h"
@@ -337,9 +339,32 @@ std::pair<std::shared_ptr<optim::Scheduler>, bool> make_scheduler(const Training
           true};
 }
 
-// The optimizer, the schedule and the Trainer around setup.model and setup.train.
+int world_size(const dist::ProcessGroupPtr& group) { return group ? group->world_size() : 1; }
+int rank(const dist::ProcessGroupPtr& group) { return group ? group->rank() : 0; }
+
+// This rank's share of a loader's visiting order `base` (null: the loader's own, shuffled or sequential);
+// `base` itself in one process. Training pads the remainder (every rank takes the same number of steps);
+// evaluation keeps it (every example counts once).
+std::shared_ptr<const data::Sampler> shard(const dist::ProcessGroupPtr& group, std::shared_ptr<const data::Sampler> base,
+                                           bool shuffle, dist::Remainder remainder) {
+  if (world_size(group) == 1) return base;
+  return std::make_shared<dist::DistributedSampler>(
+      rank(group), world_size(group), dist::DistributedSamplerOptions{.shuffle = shuffle, .remainder = remainder, .base = base});
+}
+
+// Each rank's part of the global batch --batch-size (refused, naming both numbers, when it does not divide).
+int64_t local_batch(const TrainingConfig& c, const dist::ProcessGroupPtr& group) {
+  NABLA_CHECK(c.batch_size % world_size(group) == 0,
+              "train: the global batch --batch-size {} does not split equally over {} processes; choose a multiple of {}",
+              c.batch_size, world_size(group), world_size(group));
+  return c.batch_size / world_size(group);
+}
+
+// The optimizer, the schedule and the Trainer around setup.model and setup.train. In a world of several the
+// Trainer trains a DistributedDataParallel around setup.model (which stays the plain model, saved as a
+// one-process run's) and sums its figures over the ranks; only rank 0 prints.
 void add_trainer(TrainingSetup& setup, const TrainingConfig& c, train::LossFunction loss,
-                 train::LossFunction evaluation_loss) {
+                 train::LossFunction evaluation_loss, const dist::ProcessGroupPtr& group) {
   setup.optimizer = make_optimizer(c, setup.model->parameters());
   auto [scheduler, per_batch] = make_scheduler(c, *setup.optimizer, setup.train->batches_per_epoch());
   setup.scheduler = scheduler;
@@ -347,7 +372,21 @@ void add_trainer(TrainingSetup& setup, const TrainingConfig& c, train::LossFunct
                                 .clip_grad_norm = c.clip_grad_norm, .patience = c.patience, .progress = c.progress,
                                 .crash_after_steps = c.crash_after_steps,
                                 .interrupt_after_steps = c.interrupt_after_steps};
-  setup.trainer = std::make_unique<train::Trainer>(setup.model, setup.optimizer, std::move(loss), options);
+  nn::ModulePtr trained = setup.model;
+  if (world_size(group) > 1) {
+    trained = std::make_shared<dist::DistributedDataParallel>(setup.model, group);
+    options.progress = c.progress && group->rank() == 0;
+    options.replicas = {.rank = group->rank(),
+                        .world_size = group->world_size(),
+                        .module = setup.model,
+                        .sum = [group](std::vector<double>& values) {
+                          Tensor sums = from_vector(values, {static_cast<int64_t>(values.size())}, DType::f64);
+                          group->all_reduce(sums);
+                          values = sums.to_vector();
+                        },
+                        .barrier = [group] { group->barrier(); }};
+  }
+  setup.trainer = std::make_unique<train::Trainer>(trained, setup.optimizer, std::move(loss), options);
   setup.trainer->set_evaluation_loss(std::move(evaluation_loss));
   if (setup.scheduler) setup.trainer->set_scheduler(setup.scheduler, per_batch);
 }
@@ -365,7 +404,7 @@ train::LossFunction token_cross_entropy(double smoothing) {
 
 // The documents of --data, split by document (seeded), tokenized with a tokenizer learnt from the training
 // documents only (or read back from --out when resuming), served as windows of the context length.
-TrainingSetup make_text_setup(const TrainingConfig& c, bool resume) {
+TrainingSetup make_text_setup(const TrainingConfig& c, bool resume, const dist::ProcessGroupPtr& group) {
   TrainingSetup setup;
   const bool paragraphs = c.documents.empty() ? !std::filesystem::is_directory(c.data) : c.documents == "paragraphs";
   const text::Corpus corpus = text::read_corpus(c.data, paragraphs);
@@ -379,7 +418,7 @@ TrainingSetup make_text_setup(const TrainingConfig& c, bool resume) {
   text::TokenizerPtr tokenizer =
       saved ? text::load_tokenizer(c.out)
             : text::make_tokenizer({.kind = c.tokenizer, .vocab_size = c.vocab_size, .seed = c.seed}, train_texts);
-  if (!saved && !c.out.empty()) tokenizer->save(c.out);
+  if (!saved && !c.out.empty() && rank(group) == 0) tokenizer->save(c.out);
   TextData text{.tokenizer = tokenizer,
                 .train_documents = static_cast<int64_t>(train_texts.size()),
                 .validation_documents = static_cast<int64_t>(validation_texts.size()),
@@ -390,8 +429,9 @@ TrainingSetup make_text_setup(const TrainingConfig& c, bool resume) {
   text.train_tokens = train_tokens.numel();
   setup.train = std::make_unique<data::DataLoader>(
       std::make_shared<data::TokenDataset>(train_tokens, c.context),
-      data::LoaderOptions{.batch_size = c.batch_size, .seed = c.seed,
-                          .sampler = std::make_shared<data::RandomWindowSampler>(c.context)});
+      data::LoaderOptions{.batch_size = local_batch(c, group), .seed = c.seed,
+                          .sampler = shard(group, std::make_shared<data::RandomWindowSampler>(c.context), true,
+                                           dist::Remainder::pad)});
   if (!validation_texts.empty()) {
     Tensor validation_tokens = text::encode_documents(*tokenizer, validation_texts);
     text.validation_tokens = validation_tokens.numel();
@@ -401,12 +441,13 @@ TrainingSetup make_text_setup(const TrainingConfig& c, bool resume) {
                 c.context);
     setup.validation = std::make_unique<data::DataLoader>(
         std::make_shared<data::TokenDataset>(validation_tokens, c.context),
-        data::LoaderOptions{.batch_size = c.batch_size, .shuffle = false,
-                            .sampler = std::make_shared<data::SequentialWindowSampler>(c.context)});
+        data::LoaderOptions{.batch_size = local_batch(c, group), .shuffle = false,
+                            .sampler = shard(group, std::make_shared<data::SequentialWindowSampler>(c.context), false,
+                                             dist::Remainder::keep)});
   }
   setup.model = models::registry().make(c.model, model_options(c, tokenizer->vocab_size()));
   setup.text = std::move(text);
-  add_trainer(setup, c, token_cross_entropy(c.label_smoothing), token_cross_entropy(0));
+  add_trainer(setup, c, token_cross_entropy(c.label_smoothing), token_cross_entropy(0), group);
   return setup;
 }
 
@@ -418,9 +459,9 @@ double TextData::characters_per_token() const {
                                : NAN;
 }
 
-TrainingSetup make_setup(const TrainingConfig& c, bool resume) {
+TrainingSetup make_setup(const TrainingConfig& c, bool resume, const dist::ProcessGroupPtr& group) {
   manual_seed(c.seed);
-  if (is_text_model(c)) return make_text_setup(c, resume);
+  if (is_text_model(c)) return make_text_setup(c, resume, group);
   TrainingSetup setup;
   const models::ModelEntry& entry = models::registry().at(c.model);
   NABLA_CHECK(entry.input.dataset == "fashion-mnist",
@@ -436,19 +477,23 @@ TrainingSetup make_setup(const TrainingConfig& c, bool resume) {
   }
   auto test_set = data::fashion_mnist(data::Split::test, c.data);
   setup.train = std::make_unique<data::DataLoader>(
-      train_set, data::LoaderOptions{.batch_size = c.batch_size, .shuffle = true, .seed = c.seed,
+      train_set, data::LoaderOptions{.batch_size = local_batch(c, group), .shuffle = true, .seed = c.seed,
+                                     .sampler = shard(group, nullptr, true, dist::Remainder::pad),
                                      .transform = augmentation(c, entry.input.shape)});
   if (validation_set) {
     setup.validation =
-        std::make_unique<data::DataLoader>(validation_set, data::LoaderOptions{.batch_size = 500, .shuffle = false});
+        std::make_unique<data::DataLoader>(validation_set, data::LoaderOptions{.batch_size = 500, .shuffle = false,
+                                                                               .sampler = shard(group, nullptr, false, dist::Remainder::keep)});
   }
-  setup.test = std::make_unique<data::DataLoader>(test_set, data::LoaderOptions{.batch_size = 500, .shuffle = false});
+  setup.test = std::make_unique<data::DataLoader>(
+      test_set, data::LoaderOptions{.batch_size = 500, .shuffle = false, .sampler = shard(group, nullptr, false, dist::Remainder::keep)});
   const double smoothing = c.label_smoothing;
   auto loss = [smoothing](const Tensor& output, const Tensor& target) {
     return functional::cross_entropy(output, target, {.label_smoothing = smoothing});
   };
   // Validation and test losses stay comparable across runs whatever their smoothing.
-  add_trainer(setup, c, loss, [](const Tensor& output, const Tensor& target) { return cross_entropy(output, target); });
+  add_trainer(setup, c, loss, [](const Tensor& output, const Tensor& target) { return cross_entropy(output, target); },
+              group);
   return setup;
 }
 

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "nabla/data/loader.h"
+#include "nabla/dist/process_group.h"
 #include "nabla/models/registry.h"
 #include "nabla/nn/module.h"
 #include "nabla/optim/optimizer.h"
@@ -94,7 +95,11 @@ struct TrainingSetup {
   std::optional<TextData> text;  // language models only (then `test` is null: documents split in two only)
 };
 // With `resume`, a language model's tokenizer is read back from --out (else it is built and saved there).
-TrainingSetup make_setup(const TrainingConfig& config, bool resume = false);
+// With a process group of several ranks (data-parallel training) each rank's loaders visit its shard:
+// training a DistributedSampler of the seeded order at a local batch of --batch-size / world size (refused
+// when it does not divide), validation and test every example once over the ranks; the Trainer trains a
+// DistributedDataParallel around `model` (left plain) and sums its figures over the ranks.
+TrainingSetup make_setup(const TrainingConfig& config, bool resume = false, const dist::ProcessGroupPtr& group = nullptr);
 
 struct TrainedModel {
   TrainingConfig config;

@@ -1,9 +1,12 @@
 // DistributedDataParallel and its reducer: the buckets of gradients and when each is all-reduced.
 #include "nabla/dist/data_parallel.h"
 
+#include <optional>
+
 #include "nabla/autograd.h"
 #include "nabla/factory.h"
 #include "nabla/grad_hooks.h"
+#include "nabla/nn/global_batch.h"
 #include "nabla/ops.h"
 
 namespace nabla::dist {
@@ -178,6 +181,11 @@ Tensor DistributedDataParallel::forward(const Tensor& input) {
     reducer_->arm();
   } else {
     reducer_->armed = false;
+  }
+  std::optional<functional::GlobalBatchGuard> global_rows;
+  if (is_training() && options_.global_batch_dropout && group_->world_size() > 1 && input.dim() >= 1) {
+    global_rows.emplace(functional::GlobalBatch{
+        .rank = group_->rank(), .world_size = group_->world_size(), .local_rows = input.size(0)});
   }
   return (*module_)(input);
 }

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <atomic>
 #include <cerrno>
 #include <climits>
 #include <condition_variable>
@@ -30,12 +31,20 @@ using Clock = std::chrono::steady_clock;
 
 class MpiWork : public Work {
  public:
+  // `waiters` counts the callers blocked in wait() on any of the group's collectives: while there are some,
+  // the communication thread polls without sleeping (nothing else is running that it could slow down).
+  explicit MpiWork(std::shared_ptr<std::atomic<int>> waiters = nullptr) : waiters_(std::move(waiters)) {}
   bool is_completed() const override {
     std::lock_guard lock(mutex_);
     return done_;
   }
   void wait() override {
     std::unique_lock lock(mutex_);
+    if (!done_ && waiters_) {
+      ++*waiters_;
+      finished_.wait(lock, [&] { return done_; });
+      --*waiters_;
+    }
     finished_.wait(lock, [&] { return done_; });
     if (!error_.empty()) throw Error(error_);
   }
@@ -49,6 +58,7 @@ class MpiWork : public Work {
   }
 
  private:
+  std::shared_ptr<std::atomic<int>> waiters_;
   mutable std::mutex mutex_;
   std::condition_variable finished_;
   bool done_ = false;
@@ -211,7 +221,7 @@ class MpiProcessGroup : public ProcessGroup {
  private:
   WorkPtr enqueue(const char* op, const std::string& detail, std::function<MPI_Request(MPI_Comm)> start,
                   std::function<void()> finish) {
-    auto work = std::make_shared<MpiWork>();
+    auto work = std::make_shared<MpiWork>(waiters_);
     {
       std::lock_guard lock(mutex_);
       std::string description = fmt::format("{} #{}{}", op, ++issued_, detail.empty() ? "" : " (" + detail + ")");
@@ -290,12 +300,15 @@ class MpiProcessGroup : public ProcessGroup {
                                                           std::chrono::duration<double>(timeout_));
     int done = 0;
     int code = MPI_SUCCESS;
-    // Spin briefly (small messages finish in microseconds), then poll gently so the waiting thread leaves
-    // the cores to the computation it overlaps with.
+    // While a caller is blocked waiting, nothing is overlapped: poll flat out, as MPI_Allreduce itself does
+    // (MPI moves a large message's pieces only while it is polled, and a yield on a shared core can hand it
+    // away for a whole time slice). Otherwise spin briefly (small messages finish in microseconds), then poll
+    // gently so this thread leaves the cores to the computation it overlaps with.
     for (int polls = 0;; ++polls) {
       code = MPI_Test(&request, &done, MPI_STATUS_IGNORE);
       if (done || code != MPI_SUCCESS) break;
       if (Clock::now() > deadline) break;
+      if (waiters_->load(std::memory_order_relaxed) > 0) continue;
       if (polls < 200) {
         std::this_thread::yield();
       } else {
@@ -370,6 +383,7 @@ class MpiProcessGroup : public ProcessGroup {
   std::deque<Task> tasks_;
   bool stopping_ = false;
   uint64_t issued_ = 0;
+  std::shared_ptr<std::atomic<int>> waiters_ = std::make_shared<std::atomic<int>>(0);
 };
 
 }  // namespace

@@ -9,6 +9,9 @@
 #ifdef NABLA_HAVE_MPI
 #include "dist/mpi_process_group.h"
 #endif
+#ifdef NABLA_HAVE_NCCL
+#include "dist/nccl_process_group.h"
+#endif
 
 namespace nabla::dist {
 namespace {
@@ -61,7 +64,15 @@ ProcessGroupPtr init_process_group(const ProcessGroupOptions& options) {
                 "(scripts/install-deps.sh) and configure again");
 #endif
   }
-  NABLA_CHECK(options.backend != "nccl", "init_process_group: the nccl backend is not built yet (use mpi)");
+  if (options.backend == "nccl") {
+#ifdef NABLA_HAVE_NCCL
+    group = make_nccl_process_group(timeout);
+    return group;
+#else
+    throw Error("init_process_group: this nabla was built without the nccl backend (configure with -DNABLA_NCCL=ON "
+                "where CUDA and NCCL are installed), use mpi");
+#endif
+  }
   throw Error(fmt::format("init_process_group: unknown backend '{}' (mpi)", options.backend));
 }
 

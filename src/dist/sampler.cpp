@@ -20,6 +20,7 @@ DistributedSampler::DistributedSampler(int rank, int world_size, DistributedSamp
 
 int64_t DistributedSampler::shard_size(int64_t dataset_size) const {
   if (options_.remainder == Remainder::drop) return dataset_size / world_size_;
+  if (options_.remainder == Remainder::keep) return (dataset_size - rank_ + world_size_ - 1) / world_size_;
   return (dataset_size + world_size_ - 1) / world_size_;
 }
 
@@ -27,8 +28,9 @@ std::vector<int64_t> DistributedSampler::order(int64_t dataset_size, uint64_t se
   std::vector<int64_t> full = base_->order(dataset_size, seed, epoch);
   NABLA_CHECK(!full.empty() || dataset_size == 0, "DistributedSampler: the base sampler gave an empty order");
   const int64_t length = static_cast<int64_t>(full.size());
-  const int64_t kept = options_.remainder == Remainder::drop ? length / world_size_ * world_size_
-                                                             : (length + world_size_ - 1) / world_size_ * world_size_;
+  const int64_t kept = options_.remainder == Remainder::drop   ? length / world_size_ * world_size_
+                       : options_.remainder == Remainder::keep ? length
+                                                               : (length + world_size_ - 1) / world_size_ * world_size_;
   std::vector<int64_t> shard;
   shard.reserve(static_cast<size_t>(kept / world_size_));
   for (int64_t position = rank_; position < kept; position += world_size_) {

@@ -40,6 +40,12 @@ void ConfusionMatrix::add(const Tensor& logits, const Tensor& targets) {
   }
 }
 
+void ConfusionMatrix::add_counts(const std::vector<int64_t>& counts) {
+  NABLA_CHECK(counts.size() == counts_.size(), "ConfusionMatrix: {} counts added to a matrix of {} classes ({} counts)",
+              counts.size(), classes_, counts_.size());
+  for (size_t i = 0; i < counts.size(); ++i) counts_[i] += counts[i];
+}
+
 int64_t ConfusionMatrix::total() const {
   int64_t sum = 0;
   for (int64_t c : counts_) sum += c;

@@ -65,9 +65,28 @@ Trainer::Trainer(nn::ModulePtr model, std::shared_ptr<optim::Optimizer> optimize
   NABLA_CHECK(options_.accumulate >= 1, "Trainer: accumulate must be at least 1, got {}", options_.accumulate);
   NABLA_CHECK(options_.log_every >= 1, "Trainer: log_every must be at least 1, got {}", options_.log_every);
   NABLA_CHECK(options_.checkpoint_every >= 0, "Trainer: checkpoint_every must be non-negative");
+  const Replicas& replicas = options_.replicas;
+  NABLA_CHECK(replicas.world_size >= 1 && replicas.rank >= 0 && replicas.rank < replicas.world_size,
+              "Trainer: rank {} is not in a world of {}", replicas.rank, replicas.world_size);
+  NABLA_CHECK(replicas.world_size == 1 || (replicas.module && replicas.sum && replicas.barrier),
+              "Trainer: data-parallel training in a world of {} needs the plain module, a sum and a barrier",
+              replicas.world_size);
   loss_sum_ = zeros({}, {.dtype = DType::f64});
   correct_sum_ = zeros({}, {.dtype = DType::f64});
   if (!options_.out_dir.empty()) fs::create_directories(options_.out_dir);
+}
+
+nn::Module& Trainer::plain_model() const { return options_.replicas.module ? *options_.replicas.module : *model_; }
+
+std::vector<double> Trainer::summed(std::vector<double> values) const {
+  if (options_.replicas.world_size > 1) options_.replicas.sum(values);
+  return values;
+}
+
+bool Trainer::writes_files() const { return !options_.out_dir.empty() && options_.replicas.rank == 0; }
+
+void Trainer::wait_for_files() const {
+  if (options_.replicas.world_size > 1) options_.replicas.barrier();
 }
 
 void Trainer::set_scheduler(std::shared_ptr<optim::Scheduler> scheduler, bool per_batch) {
@@ -106,7 +125,7 @@ const std::vector<EpochMetrics>& Trainer::fit(const data::DataLoader& train, con
   if (options_.patience > 0 && options_.restore_best && !options_.out_dir.empty()) {
     fs::path best = fs::path(options_.out_dir) / "best.safetensors";
     if (fs::exists(best)) {
-      model_->load_state_dict(load_safetensors(best.string()));
+      plain_model().load_state_dict(load_safetensors(best.string()));
       weights_epoch_ = best_epoch_;
     }
   }
@@ -148,13 +167,16 @@ void Trainer::train_epoch(const data::DataLoader& train) {
     ++since_draw;
     if (step_ % options_.accumulate == 0 || next_batch_ == batches) end_of_step();
     if (step_ % options_.log_every == 0 || next_batch_ == batches) {
-      double mean_loss = loss_sum_.item() / static_cast<double>(std::max<int64_t>(examples_, 1));
+      // Over every rank's examples (every rank reaches this step, so the sum is collective).
+      const std::vector<double> totals = summed({loss_sum_.item(), correct_sum_.item(), static_cast<double>(examples_),
+                                                 static_cast<double>(examples_ - examples_at_start)});
+      const double seen = std::max(totals[2], 1.0);
+      double mean_loss = totals[0] / seen;
       check_finite(mean_loss);
-      std::string metrics = fmt::format("loss {:.4f} acc {:.1f}%", mean_loss,
-                                        100 * correct_sum_.item() / static_cast<double>(std::max<int64_t>(examples_, 1)));
+      std::string metrics = fmt::format("loss {:.4f} acc {:.1f}%", mean_loss, 100 * totals[1] / seen);
       if (tokens_per_example_ > 0) {
         const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-        const auto tokens = static_cast<double>((examples_ - examples_at_start) * tokens_per_example_);
+        const double tokens = totals[3] * static_cast<double>(tokens_per_example_);
         metrics += fmt::format(", {:.0f} tokens/s", seconds > 0 ? tokens / seconds : 0);
       }
       bar.advance(since_draw, metrics);
@@ -167,7 +189,13 @@ void Trainer::train_epoch(const data::DataLoader& train) {
     }
     if (options_.crash_after_steps > 0 && step_ == options_.crash_after_steps) std::_Exit(137);
     if (options_.interrupt_after_steps > 0 && step_ == options_.interrupt_after_steps) std::raise(SIGINT);
-    if (stop_requested && step_ % options_.accumulate == 0) {
+    // Every rank stops at the same step (the first optimizer step at which any was asked to), else one would
+    // enter the checkpoint's collectives while another waits in backward's.
+    bool stop_now = stop_requested && step_ % options_.accumulate == 0;
+    if (options_.replicas.world_size > 1 && step_ % options_.accumulate == 0) {
+      stop_now = summed({stop_requested ? 1.0 : 0.0})[0] > 0;
+    }
+    if (stop_now) {
       stop_requested = 0;  // answered: a later fit() in this process runs normally
       bar.finish();
       save_checkpoint();  // refuses (check_finite) rather than save a diverged state
@@ -191,13 +219,15 @@ void Trainer::end_of_step() {
 bool Trainer::end_of_epoch(const data::DataLoader* validation, double seconds, int64_t examples) {
   EpochMetrics metrics;
   metrics.epoch = epoch_ + 1;
-  const double seen = static_cast<double>(std::max<int64_t>(examples_, 1));
-  metrics.train_loss = loss_sum_.item() / seen;
-  metrics.train_accuracy = correct_sum_.item() / seen;
+  const std::vector<double> totals = summed({loss_sum_.item(), correct_sum_.item(), static_cast<double>(examples_),
+                                             static_cast<double>(examples)});
+  const double seen = std::max(totals[2], 1.0);
+  metrics.train_loss = totals[0] / seen;
+  metrics.train_accuracy = totals[1] / seen;
   check_finite(metrics.train_loss);
   metrics.learning_rate = optimizer_->lr();
   metrics.seconds = seconds;
-  metrics.samples_per_second = seconds > 0 ? static_cast<double>(examples) / seconds : 0;
+  metrics.samples_per_second = seconds > 0 ? totals[3] / seconds : 0;
   metrics.tokens_per_second = metrics.samples_per_second * static_cast<double>(tokens_per_example_);
   if (validation) {
     Evaluation result = evaluate(*validation);
@@ -221,9 +251,8 @@ bool Trainer::end_of_epoch(const data::DataLoader* validation, double seconds, i
       best_loss_ = metrics.validation_loss;
       best_epoch_ = metrics.epoch;
       bad_epochs_ = 0;
-      if (!options_.out_dir.empty()) {
-        save_safetensors((fs::path(options_.out_dir) / "best.safetensors").string(), snapshot(*model_));
-      }
+      // (the ranks meet at the checkpoint below, after which every rank may read it)
+      if (writes_files()) save_safetensors((fs::path(options_.out_dir) / "best.safetensors").string(), snapshot(plain_model()));
     } else if (++bad_epochs_ >= options_.patience && options_.patience > 0) {
       stop = true;
     }
@@ -251,15 +280,16 @@ Evaluation Trainer::test(const data::DataLoader& loader) {
 
 Evaluation Trainer::evaluate(const data::DataLoader& loader) {
   autograd::NoGradGuard no_grad;
-  bool was_training = model_->is_training();
-  model_->eval();
+  nn::Module& model = plain_model();  // no collective per batch: the ranks' shards may differ in length
+  bool was_training = model.is_training();
+  model.eval();
   Evaluation result;
   double loss_sum = 0, correct_sum = 0;
   bool sequences = false;
   const LossFunction& loss = evaluation_loss_ ? evaluation_loss_ : loss_;
   auto epoch = loader.epoch(0);
   while (std::optional<data::Batch> batch = epoch->next()) {
-    Tensor output = (*model_)(batch->inputs);
+    Tensor output = model(batch->inputs);
     const int64_t count = batch->inputs.size(0);
     loss_sum += loss(output, batch->targets).item() * static_cast<double>(count);
     if (is_classification(output, batch->targets)) {
@@ -272,7 +302,25 @@ Evaluation Trainer::evaluate(const data::DataLoader& loader) {
     }
     result.examples += count;
   }
-  model_->train(was_training);
+  model.train(was_training);
+  if (options_.replicas.world_size > 1) {
+    // Each rank measured its shard: sum the sums, then the confusion matrices (a rank whose shard was empty
+    // has none: the others say how many classes there are).
+    const bool classified = result.confusion.total() > 0;
+    std::vector<double> totals = summed({loss_sum, correct_sum, static_cast<double>(result.examples), sequences ? 1.0 : 0.0,
+                                         classified ? static_cast<double>(result.confusion.classes()) : 0.0,
+                                         classified ? 1.0 : 0.0});
+    loss_sum = totals[0], correct_sum = totals[1], sequences = totals[3] > 0;
+    result.examples = static_cast<int64_t>(totals[2]);
+    if (totals[5] > 0) {
+      const auto classes = static_cast<int64_t>(totals[4] / totals[5]);
+      std::vector<double> counts(static_cast<size_t>(classes * classes), 0.0);
+      if (classified) counts.assign(result.confusion.counts().begin(), result.confusion.counts().end());
+      counts = summed(std::move(counts));
+      result.confusion = ConfusionMatrix(classes);
+      result.confusion.add_counts(std::vector<int64_t>(counts.begin(), counts.end()));
+    }
+  }
   result.loss = result.examples ? loss_sum / static_cast<double>(result.examples) : NAN;
   result.accuracy = result.confusion.total() ? result.confusion.accuracy()
                     : sequences               ? correct_sum / static_cast<double>(result.examples)
@@ -284,11 +332,18 @@ Evaluation Trainer::evaluate(const data::DataLoader& loader) {
 // last and atomically: it is the commit point. Files of older checkpoints are deleted afterwards.
 void Trainer::save_checkpoint() {
   if (options_.out_dir.empty()) return;
-  check_finite(loss_sum_.item());
+  // The running sums over every rank: the checkpoint is the same whatever the world size.
+  const std::vector<double> totals = summed({loss_sum_.item(), correct_sum_.item(), static_cast<double>(examples_)});
+  check_finite(totals[0]);
+  if (writes_files()) write_checkpoint(totals[0], totals[1], static_cast<int64_t>(totals[2]));
+  wait_for_files();
+}
+
+void Trainer::write_checkpoint(double loss_sum, double correct_sum, int64_t examples) const {
   const fs::path directory = options_.out_dir;
   const std::string model_file = fmt::format("checkpoint-{}-model.safetensors", step_);
   const std::string optimizer_file = fmt::format("checkpoint-{}-optimizer.safetensors", step_);
-  save_safetensors((directory / model_file).string(), snapshot(*model_));
+  save_safetensors((directory / model_file).string(), snapshot(plain_model()));
   optim::OptimizerState optimizer_state = optimizer_->state_dict();
   save_safetensors((directory / optimizer_file).string(), optimizer_state.tensors);
   json history = json::array();
@@ -301,9 +356,9 @@ void Trainer::save_checkpoint() {
                 {"epoch", epoch_},
                 {"next_batch", next_batch_},
                 {"step", step_},
-                {"loss_sum", loss_sum_.item()},
-                {"correct_sum", correct_sum_.item()},
-                {"examples", examples_},
+                {"loss_sum", loss_sum},
+                {"correct_sum", correct_sum},
+                {"examples", examples},
                 {"best_loss", std::isfinite(best_loss_) ? json(best_loss_) : json(nullptr)},
                 {"best_epoch", best_epoch_},
                 {"bad_epochs", bad_epochs_},
@@ -329,7 +384,7 @@ bool Trainer::resume() {
 
 void Trainer::restore(const nlohmann::json& state) {
   const fs::path directory = options_.out_dir;
-  model_->load_state_dict(load_safetensors((directory / state.at("model_file").get<std::string>()).string()));
+  plain_model().load_state_dict(load_safetensors((directory / state.at("model_file").get<std::string>()).string()));
   optimizer_->load_state_dict(
       {state.at("optimizer"), load_safetensors((directory / state.at("optimizer_file").get<std::string>()).string())});
   if (scheduler_ && !state.at("scheduler").is_null()) scheduler_->load_state_dict(state.at("scheduler"));
@@ -337,9 +392,12 @@ void Trainer::restore(const nlohmann::json& state) {
   epoch_ = state.at("epoch").get<int64_t>();
   next_batch_ = state.at("next_batch").get<int64_t>();
   step_ = state.at("step").get<int64_t>();
-  loss_sum_ = scalar_tensor(state.at("loss_sum").get<double>(), DType::f64);
-  correct_sum_ = scalar_tensor(state.at("correct_sum").get<double>(), DType::f64);
-  examples_ = state.at("examples").get<int64_t>();
+  // The sums over every rank of the run that saved them: rank 0 carries them on, the others start at zero,
+  // so the sums over this run's ranks continue them whatever its world size.
+  const bool carries = options_.replicas.rank == 0;
+  loss_sum_ = scalar_tensor(carries ? state.at("loss_sum").get<double>() : 0.0, DType::f64);
+  correct_sum_ = scalar_tensor(carries ? state.at("correct_sum").get<double>() : 0.0, DType::f64);
+  examples_ = carries ? state.at("examples").get<int64_t>() : 0;
   best_loss_ = state.at("best_loss").is_null() ? INFINITY : state.at("best_loss").get<double>();
   best_epoch_ = state.value("best_epoch", int64_t{0});  // absent in checkpoints written before it was kept
   bad_epochs_ = state.at("bad_epochs").get<int64_t>();
@@ -348,7 +406,7 @@ void Trainer::restore(const nlohmann::json& state) {
 }
 
 void Trainer::write_logs() const {
-  if (options_.out_dir.empty()) return;
+  if (!writes_files()) return;
   std::string csv = "epoch,train_loss,train_accuracy,validation_loss,validation_accuracy,learning_rate,seconds,samples_per_second\n";
   for (const EpochMetrics& m : history_) {
     csv += fmt::format("{},{:.6f},{:.6f},{:.6f},{:.6f},{:.6g},{:.3f},{:.1f}\n", m.epoch, m.train_loss, m.train_accuracy,

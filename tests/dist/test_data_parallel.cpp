@@ -1,8 +1,9 @@
 // Data-parallel training reproduces single-process training on the global batch. Every rank trains the
 // reference (one process, global batch B) itself, then the data-parallel replica (local batch B / world on
 // its DistributedSampler shard), and compares the parameters after 100 steps: equal within 1e-6 relative
-// (mean-reduced loss, no dropout). With batch norm: SyncBatchNorm equals BatchNorm at the global batch, and
-// plain per-rank BatchNorm does not (the negative).
+// (mean-reduced loss). With dropout the ranks draw the masks of their rows of the global batch, so the same
+// holds (and does not when each rank draws for its own shard: the negative). With batch norm: SyncBatchNorm
+// equals BatchNorm at the global batch, and plain per-rank BatchNorm does not (the negative).
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -17,6 +18,7 @@
 #include "nabla/nn/activation.h"
 #include "nabla/nn/container.h"
 #include "nabla/nn/conv.h"
+#include "nabla/nn/dropout.h"
 #include "nabla/nn/linear.h"
 #include "nabla/ops.h"
 #include "nabla/optim/optimizer.h"
@@ -58,6 +60,7 @@ Tensor batch_indices(const data::Sampler& sampler, int64_t batch, int64_t step) 
 // Trains `model` (already wrapped, or not) for `steps` SGD steps and returns the inner module's parameters.
 std::vector<Tensor> train(const nn::ModulePtr& model, const std::vector<Tensor>& parameters, const Data& data,
                           const data::Sampler& sampler, int64_t batch) {
+  manual_seed(99);  // dropout's stream starts at the same place in both runs (the replicas' inits differ)
   optim::SGD optimizer(parameters, {.lr = 0.01, .momentum = 0.9});
   for (int64_t step = 0; step < steps; ++step) {
     Tensor indices = batch_indices(sampler, batch, step);
@@ -87,7 +90,7 @@ struct Comparison {
 };
 
 Comparison compare(ProcessGroup& group, const ProcessGroupPtr& group_ptr, const ModelFactory& make_reference,
-                   const ModelFactory& make_replica) {
+                   const ModelFactory& make_replica, DataParallelOptions options = {.bucket_bytes = 4096}) {
   const Data data = make_data();
   manual_seed(42);
   nn::ModulePtr reference = make_reference();
@@ -99,7 +102,7 @@ Comparison compare(ProcessGroup& group, const ProcessGroupPtr& group_ptr, const 
   // from rank 0 must make the others equal to it.
   manual_seed(42 + static_cast<uint64_t>(group.rank()) * 1000);
   nn::ModulePtr inner = make_replica();
-  auto replica = std::make_shared<DistributedDataParallel>(inner, group_ptr, DataParallelOptions{.bucket_bytes = 4096});
+  auto replica = std::make_shared<DistributedDataParallel>(inner, group_ptr, options);
   DistributedSampler shard(group.rank(), group.world_size());
   const int64_t local_batch = global_batch / group.world_size();
   std::vector<Tensor> parallel = train(replica, inner->parameters(), data, shard, local_batch);
@@ -125,6 +128,28 @@ TEST(DataParallel, LenetInTwoProcessesEqualsOneProcessAtTheGlobalBatch) {
   Comparison result = compare(*group, group, make_lenet, make_lenet);
   EXPECT_GT(result.moved, 1e-3);
   EXPECT_LE(result.difference, 1e-6);
+}
+
+// An MLP with dropout: [N, 1, 28, 28] → flatten → 64 → ReLU → dropout 0.3 → 10.
+nn::ModulePtr make_dropout_mlp() {
+  auto net = std::make_shared<nn::Sequential>();
+  net->push_back(std::make_shared<nn::Flatten>());
+  net->push_back(std::make_shared<nn::Linear>(28 * 28, 64));
+  net->push_back(std::make_shared<nn::ReLU>());
+  net->push_back(std::make_shared<nn::Dropout>(0.3));
+  net->push_back(std::make_shared<nn::Linear>(64, 10));
+  return net;
+}
+
+TEST(DataParallel, DropoutInTwoProcessesDrawsTheGlobalBatchsMasksAndEqualsOneProcess) {
+  NABLA_DIST_GROUP_OR_SKIP(group);
+  Comparison result = compare(*group, group, make_dropout_mlp, make_dropout_mlp);
+  EXPECT_GT(result.moved, 1e-3);
+  EXPECT_LE(result.difference, 1e-6);
+  // The negative: each rank drawing masks for its own shard (as a process alone) trains another network.
+  Comparison own = compare(*group, group, make_dropout_mlp, make_dropout_mlp,
+                           {.bucket_bytes = 4096, .global_batch_dropout = false});
+  EXPECT_GT(own.difference, 1e-3) << "per-shard dropout matched the global batch's: the test could not tell";
 }
 
 // A small conv net with batch norm: [N, 1, 28, 28] → conv 4 → BN → ReLU → flatten → linear 10.

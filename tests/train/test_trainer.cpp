@@ -169,5 +169,42 @@ TEST_F(TrainerProtocol, EvaluationLossReplacesTheTrainingLossWhenMeasuring) {
   EXPECT_NEAR(trainer.evaluate(validation_loader).loss, plain, 1e-5);
 }
 
+// A data-parallel replica (rank 1 of 2), its partner simulated as an exact copy of itself: every sum over
+// the ranks doubles. It writes nothing (rank 0 writes), meets its partner at the checkpoint's barrier, and
+// reports the figures summed over both: twice the examples, the same mean loss and accuracy.
+TEST_F(TrainerProtocol, AReplicaOtherThanRankZeroWritesNothingAndReportsFiguresSummedOverTheRanks) {
+  auto train_set = blobs(40, 1);
+  auto validation_set = blobs(10, 2);
+  data::DataLoader train_loader(train_set, {.batch_size = 16, .seed = 1});
+  data::DataLoader validation_loader(validation_set, {.batch_size = 7, .shuffle = false});
+  int64_t sums = 0, barriers = 0;
+  manual_seed(7);
+  auto model = std::make_shared<nn::Linear>(nn::LinearOptions{.in_features = 4, .out_features = 3});
+  auto optimizer = std::make_shared<optim::SGD>(model->parameters(), optim::SGDOptions{.lr = 0.1});
+  train::Replicas replicas{.rank = 1,
+                           .world_size = 2,
+                           .module = model,
+                           .sum = [&](std::vector<double>& values) {
+                             ++sums;
+                             for (double& value : values) value *= 2;
+                           },
+                           .barrier = [&] { ++barriers; }};
+  train::Trainer trainer(model, optimizer, [](const Tensor& output, const Tensor& target) { return cross_entropy(output, target); },
+                         {.epochs = 1, .out_dir = path("replica"), .progress = false, .replicas = replicas});
+  trainer.fit(train_loader, &validation_loader);
+  EXPECT_GT(sums, 0);
+  EXPECT_GE(barriers, 1) << "no barrier after the end-of-epoch checkpoint";
+  EXPECT_TRUE(std::filesystem::is_empty(path("replica"))) << "rank 1 wrote into the run's directory";
+  const train::Evaluation both = trainer.evaluate(validation_loader);
+  EXPECT_EQ(both.examples, 2 * validation_set->size());
+  EXPECT_EQ(both.confusion.total(), 2 * validation_set->size());
+  // The same weights measured as one process: the same mean loss and accuracy.
+  train::Trainer alone(model, optimizer, [](const Tensor& output, const Tensor& target) { return cross_entropy(output, target); },
+                       {.epochs = 1, .progress = false});
+  const train::Evaluation one = alone.evaluate(validation_loader);
+  EXPECT_NEAR(both.loss, one.loss, 1e-12);
+  EXPECT_EQ(both.accuracy, one.accuracy);
+}
+
 }  // namespace
 }  // namespace nabla

@@ -18,6 +18,10 @@ namespace nabla::dist {
 struct DataParallelOptions {
   int64_t bucket_bytes = int64_t{1} << 20;  // gradients per all-reduce (PyTorch: 25 MiB, tuned for GPUs)
   bool broadcast_buffers = true;            // rank 0's buffers (running statistics) to all before each forward
+  // Dropout in training draws each local row's mask at its row's place in the global batch (the input's row j
+  // being global row rank + world_size · j, DistributedSampler's layout): the same masks as one process at the
+  // global batch (nabla/nn/global_batch.h). Off: each rank draws for its own shard, as a process alone would.
+  bool global_batch_dropout = true;
 };
 
 // What the last synchronised backward did (for tests, benchmarks and the lab).

@@ -54,7 +54,7 @@ class ProcessGroup {
 using ProcessGroupPtr = std::shared_ptr<ProcessGroup>;
 
 struct ProcessGroupOptions {
-  std::string backend = "mpi";  // "mpi"; "nccl" is not built yet
+  std::string backend = "mpi";  // "mpi"; "nccl" (GPUs) in builds configured with -DNABLA_NCCL=ON, untested
   // How long one collective may wait for its partners before this rank gives up. 0: the environment's
   // NABLA_DIST_TIMEOUT (seconds), else 300 s.
   double timeout_seconds = 0;

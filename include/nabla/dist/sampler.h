@@ -10,7 +10,10 @@
 
 namespace nabla::dist {
 
-enum class Remainder { pad, drop };
+// pad: every shard has ceil(n / world) examples, the last ones visited twice; drop: floor(n / world), the
+// last examples unvisited; keep: every example once, shards differing by one (for evaluation, where no
+// collective runs per batch and each example must count exactly once).
+enum class Remainder { pad, drop, keep };
 
 struct DistributedSamplerOptions {
   bool shuffle = true;                     // base order: RandomSampler, else SequentialSampler

@@ -23,6 +23,10 @@ class ConfusionMatrix {
   double recall(int64_t c) const;     // 0 when the class never occurred
   double f1(int64_t c) const;
   double balanced_accuracy() const;   // mean recall over the classes that occur
+  // The counts, row-major [truth, predicted]; add_counts adds another matrix's (a data-parallel evaluation
+  // sums the ranks' matrices).
+  const std::vector<int64_t>& counts() const { return counts_; }
+  void add_counts(const std::vector<int64_t>& counts);
   std::string to_string(const std::vector<std::string>& names = {}) const;
 
  private:

@@ -29,6 +29,24 @@ struct EpochMetrics {
   double tokens_per_second = 0;  // language models (outputs [B, T, V]): samples/s × T; otherwise 0
 };
 
+// Data-parallel training (filled by the caller from a dist::ProcessGroup, so this layer needs no MPI): the
+// Trainer's model is then a DistributedDataParallel on every rank, each rank's loader visits its shard with a
+// local batch of global batch / world_size, and the Trainer
+//   - saves, restores and evaluates `module`, the plain model inside the wrapper, so a checkpoint is the
+//     same whatever the world size and `nabla eval`/`predict` load it as a one-process run's;
+//   - sums its running loss, accuracy and example counts over the ranks (`sum`) before it reports, checks
+//     or saves them, so every rank decides alike (non-finite loss, best epoch, early stopping);
+//   - evaluates each rank's shard of the validation and test loaders and sums the results;
+//   - writes files from rank 0 only, then waits at `barrier`, so no rank reads or runs ahead of them.
+// A resumed run may have another world size: the checkpoint counts global steps and global sums.
+struct Replicas {
+  int rank = 0;
+  int world_size = 1;
+  nn::ModulePtr module;                            // null: the Trainer's model itself (one process)
+  std::function<void(std::vector<double>&)> sum;   // in place, elementwise over the ranks
+  std::function<void()> barrier;
+};
+
 struct TrainerOptions {
   int64_t epochs = 10;
   std::string out_dir;           // checkpoints and logs go here; empty: nowhere
@@ -42,6 +60,7 @@ struct TrainerOptions {
   bool progress = true;
   int64_t crash_after_steps = 0;  // testing aid: end the process abruptly (as kill -9) after this many steps
   int64_t interrupt_after_steps = 0;  // testing aid: raise SIGINT (as Ctrl-C) after this many steps
+  Replicas replicas{};  // data-parallel training; the default is one process
 };
 
 struct Evaluation {
@@ -91,11 +110,16 @@ class Trainer {
 
  private:
   void restore(const nlohmann::json& checkpoint);  // the state resume() read from checkpoint.json
+  void write_checkpoint(double loss_sum, double correct_sum, int64_t examples) const;  // the running sums over the ranks
   void train_epoch(const data::DataLoader& train);
   void end_of_step();
   bool end_of_epoch(const data::DataLoader* validation, double seconds, int64_t examples);
   void check_finite(double loss) const;
   void write_logs() const;
+  nn::Module& plain_model() const;  // what is saved and evaluated: replicas.module, else the model
+  std::vector<double> summed(std::vector<double> values) const;  // over the ranks (as is in one process)
+  bool writes_files() const;  // rank 0 with an output directory
+  void wait_for_files() const;  // the other ranks wait here until rank 0 has written
 
   nn::ModulePtr model_;
   std::shared_ptr<optim::Optimizer> optimizer_;
