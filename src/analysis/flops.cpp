@@ -130,7 +130,7 @@ int64_t flops(const ops::Dispatched& call) {
     case OpId::logical_and: case OpId::logical_or: case OpId::logical_xor: case OpId::leaky_relu:
     case OpId::elu: case OpId::gelu: case OpId::silu: case OpId::softplus: case OpId::clamp:
     case OpId::masked_fill: case OpId::dropout: case OpId::sub_: case OpId::div_: case OpId::clamp_:
-    case OpId::relu_: case OpId::masked_fill_: case OpId::clamp_backward:
+    case OpId::relu_: case OpId::masked_fill_: case OpId::clamp_backward: case OpId::gelu_backward:
       return out;
     case OpId::lerp: case OpId::addcmul: case OpId::addcdiv:  // a + w·(b − a), a + s·b·c, a + s·b/c
       return 3 * out;

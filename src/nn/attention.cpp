@@ -130,6 +130,31 @@ Tensor fused_mask(const AttentionMasks& masks, int64_t batch, int64_t heads, int
   return added + where(keep, zero, minus_infinity);
 }
 
+// Self-attention's q, k, v heads [B, H, T, D] as views of the packed projection [B, T, 3·E] (H heads of D each),
+// through one autograd node whose backward writes the packed gradient in one pass: a cat of the three head
+// gradients, read through their strides. Left to the views' own backwards, each narrow would zero-fill a whole
+// [B, T, 3·E] gradient and copy its part in, each head reshape would first copy its gradient to [B, T, E], and
+// the three results would be added: about eight passes over [B, T, 3·E] where this takes one.
+std::vector<Tensor> packed_heads(const Tensor& packed, int64_t heads, int64_t head_dim) {
+  const int64_t B = packed.size(0), T = packed.size(1), E = heads * head_dim;
+  const DType dtype = packed.dtype();  // not the tensor: the node would keep the projection alive
+  auto forward = [=](autograd::FunctionContext&, const std::vector<Tensor>& inputs) {
+    std::vector<Tensor> views;
+    for (int64_t part = 0; part < 3; ++part) {
+      views.push_back(inputs[0].narrow(2, part * E, E).reshape({B, T, heads, head_dim}).transpose(1, 2));
+    }
+    return views;
+  };
+  auto backward = [=](autograd::FunctionContext&, const std::vector<Tensor>& grads) {
+    std::vector<Tensor> parts;  // each [B, T, 1, H, D], strided: cat along dim 2 lays them out as [B, T, 3·E]
+    for (const Tensor& grad : grads) {
+      parts.push_back(grad.defined() ? grad.transpose(1, 2).unsqueeze(2) : zeros({B, T, 1, heads, head_dim}, dtype));
+    }
+    return std::vector<Tensor>{cat(parts, 2).view({B, T, 3 * E})};
+  };
+  return autograd::apply_function("PackedHeads", {packed}, forward, backward);
+}
+
 }  // namespace
 
 MultiheadAttention::MultiheadAttention(const MultiheadAttentionOptions& options_, Generator* generator)
@@ -202,11 +227,18 @@ Tensor MultiheadAttention::forward(const Tensor& query, const Tensor& key, const
               "MultiheadAttention: expected query [B, L, {}] and key, value [B, S, {}], got {}, {}, {}", E, E,
               query.describe(), key.describe(), value.describe());
   Tensor q, k, v;
-  if (query.impl() == key.impl() && key.impl() == value.impl()) {
+  const bool self_attention = query.impl() == key.impl() && key.impl() == value.impl();
+  if (self_attention && kv == E) {
+    const std::vector<Tensor> views = packed_heads(functional::linear(query, in_proj_weight, in_proj_bias),
+                                                   options.num_heads, head_dim);
+    q = views[0];
+    k = views[1];
+    v = views[2];
+  } else if (self_attention) {
     const Tensor packed = functional::linear(query, in_proj_weight, in_proj_bias);  // [B, T, E + 2·kv]
-    q = packed.narrow(2, 0, E);
-    k = packed.narrow(2, E, kv);
-    v = packed.narrow(2, E + kv, kv);
+    q = heads(packed.narrow(2, 0, E), options.num_heads);
+    k = heads(packed.narrow(2, E, kv), options.num_kv_heads);
+    v = heads(packed.narrow(2, E + kv, kv), options.num_kv_heads);
   } else {
     auto rows = [&](int64_t first, int64_t count) {
       return std::pair{in_proj_weight.narrow(0, first, count),
@@ -215,13 +247,10 @@ Tensor MultiheadAttention::forward(const Tensor& query, const Tensor& key, const
     const auto [wq, bq] = rows(0, E);
     const auto [wk, bk] = rows(E, kv);
     const auto [wv, bv] = rows(E + kv, kv);
-    q = functional::linear(query, wq, bq);
-    k = functional::linear(key, wk, bk);
-    v = functional::linear(value, wv, bv);
+    q = heads(functional::linear(query, wq, bq), options.num_heads);
+    k = heads(functional::linear(key, wk, bk), options.num_kv_heads);
+    v = heads(functional::linear(value, wv, bv), options.num_kv_heads);
   }
-  q = heads(q, options.num_heads);
-  k = heads(k, options.num_kv_heads);
-  v = heads(v, options.num_kv_heads);
   if (rotary_) {
     q = rotary_->apply(q);
     k = rotary_->apply(k);

@@ -28,8 +28,8 @@ const char* kind_name(RecurrentKind kind) {
   return kind == RecurrentKind::lstm ? "LSTM" : kind == RecurrentKind::gru ? "GRU" : "RNN";
 }
 
-// The sequence of h (and c) of one direction: x_gates [T, B, G·H] = the input projection with b_ih; the
-// op adds b_hh (zeros when the layer has no bias) at every step.
+// The sequence of h (and c) of one direction: x_gates [T, B, G·H] = the input projection (gate_inputs below);
+// the op adds bias_hh (zeros when the layer has no bias) at every step.
 struct Sequence {
   Tensor h_all, c_all;
 };
@@ -41,6 +41,19 @@ Sequence run_sequence(RecurrentMode mode, bool reverse, const Tensor& x_gates, c
   std::vector<Tensor> outputs = ops::call(ops::OpId::recurrent_sequence, std::move(inputs),
                                           ops::RecurrentAttrs{.mode = mode, .reverse = reverse});
   return {outputs[0], outputs[1]};
+}
+
+// The input projection x_gates [T, B, G·H] and the bias the op adds at every step. RNN and LSTM: b_ih and b_hh
+// enter the gates the same way, so the op takes them as one bias b_ih + b_hh, and its backward's one sum of the
+// gate gradients serves both, where a bias in the input projection would cost a second sum over all [T·B, G·H]
+// of them. GRU's b_hh sits inside r·(…): kept apart.
+struct GateInputs {
+  Tensor x_gates, bias_hh;
+};
+GateInputs gate_inputs(RecurrentMode mode, const Tensor& x, const Tensor& weight_ih, const Tensor& bias_ih,
+                       const Tensor& bias_hh) {
+  const bool fold = mode != RecurrentMode::gru && bias_ih.defined() && bias_hh.defined();
+  return {functional::linear(x, weight_ih, fold ? Tensor() : bias_ih).contiguous(), fold ? bias_ih + bias_hh : bias_hh};
 }
 
 Tensor zero_state(const Tensor& like, const Shape& shape) { return zeros(shape, {.dtype = like.dtype()}); }
@@ -135,8 +148,9 @@ LSTMOutput recurrent(RecurrentKind kind, const RecurrentOptions& options,
       const std::vector<Tensor>& p = weights[static_cast<size_t>(index)];
       NABLA_CHECK(p.size() == 4, "{}: the weights of layer {} direction {} must be (weight_ih, weight_hh, bias_ih, "
                   "bias_hh), got {} tensors", name, layer, direction, p.size());
-      const Tensor x_gates = functional::linear(x, p[0], p[2]).contiguous();
-      Sequence sequence = run_sequence(mode, direction == 1, x_gates, p[1], p[3], h_start.select(0, index).contiguous(),
+      const GateInputs gates = gate_inputs(mode, x, p[0], p[2], p[3]);
+      Sequence sequence = run_sequence(mode, direction == 1, gates.x_gates, p[1], gates.bias_hh,
+                                       h_start.select(0, index).contiguous(),
                                        lstm ? c_start.select(0, index).contiguous() : Tensor());
       const int64_t last = direction == 1 ? 0 : x.shape()[0] - 1;  // the reverse direction ends at step 0
       h_n.push_back(sequence.h_all.select(0, last));
@@ -228,8 +242,8 @@ LSTMState RecurrentCellBase::step(const Tensor& input, const Tensor& h, const Te
                 shape_string(unbatched ? Shape{options.hidden_size} : state_shape), input.describe(), given.describe());
     return batched.contiguous();
   };
-  const Tensor x_gates = functional::linear(x, weight_ih, bias_ih).unsqueeze(0).contiguous();  // one step
-  Sequence sequence = run_sequence(mode, false, x_gates, weight_hh, bias_hh, state(h, "h"),
+  const GateInputs gates = gate_inputs(mode, x.unsqueeze(0), weight_ih, bias_ih, bias_hh);  // one step
+  Sequence sequence = run_sequence(mode, false, gates.x_gates, weight_hh, gates.bias_hh, state(h, "h"),
                                    mode == RecurrentMode::lstm ? state(c, "c") : Tensor());
   LSTMState result{sequence.h_all.select(0, 0), mode == RecurrentMode::lstm ? sequence.c_all.select(0, 0) : Tensor()};
   if (unbatched) {

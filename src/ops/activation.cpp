@@ -91,6 +91,8 @@ void reference_gelu(const KernelCall& call) {
 std::vector<Tensor> backward_gelu(const BackwardCall& call) {
   const Tensor& x = call.inputs[0];
   const Tensor& grad = call.grads[0];
+  // Under create_graph the composite runs: its ops are differentiable, the fused op is not.
+  if (!autograd::grad_enabled() && grad.shape() == x.shape()) return {call1(OpId::gelu_backward, {grad, x}, call.attrs)};
   if (!std::get<GeluAttrs>(call.attrs).tanh_approximation) return {grad * gelu_derivative(x)};
   // y = x·σ(v), v = 2k(x + c·x³): dy/dx = σ(v) + x·σ(v)(1 − σ(v))·2k(1 + 3c·x²)
   Tensor x_squared = x * x;
@@ -169,6 +171,31 @@ std::vector<Tensor> backward_clamp(const BackwardCall& call) {
   }
   return {where(inside, grad, zero_like_grad(grad))};
 }
+
+// gelu_backward: (grad, x) → grad·gelu′(x), in double and rounded once:
+//   exact  gelu′(x) = Φ(x) + x·φ(x);   tanh  gelu′(x) = σ(v) + x·σ(v)(1 − σ(v))·2k(1 + 3c·x²), v = 2k(x + c·x³)
+std::vector<OutputSpec> shape_gelu_backward(const OpCall& call) {
+  const Tensor& grad = call.inputs[0];
+  const Tensor& x = call.inputs[1];
+  NABLA_CHECK(is_floating(grad.dtype()) && grad.dtype() == x.dtype(),
+              "gelu_backward: the gradient {} and the input {} must be floating point of one dtype", grad.describe(),
+              x.describe());
+  NABLA_CHECK(grad.shape() == x.shape(), "gelu_backward: the gradient {} and the input {} must have the same shape",
+              grad.describe(), x.describe());
+  return {{grad.shape(), grad.dtype()}};
+}
+void reference_gelu_backward(const KernelCall& call) {
+  if (std::get<GeluAttrs>(call.attrs).tanh_approximation) {
+    elementwise_kernel<2>(call, [](double grad, double x) {
+      const double s = 1 / (1 + std::exp(-2 * gelu_tanh_scale * (x + gelu_tanh_cube * x * x * x)));
+      return grad * (s + x * s * (1 - s) * 2 * gelu_tanh_scale * (1 + 3 * gelu_tanh_cube * x * x));
+    }, unsupported_int);
+  } else {
+    elementwise_kernel<2>(call, [](double grad, double x) { return grad * (normal_cdf(x) + x * normal_pdf(x)); },
+                          unsupported_int);
+  }
+}
+NABLA_NO_BACKWARD(gelu_backward)
 
 // clamp_backward: (grad, x) → grad where min < x < max (a bound not given always holds), else 0, as
 // where(inside, grad, 0): a NaN x or bound gives 0, whatever grad holds.

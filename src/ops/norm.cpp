@@ -241,6 +241,21 @@ std::vector<Tensor> backward_layer_norm(const BackwardCall& call) {
   const Tensor& x = call.inputs[0];
   const Tensor& weight = call.inputs[1];
   const Tensor& grad = call.grads[0];
+  if (!autograd::grad_enabled() && x.numel() > 0) {
+    // First order: these are group_norm_backward's formulas for one group over x seen as [rows, features]
+    // (a statistic per row, the weight per column), so that fused op (and its fast kernel) computes them in a
+    // few passes instead of a dozen broadcasting ops.
+    const int64_t features = weight.numel(), rows = x.numel() / features;
+    NormAttrs one_group = attrs;
+    one_group.groups = 1;
+    std::vector<Tensor> grads = ops::call(OpId::group_norm_backward,
+                                          {grad.reshape({rows, features}), x.reshape({rows, features}),
+                                           weight.reshape({features}), call.outputs[1].reshape({rows, 1}),
+                                           call.outputs[2].reshape({rows, 1})}, one_group);
+    return {call.needs_grad[0] ? grads[0].view(x.shape()) : Tensor(),
+            call.needs_grad[1] ? grads[1].view(weight.shape()) : Tensor(),
+            call.needs_grad[2] ? grads[2].view(weight.shape()) : Tensor()};
+  }
   std::vector<int64_t> dims;
   for (int64_t d = x.dim() - attrs.normalized_dims; d < x.dim(); ++d) dims.push_back(d);
   SavedStatistics statistics = statistics_for_backward(x, call.outputs[1], call.outputs[2], dims, attrs.eps);

@@ -535,8 +535,8 @@ def activation_cases(f):
         f.add(f"leaky_relu_slope_{tag}", "leaky_relu", [u(3, 4)], {"negative_slope": 0.2})
         f.add(f"elu_{tag}", "elu", [wide], {"alpha": 1.0})
         f.add(f"elu_alpha_{tag}", "elu", [u(3, 4, low=-3, high=3)], {"alpha": 0.5})
-        f.add(f"gelu_{tag}", "gelu", [u(3, 4, low=-4, high=4)], {"approximate": "none"})
-        f.add(f"gelu_tanh_{tag}", "gelu", [u(3, 4, low=-4, high=4)], {"approximate": "tanh"})
+        f.add(f"gelu_{tag}", "gelu", [u(3, 4, low=-4, high=4)], {"approximate": "none"}, covers=["gelu_backward"])
+        f.add(f"gelu_tanh_{tag}", "gelu", [u(3, 4, low=-4, high=4)], {"approximate": "tanh"}, covers=["gelu_backward"])
         f.add(f"silu_{tag}", "silu", [u(3, 4, low=-5, high=5)])
         f.add(f"softplus_{tag}", "softplus", [u(3, 4, low=-3, high=3)], {"beta": 1.0, "threshold": 20.0})
         f.add(f"softplus_beta_threshold_{tag}", "softplus",

@@ -68,8 +68,11 @@ NABLA_GRADCHECK_CASES(activations_several_inputs_inplace) {
       unary("leaky_relu", OpId::leaky_relu, [](const Tensor& x) { return leaky_relu(x, 0.2); }),
       unary("elu", OpId::elu, [](const Tensor& x) { return elu(x * 2.0, 0.7); }),
       unary("elu_negative_alpha", OpId::elu, [](const Tensor& x) { return elu(x * 2.0, -0.5); }),
-      unary("gelu", OpId::gelu, [](const Tensor& x) { return gelu(x * 3.0); }),
-      unary("gelu_tanh", OpId::gelu, [](const Tensor& x) { return gelu(x * 3.0, GeluApproximation::tanh); }),
+      // First order goes through the fused gelu_backward op; the second order through the composite.
+      GradCase{"gelu", {OpId::gelu, OpId::gelu_backward}, {{shape, In::uniform}},
+               [](const std::vector<Tensor>& x) { return gelu(x[0] * 3.0); }},
+      GradCase{"gelu_tanh", {OpId::gelu, OpId::gelu_backward}, {{shape, In::uniform}},
+               [](const std::vector<Tensor>& x) { return gelu(x[0] * 3.0, GeluApproximation::tanh); }},
       unary("silu", OpId::silu, [](const Tensor& x) { return silu(x * 3.0); }),
       unary("softplus", OpId::softplus, [](const Tensor& x) { return softplus(x * 3.0); }),
       // β = 2, threshold 1: the linear part above x = 0.5 is exercised too.

@@ -1,5 +1,6 @@
-// Fast-vs-reference cases for clamp_backward (src/backend/cpu/clamp_backward.cpp), the fused first-order
-// backward of relu6, clamp and relu: dx = dy where min < x < max, else 0. Inputs are scaled and rounded to
+// Fast-vs-reference cases for gelu_backward (src/backend/cpu/gelu_backward.cpp, both forms, inputs out to ±6 and
+// beyond) and clamp_backward (src/backend/cpu/clamp_backward.cpp), the fused first-order backward of relu6, clamp
+// and relu: dx = dy where min < x < max, else 0. Inputs are scaled and rounded to
 // whole numbers, so that many sit exactly on the bounds 0 and 6, where the gradient must not pass (PyTorch's
 // hardtanh and threshold rule); sizes: a prime length (vector tail), beyond L2 (the parallel path) and
 // MobileNetV2-small's widest activation.
@@ -32,7 +33,24 @@ NABLA_REFERENCE_CASES(activation_backward) {
   const auto relu_gradient = gradient_of([](const Tensor& x) { return relu(x); });
   const auto min_only = gradient_of([](const Tensor& x) { return clamp(x, -2.0, std::nullopt); });
   const auto max_only = gradient_of([](const Tensor& x) { return clamp(x, std::nullopt, 3.0); });
+  const auto gelu_gradient = [](GeluApproximation approximation) {
+    return [approximation](Inputs t) {
+      Tensor x = (t[0] * 6.0).requires_grad_();  // beyond both tails of Φ and σ: ±6 and more
+      gelu(x, approximation).backward(t[1]);
+      return x.grad();
+    };
+  };
   return {
+      {"gelu_backward_prime", {{7, 13}, {7, 13}}, gelu_gradient(GeluApproximation::none)},
+      {"gelu_backward_tanh_prime", {{7, 13}, {7, 13}}, gelu_gradient(GeluApproximation::tanh)},
+      {"gelu_backward_beyond_l2", {beyond_l2, beyond_l2}, gelu_gradient(GeluApproximation::none)},
+      {"gelu_backward_tanh_gpt_hidden", {{4, 128, 512}, {4, 128, 512}}, gelu_gradient(GeluApproximation::tanh)},
+      on_reference("no fast kernel for a strided upstream gradient",
+                   {"gelu_backward_strided_gradient", {{13, 7}, {7, 13}}, [](Inputs t) {
+                      Tensor x = t[0].t().requires_grad_();
+                      gelu(x).backward(t[1].t().contiguous().t());
+                      return x.grad();
+                    }}),
       {"clamp_backward_relu6_prime", {{7, 13}, {7, 13}}, relu6},
       {"clamp_backward_relu6_beyond_l2", {beyond_l2, beyond_l2}, relu6},
       {"clamp_backward_relu6_mobilenet", {{16, 96, 28, 28}, {16, 96, 28, 28}}, relu6},

@@ -127,6 +127,15 @@ NABLA_REFERENCE_CASES(norm_attention) {
       {"group_norm_backward_4d", {{6, 12, 5, 7}, {12}, {12}, {6, 12, 5, 7}},
        on_fast(group_norm_ops, gradients(3, group_norm_of(4)))},
       {"group_norm_backward_2d", {{7, 6}, {6}, {6}, {7, 6}}, on_fast(group_norm_ops, gradients(3, group_norm_of(3)))},
+      // one group over [rows, features]: the row path (row_norm_backward), also layer_norm's first-order backward
+      {"group_norm_backward_one_group_2d", {{37, 29}, {29}, {29}, {37, 29}},
+       on_fast(group_norm_ops, gradients(3, group_norm_of(1)))},
+      {"group_norm_backward_layer_norm_rows", {{3, 130, 128}, {128}, {128}, {3, 130, 128}},
+       on_fast({OpId::layer_norm, OpId::group_norm_backward},
+               gradients(3, [](const Inputs& x) { return F::layer_norm(x[0] * 3.0 + 1.0, {128}, x[1], x[2]); }))},
+      {"group_norm_backward_layer_norm_two_dims", {{6, 5, 7}, {5, 7}, {5, 7}, {6, 5, 7}},
+       on_fast({OpId::layer_norm, OpId::group_norm_backward},
+               gradients(3, [](const Inputs& x) { return F::layer_norm(x[0], {5, 7}, x[1], x[2]); }))},
       {"group_norm_backward_beyond_l2", {{8, 32, 64, 64}, {32}, {32}, {8, 32, 64, 64}},
        on_fast(group_norm_ops, gradients(3, group_norm_of(8)))},
       // ---- scaled_dot_product_attention (f32 products and e^x in float: 1e-5)

@@ -88,6 +88,9 @@ NABLA_REFERENCE_CASES(recurrent) {
       forward_case("recurrent_sequence_rnn_relu_reverse", Mode::rnn_relu, true, 6, 5, 19),
       forward_case("recurrent_sequence_lstm_one_step_one_row", Mode::lstm, false, 1, 1, 16),
       forward_case("recurrent_sequence_lstm_language_model", Mode::lstm, false, 8, 32, 256),
+      // batch 1: each step a matrix-vector product reading W_hh in place (no transposed copy)
+      forward_case("recurrent_sequence_lstm_batch1_language_model", Mode::lstm, false, 9, 1, 256),
+      forward_case("recurrent_sequence_gru_batch1_reverse", Mode::gru, true, 7, 1, 19),
       backward_case("recurrent_sequence_backward_lstm", Mode::lstm, false, 6, 5, 19),
       backward_case("recurrent_sequence_backward_lstm_reverse", Mode::lstm, true, 6, 5, 19),
       backward_case("recurrent_sequence_backward_gru", Mode::gru, false, 6, 5, 19),

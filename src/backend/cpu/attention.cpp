@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "backend/cpu/fast.h"
+#include "backend/cpu/simd.h"
 #include "ops/iterate.h"
 #include "ops/kernel_rules.h"
 
@@ -163,6 +164,64 @@ void apply_dropout(const Problem& p, int64_t b, int64_t i, int64_t keys, float* 
   }
 }
 
+// The row passes of the softmax and of its gradient, over the first `keys` scores of a row: 16 lanes with
+// AVX-512 (e^x from simd.h, within an ulp of std::exp; sums in double lanes), else scalar loops.
+#ifdef __AVX512F__
+// row[j] = e^(row[j] − largest); returns Σ row[j] in double.
+double exponentiate_row(float* row, int64_t keys, float largest) {
+  const __m512 shift = _mm512_set1_ps(largest);
+  __m512d low = _mm512_setzero_pd(), high = _mm512_setzero_pd();
+  for (int64_t j = 0; j < keys; j += 16) {
+    const __mmask16 mask = simd::tail_mask16(std::min<int64_t>(16, keys - j));
+    const __m512 value = _mm512_maskz_mov_ps(mask, simd::exp(_mm512_sub_ps(_mm512_maskz_loadu_ps(mask, row + j), shift)));
+    _mm512_mask_storeu_ps(row + j, mask, value);
+    simd::accumulate_in_double(low, high, value);
+  }
+  return _mm512_reduce_add_pd(_mm512_add_pd(low, high));
+}
+
+void scale_row(float* row, int64_t keys, float factor) {
+  const __m512 f = _mm512_set1_ps(factor);
+  for (int64_t j = 0; j < keys; j += 16) {
+    const __mmask16 mask = simd::tail_mask16(std::min<int64_t>(16, keys - j));
+    _mm512_mask_storeu_ps(row + j, mask, _mm512_mul_ps(_mm512_maskz_loadu_ps(mask, row + j), f));
+  }
+}
+
+// Without dropout: P = e^(score − lse) into row, dS = P·(dP − Δ)·scale into drow (which holds dP).
+void score_gradients(float* row, float* drow, int64_t keys, float total, float delta, float scale) {
+  const __m512 t = _mm512_set1_ps(total), d = _mm512_set1_ps(delta), s = _mm512_set1_ps(scale);
+  for (int64_t j = 0; j < keys; j += 16) {
+    const __mmask16 mask = simd::tail_mask16(std::min<int64_t>(16, keys - j));
+    const __m512 probability = simd::exp(_mm512_sub_ps(_mm512_maskz_loadu_ps(mask, row + j), t));
+    const __m512 dp = _mm512_maskz_loadu_ps(mask, drow + j);
+    _mm512_mask_storeu_ps(drow + j, mask, _mm512_mul_ps(_mm512_mul_ps(probability, _mm512_sub_ps(dp, d)), s));
+    _mm512_mask_storeu_ps(row + j, mask, probability);
+  }
+}
+#else
+double exponentiate_row(float* row, int64_t keys, float largest) {
+  double total = 0;
+  for (int64_t j = 0; j < keys; ++j) {
+    row[j] = std::exp(row[j] - largest);
+    total += row[j];
+  }
+  return total;
+}
+
+void scale_row(float* row, int64_t keys, float factor) {
+  for (int64_t j = 0; j < keys; ++j) row[j] *= factor;
+}
+
+void score_gradients(float* row, float* drow, int64_t keys, float total, float delta, float scale) {
+  for (int64_t j = 0; j < keys; ++j) {
+    const float probability = std::exp(row[j] - total);
+    drow[j] = probability * (drow[j] - delta) * scale;
+    row[j] = probability;
+  }
+}
+#endif
+
 void attention_forward(const ops::KernelCall& call) {
   const Tensor& out = call.outputs[0];
   const Problem p = problem_of(call, 0, Shape(out.shape().begin(), out.shape().end() - 2));
@@ -192,13 +251,8 @@ void attention_forward(const ops::KernelCall& call) {
           total_log = negative_infinity;
           continue;
         }
-        double total = 0;
-        for (int64_t j = 0; j < keys; ++j) {
-          row[j] = std::exp(row[j] - largest);
-          total += row[j];
-        }
-        const auto inverse = static_cast<float>(1.0 / total);
-        for (int64_t j = 0; j < keys; ++j) row[j] *= inverse;
+        const double total = exponentiate_row(row, keys, largest);
+        scale_row(row, keys, static_cast<float>(1.0 / total));
         total_log = static_cast<float>(largest + std::log(total));
         apply_dropout(p, b, first + r, keys, row);
       }
@@ -250,9 +304,13 @@ void attention_backward(const ops::KernelCall& call) {
           double delta = 0;
           for (int64_t e = 0; e < Ev; ++e) delta += static_cast<double>(g[e]) * o[e];
           const auto delta_f = static_cast<float>(delta);
+          if (!dropout) {
+            score_gradients(row, drow, keys, total, delta_f, p.scale);
+            continue;
+          }
           for (int64_t j = 0; j < keys; ++j) {
             const float probability = std::exp(row[j] - total);
-            const float keep = dropout ? static_cast<float>(ops::attention_keep_factor(*p.attrs, L, S, b, i, j)) : 1.0f;
+            const auto keep = static_cast<float>(ops::attention_keep_factor(*p.attrs, L, S, b, i, j));
             drow[j] = probability * (keep * drow[j] - delta_f) * p.scale;
             row[j] = probability * keep;
           }

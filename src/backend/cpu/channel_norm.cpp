@@ -210,6 +210,57 @@ void norm_backward(const ops::KernelCall& call, const Planes& p, bool fixed_stat
   });
 }
 
+// group_norm_backward with one group over x [rows, features] (inner 1): layer_norm's backward, which
+// src/ops/norm.cpp sends here. A statistic per row, so the plane layout above (a plane per value) would spend
+// more on bookkeeping than on arithmetic; instead one pass per row takes Σ w·dy and Σ w·dy·(x − mean) and
+// adds the row's dy·x̂ and dy into its chunk's column sums, and a second writes dx. Column sums are kept per
+// fixed chunk of rows and added in chunk order, in double, so they do not depend on the thread count.
+void row_norm_backward(const ops::KernelCall& call) {
+  const float *dy = floats(call.inputs[0]), *x = floats(call.inputs[1]), *weight = floats(call.inputs[2]),
+              *mean = floats(call.inputs[3]), *rstd = floats(call.inputs[4]);
+  const int64_t features = call.inputs[1].shape()[1], rows = call.inputs[1].shape()[0];
+  constexpr int64_t rows_per_chunk = 64;
+  const int64_t chunks = (rows + rows_per_chunk - 1) / rows_per_chunk;
+  std::vector<double> column_sums(static_cast<size_t>(chunks * 2 * features), 0.0);  // per chunk: Σ dy·x̂, Σ dy
+  float* dx = mutable_floats(call.outputs[0]);
+  const double count = static_cast<double>(features);
+#pragma omp parallel for schedule(static) if (rows * features >= parallel_threshold)
+  for (int64_t chunk_index = 0; chunk_index < chunks; ++chunk_index) {
+    double* product_column = column_sums.data() + chunk_index * 2 * features;
+    double* grad_column = product_column + features;
+    for (int64_t row = chunk_index * rows_per_chunk; row < std::min(rows, (chunk_index + 1) * rows_per_chunk); ++row) {
+      const float *grad = dy + row * features, *values = x + row * features;
+      const double average = mean[row], r = rstd[row];
+      double weighted_grad = 0, weighted_product = 0;
+#pragma omp simd reduction(+ : weighted_grad, weighted_product)
+      for (int64_t c = 0; c < features; ++c) {
+        const double g = grad[c], centered = static_cast<double>(values[c]) - average, weighted = weight[c] * g;
+        weighted_grad += weighted;
+        weighted_product += weighted * centered;
+        product_column[c] += g * centered * r;
+        grad_column[c] += g;
+      }
+      // dx = r·w·dy − offset − (x − mean)·slope, as norm_backward
+      const double offset = r * weighted_grad / count, slope = r * r * r * weighted_product / count;
+      float* out = dx + row * features;
+#pragma omp simd
+      for (int64_t c = 0; c < features; ++c) {
+        out[c] = static_cast<float>(r * weight[c] * grad[c] - offset - (static_cast<double>(values[c]) - average) * slope);
+      }
+    }
+  }
+  float *dweight = mutable_floats(call.outputs[1]), *dbias = mutable_floats(call.outputs[2]);
+  for (int64_t c = 0; c < features; ++c) {
+    double product_total = 0, grad_total = 0;
+    for (int64_t chunk_index = 0; chunk_index < chunks; ++chunk_index) {
+      product_total += column_sums[static_cast<size_t>(chunk_index * 2 * features + c)];
+      grad_total += column_sums[static_cast<size_t>((chunk_index * 2 + 1) * features + c)];
+    }
+    dweight[c] = static_cast<float>(product_total);
+    dbias[c] = static_cast<float>(grad_total);
+  }
+}
+
 void batch_norm_backward(const ops::KernelCall& call) {
   norm_backward(call, planes_of(call.inputs[1], 0), !std::get<ops::NormAttrs>(call.attrs).training);
 }
@@ -222,7 +273,7 @@ bool contiguous_f32(const Tensor& t) { return t.dtype() == DType::f32 && t.is_co
 }  // namespace
 
 ops::Kernel channel_norm_fast(ops::OpId op, const std::vector<Tensor>& inputs, const std::vector<Tensor>& outputs,
-                              const ops::Attrs&) {
+                              const ops::Attrs& attrs) {
   for (const Tensor& input : inputs) if (!contiguous_f32(input)) return nullptr;
   for (const Tensor& output : outputs) if (!contiguous_f32(output)) return nullptr;
   const Tensor& x = op == ops::OpId::batch_norm || op == ops::OpId::group_norm ? inputs[0] : inputs[1];
@@ -231,7 +282,9 @@ ops::Kernel channel_norm_fast(ops::OpId op, const std::vector<Tensor>& inputs, c
     case ops::OpId::batch_norm: return &batch_norm_forward;
     case ops::OpId::group_norm: return &group_norm_forward;
     case ops::OpId::batch_norm_backward: return &batch_norm_backward;
-    case ops::OpId::group_norm_backward: return &group_norm_backward;
+    case ops::OpId::group_norm_backward:
+      if (x.dim() == 2 && std::get<ops::NormAttrs>(attrs).groups == 1) return &row_norm_backward;
+      return &group_norm_backward;
     default: return nullptr;
   }
 }

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <optional>
 #include <vector>
 
 #include "backend/cpu/fast.h"
@@ -71,6 +72,10 @@ struct Sizes {
 // Whether the batch rows of one step are worth a parallel region (a fork/join costs about a small step).
 bool parallel_rows(const Sizes& sizes) { return sizes.batch > 1 && sizes.batch * sizes.gates >= parallel_threshold; }
 
+// Whether a step's recurrent GEMM (B × G·H × H multiply-adds) is too small to split over threads: at batch 1
+// (latency) OpenMP's fork/join each step would cost more than the product, and far more on a busy machine.
+bool small_steps(const Sizes& sizes) { return sizes.batch * sizes.gates * sizes.hidden < small_gemm; }
+
 // ---- forward: one batch row of one step. x: x_gates row, p: recurrent part row (b_hh included).
 template <RecurrentMode mode>
 void forward_row(int64_t H, const float* x, const float* p, const float* h_prev, const float* c_prev, float* h,
@@ -124,17 +129,22 @@ void forward(const ops::KernelCall& call) {
   float* p = mutable_data_of(recurrent);
   // W_hhᵀ [H, G], laid out once per call: oneDNN's sgemm with a transposed B operand ran 1.3–2× slower than
   // with a plain one at the language model's size (B 32, H 256, G 1024), and the product repeats every step.
-  const Tensor transposed = empty({H, G});
-  float* w_t = mutable_data_of(transposed);
-  for (int64_t j = 0; j < G; ++j) {
+  // At batch 1 the product is a matrix-vector one that reads W_hh's rows as they are: no layout to make.
+  const bool vector_steps = B == 1;
+  const Tensor transposed = vector_steps ? Tensor() : empty({H, G});
+  float* w_t = vector_steps ? nullptr : mutable_data_of(transposed);
+  for (int64_t j = 0; w_t && j < G; ++j) {
     for (int64_t k = 0; k < H; ++k) w_t[k * G + j] = w[j * H + k];
   }
+  std::optional<OneThread> serial;
+  if (small_steps(sizes)) serial.emplace();
   for (int64_t s = 0; s < sizes.steps; ++s) {
     const int64_t t = sizes.time_of(s), previous = s == 0 ? -1 : sizes.time_of(s - 1);
     const float* h_prev = previous < 0 ? h0 : h_all + previous * B * H;
     const float* c_prev = mode != RecurrentMode::lstm ? nullptr : previous < 0 ? c0 : c_all + previous * B * H;
     for (int64_t b = 0; b < B; ++b) std::memcpy(p + b * G, bias, static_cast<size_t>(G) * sizeof(float));
-    gemm('N', 'N', B, G, H, h_prev, H, w_t, G, 1.0f, p, G);
+    if (vector_steps) gemm('N', 'T', B, G, H, h_prev, H, w, H, 1.0f, p, G);
+    else gemm('N', 'N', B, G, H, h_prev, H, w_t, G, 1.0f, p, G);
 #pragma omp parallel for schedule(static) if (parallel_rows(sizes))
     for (int64_t b = 0; b < B; ++b) {
       const int64_t row = t * B + b;
@@ -206,6 +216,8 @@ void backward(const ops::KernelCall& call) {
   float* dp = gru ? mutable_data_of(recurrent_gradient) : dx;
   std::fill(dh_next, dh_next + B * H, 0.0f);
   if (lstm) std::fill(dc_next, dc_next + B * H, 0.0f);
+  std::optional<OneThread> serial;
+  if (small_steps(sizes)) serial.emplace();
   for (int64_t s = T - 1; s >= 0; --s) {
     const int64_t t = sizes.time_of(s), previous = s == 0 ? -1 : sizes.time_of(s - 1);
     const float* h_prev = previous < 0 ? h0 : h_all + previous * B * H;
@@ -220,6 +232,7 @@ void backward(const ops::KernelCall& call) {
     // dh_next = dp_t·W_hh (+ gru's dh·z already there)
     gemm('N', 'N', B, H, G, dp + t * B * G, G, w, H, gru ? 1.0f : 0.0f, dh_next, H);
   }
+  serial.reset();  // the weight gradient's GEMMs below span every step: worth the threads
   // dW_hh = Σ_t dp[t]ᵀ·h_prev(t): the steps after the first read h_all shifted by one step, the first reads h0.
   const int64_t first = sizes.time_of(0);
   if (T > 1) {

@@ -11,7 +11,17 @@ Tensor functional::linear(const Tensor& x, const Tensor& weight, const Tensor& b
   NABLA_CHECK(x.dim() >= 1 && x.shape().back() == weight.shape().back(),
               "linear: input {} has {} features but weight {} expects {} (weight is [out_features, in_features])",
               x.describe(), x.dim() ? x.shape().back() : 0, weight.describe(), weight.shape().back());
-  Tensor y = matmul(x, weight.dim() == 2 ? weight.mT() : weight);
+  Tensor y;
+  if (x.dim() > 2 && weight.dim() == 2 && x.is_contiguous() && x.numel() > 0) {
+    // [.., in] as one [rows, in] matrix (a view): one GEMM, and a backward whose weight gradient is one GEMM
+    // written in the weight's own layout — a batched product would give a batch of small GEMMs, a sum over
+    // the batch, and a transposed (strided) gradient the fused optimizer step cannot take.
+    Shape shape = x.shape();
+    shape.back() = weight.shape()[0];
+    y = matmul(x.reshape({-1, x.shape().back()}), weight.mT()).view(shape);
+  } else {
+    y = matmul(x, weight.dim() == 2 ? weight.mT() : weight);
+  }
   if (!bias.defined()) return y;
   NABLA_CHECK(bias.dim() <= 1 && bias.numel() == (weight.dim() == 2 ? weight.shape()[0] : 1),
               "linear: bias {} must have one value per output feature ({}) of weight {}", bias.describe(),
