@@ -42,7 +42,8 @@ std::vector<OutputSpec> shape_div_(const OpCall& call) { return fits_in_self("di
 void reference_div_(const KernelCall& call) { reference_div(call); }
 std::vector<Tensor> backward_div_(const BackwardCall& call) { return backward_div(call); }
 
-// clamp_: the bounds are C++ doubles, so an integer self can't hold the float result (as torch's clamp_(min=1.0))
+// clamp_: the bounds are C++ doubles, so an integer self can't hold the float result (as torch's clamp_(min=1.0)); backward reads
+// the result, as clamp's
 std::vector<OutputSpec> shape_clamp_(const OpCall& call) {
   return fits_in_self("clamp_", call.inputs[0], shape_clamp(call)[0]);
 }
