@@ -161,17 +161,20 @@ void reference_clamp(const KernelCall& call) {
   }, [](int64_t x) { return x; });  // never used: results are floating (clamp_dtype)
 }
 std::vector<Tensor> backward_clamp(const BackwardCall& call) {
-  const auto& attrs = std::get<ClampAttrs>(call.attrs);
-  const Tensor& y = call.outputs[0];
-  const Tensor& grad = call.grads[0];
-  if (fused_clamp_backward_applies(grad, y)) return {call1(OpId::clamp_backward, {grad, y}, attrs)};
+  return {clamp_gradient(call.grads[0], call.outputs[0], std::get<ClampAttrs>(call.attrs))};
+}
+
+Tensor clamp_gradient(const Tensor& grad, const Tensor& input_or_output, const ClampAttrs& attrs) {
+  if (fused_clamp_backward_applies(grad, input_or_output)) {
+    return call1(OpId::clamp_backward, {grad, input_or_output}, attrs);
+  }
   Tensor inside;
-  if (attrs.min) inside = gt(y, wrapped_scalar(*attrs.min));
+  if (attrs.min) inside = gt(input_or_output, wrapped_scalar(*attrs.min));
   if (attrs.max) {
-    Tensor below_max = lt(y, wrapped_scalar(*attrs.max));
+    Tensor below_max = lt(input_or_output, wrapped_scalar(*attrs.max));
     inside = inside.defined() ? logical_and(inside, below_max) : below_max;
   }
-  return {where(inside, grad, zero_like_grad(grad))};
+  return where(inside, grad, zero_like_grad(grad));
 }
 
 // clamp_backward: (grad, x) → grad where min < x < max (a bound not given always holds), else 0, as
