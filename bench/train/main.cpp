@@ -1,6 +1,7 @@
 // bench_train: one measurement of nabla on Fashion-MNIST, printed as one JSON line on stdout. bench/run
 // calls it alternately with its PyTorch twin (bench/peers/train.py, same options, same JSON keys).
-//   --mode train   training samples/s after --warmup steps, over --steps steps; peak RSS of this process
+//   --mode train   training samples/s after --warmup steps, over --steps steps; peak RSS of this process and
+//                  the caching allocator's peak allocated and reserved bytes
 //   --mode infer   inference samples/s at --batch-size and median batch-1 latency, over --steps calls each
 //   --mode parity  test accuracy after one epoch of training with --seed
 //   --mode data    the Fashion-MNIST directory nabla reads (the twin is pointed at the same files)
@@ -12,6 +13,7 @@
 
 #include "backend/cpu/kernels.h"
 #include "bench/train/workloads.h"
+#include "nabla/allocator.h"
 #include "nabla/data/dataset.h"
 #include "nabla/error.h"
 #include "nabla/models/registry.h"
@@ -28,6 +30,10 @@ nlohmann::json run(const std::string& mode, const nabla::bench::Recipe& recipe, 
     result.update({{"samples_per_second", speed.samples_per_second}, {"final_loss", speed.final_loss},
                    {"train_flops_per_sample", speed.flops_per_sample}, {"peak_rss_mib", peak_rss_mib()},
                    {"warmup", warmup}, {"steps", steps}});
+    // Where the RSS goes: the caching allocator's peaks (tensors live at once; bytes it held from the system).
+    const nabla::MemoryStats memory = nabla::memory::stats();
+    result.update({{"peak_allocated_mib", static_cast<double>(memory.peak_allocated) / (1 << 20)},
+                   {"peak_reserved_mib", static_cast<double>(memory.peak_reserved) / (1 << 20)}});
   } else if (mode == "infer") {
     InferenceSpeed speed = measure_inference(recipe, warmup, steps);
     result.update({{"samples_per_second", speed.samples_per_second},

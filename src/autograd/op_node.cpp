@@ -61,9 +61,8 @@ void record_op(ops::OpId op, const std::vector<Tensor>& inputs, const std::vecto
     node->next_edges.push_back(gradient_edge(input));
     node->input_meta.push_back({input.shape(), input.dtype()});
   }
-  bool save_inputs = schema.saves == ops::Saves::inputs || schema.saves == ops::Saves::inputs_outputs;
-  bool save_outputs = schema.saves == ops::Saves::outputs || schema.saves == ops::Saves::inputs_outputs;
-  if (save_inputs) {
+  const bool save_outputs = schema.saves == ops::Saves::outputs || schema.saves == ops::Saves::inputs_outputs;
+  if (ops::saves_inputs(schema.saves)) {
     for (size_t i = 0; i < inputs.size(); ++i) {
       const Tensor& input = (i == 0 && saved_self.defined()) ? saved_self : inputs[i];
       node->saved_inputs.emplace_back(input, false);
@@ -79,6 +78,11 @@ void record_op(ops::OpId op, const std::vector<Tensor>& inputs, const std::vecto
   }
   if (save_outputs) {
     for (const Tensor& output : outputs) node->saved_outputs.emplace_back(output, true);
+  } else if (schema.saves == ops::Saves::inputs_statistics) {
+    // Output 0 stays unsaved (an empty slot, so the statistics keep their indices): the normalised
+    // activation is freed as soon as the layer after it no longer needs it.
+    node->saved_outputs.emplace_back();
+    for (size_t i = 1; i < outputs.size(); ++i) node->saved_outputs.emplace_back(outputs[i], true);
   }
 }
 

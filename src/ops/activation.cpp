@@ -130,7 +130,11 @@ std::vector<Tensor> backward_softplus(const BackwardCall& call) {
 }
 
 // clamp: y = min(max(x, min), max) (NaN stays NaN; min > max gives max everywhere, as PyTorch);
-// dx = dy where min < x < max, else 0 (torch 2.15 gives 0 at the bounds themselves too)
+// dx = dy where min < x < max, else 0 (torch 2.15 gives 0 at the bounds themselves too).
+// The backward reads the output, not the input: min < y < max exactly where min < x < max (y equals x
+// strictly inside, a bound outside; with min ≥ max no y is inside, nor any x; NaN is inside neither), so
+// the op keeps what the next layer keeps anyway and a conv → batch norm → ReLU6 layer frees its
+// normalised activation once the clamp has read it.
 namespace {
 // The bounds are C++ doubles, so they promote as PyTorch's Python floats do: an integer or bool tensor
 // clamps to float32 (torch.clamp(int64 tensor, min=-2.0) is float32), a floating tensor keeps its dtype.
@@ -159,17 +163,20 @@ void reference_clamp(const KernelCall& call) {
   }, [](int64_t x) { return x; });  // never used: results are floating (clamp_dtype)
 }
 std::vector<Tensor> backward_clamp(const BackwardCall& call) {
-  const auto& attrs = std::get<ClampAttrs>(call.attrs);
-  const Tensor& x = call.inputs[0];
-  const Tensor& grad = call.grads[0];
-  if (fused_clamp_backward_applies(grad, x)) return {call1(OpId::clamp_backward, {grad, x}, attrs)};
+  return {clamp_gradient(call.grads[0], call.outputs[0], std::get<ClampAttrs>(call.attrs))};
+}
+
+Tensor clamp_gradient(const Tensor& grad, const Tensor& input_or_output, const ClampAttrs& attrs) {
+  if (fused_clamp_backward_applies(grad, input_or_output)) {
+    return call1(OpId::clamp_backward, {grad, input_or_output}, attrs);
+  }
   Tensor inside;
-  if (attrs.min) inside = gt(x, wrapped_scalar(*attrs.min));
+  if (attrs.min) inside = gt(input_or_output, wrapped_scalar(*attrs.min));
   if (attrs.max) {
-    Tensor below_max = lt(x, wrapped_scalar(*attrs.max));
+    Tensor below_max = lt(input_or_output, wrapped_scalar(*attrs.max));
     inside = inside.defined() ? logical_and(inside, below_max) : below_max;
   }
-  return {where(inside, grad, zero_like_grad(grad))};
+  return where(inside, grad, zero_like_grad(grad));
 }
 
 // gelu_backward: (grad, x) → grad·gelu′(x), in double and rounded once:

@@ -87,10 +87,9 @@ std::vector<Tensor> call(OpId op, std::vector<Tensor> inputs, Attrs attrs) {
       for (size_t i = 1; i < inputs.size(); ++i) {
         if (also_written_inputs(op) >> i & 1u) check_inplace(schema, inputs[i], record);
       }
-      bool saves_inputs = schema.saves == Saves::inputs || schema.saves == Saves::inputs_outputs;
       // The value before the write, for backward. Cloned with grad mode on, so that the clone keeps
       // self's history and a backward pass through it is itself differentiable.
-      if (record && saves_inputs) saved_self = inputs[0].clone();
+      if (record && saves_inputs(schema.saves)) saved_self = inputs[0].clone();
       outputs.push_back(inputs[0]);
     } else {
       for (const OutputSpec& spec : specs) outputs.push_back(allocate(spec));

@@ -32,6 +32,10 @@ Tensor reduce_to(const Tensor& grad, const BackwardCall& call, size_t input);
 // has the input's shape (src/ops/activation.cpp).
 bool fused_clamp_backward_applies(const Tensor& grad, const Tensor& x);
 
+// clamp's first-order gradient: grad where min < v < max, else 0. `v` may be the input or the output: the
+// two are inside the open bounds at the same places (src/ops/activation.cpp).
+Tensor clamp_gradient(const Tensor& grad, const Tensor& input_or_output, const ClampAttrs& attrs);
+
 // out[i] = f(inputs[0][i], …, inputs[N-1][i]) with broadcasting; `as_double` picks the compute type.
 template <size_t N, typename FloatFunction, typename IntFunction>
 void elementwise_kernel(const KernelCall& call, FloatFunction&& float_function, IntFunction&& int_function) {

@@ -42,12 +42,16 @@ std::vector<OutputSpec> shape_div_(const OpCall& call) { return fits_in_self("di
 void reference_div_(const KernelCall& call) { reference_div(call); }
 std::vector<Tensor> backward_div_(const BackwardCall& call) { return backward_div(call); }
 
-// clamp_: the bounds are C++ doubles, so an integer self can't hold the float result (as torch's clamp_(min=1.0))
+// clamp_: the bounds are C++ doubles, so an integer self can't hold the float result (as torch's clamp_(min=1.0)).
+// Backward reads self as it was before the write (a saved copy), unlike clamp, which reads its result: a
+// later in-place op on self (clamp_ then relu_) must not invalidate what this one saved.
 std::vector<OutputSpec> shape_clamp_(const OpCall& call) {
   return fits_in_self("clamp_", call.inputs[0], shape_clamp(call)[0]);
 }
 void reference_clamp_(const KernelCall& call) { reference_clamp(call); }
-std::vector<Tensor> backward_clamp_(const BackwardCall& call) { return backward_clamp(call); }
+std::vector<Tensor> backward_clamp_(const BackwardCall& call) {
+  return {clamp_gradient(call.grads[0], call.inputs[0], std::get<ClampAttrs>(call.attrs))};
+}
 
 // relu_: self ← max(self, 0); backward reads the result, as relu's
 std::vector<OutputSpec> shape_relu_(const OpCall& call) { return fits_in_self("relu_", call.inputs[0], shape_relu(call)[0]); }

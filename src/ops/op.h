@@ -30,7 +30,13 @@ inline constexpr uint32_t also_written_inputs(OpId op) {
 inline constexpr uint32_t refused = 0x80000000u;  // ops.def: "this op's gradient is not implemented"
 enum class Alias : uint8_t { none, view, inplace };
 enum class Sync : uint8_t { device, host };
-enum class Saves : uint8_t { nothing, inputs, outputs, inputs_outputs };
+// inputs_statistics: the inputs and every output but the first — a normalisation's mean and rstd. Its
+// normalised result is not kept: the backward recomputes x̂ from x and the statistics, and the result is
+// usually the next op's input anyway (an activation saves its own copy only if it needs it).
+enum class Saves : uint8_t { nothing, inputs, outputs, inputs_outputs, inputs_statistics };
+inline constexpr bool saves_inputs(Saves saves) {
+  return saves == Saves::inputs || saves == Saves::inputs_outputs || saves == Saves::inputs_statistics;
+}
 
 struct Schema {
   const char* name;

@@ -2,7 +2,9 @@
 // higher-order gradients and very deep graphs.
 #include <gtest/gtest.h>
 
+#include "nabla/allocator.h"
 #include "nabla/nabla.h"
+#include "nabla/nn/functional.h"
 
 using namespace nabla;
 
@@ -181,6 +183,24 @@ TEST(Autograd, InPlaceOpsRebaseHistory) {
   y.add_(x);  // y = 2x² + x, dy/dx = 4x + 1
   y.sum().backward();
   expect_values(x.grad(), {5.0, 9.0});
+}
+
+// conv → batch norm → ReLU6 keeps two activations per layer, not three: the norm saves its statistics, not
+// its result, and the clamp its result, not its input, so the normalised tensor dies with the forward pass.
+TEST(Autograd, NormThenClampKeepsOnlyTheClampsResult) {
+  Tensor x = randn({16, 8, 32, 32}).requires_grad_();  // 512 KiB
+  Tensor weight = ones({8}).requires_grad_(), bias = zeros({8}).requires_grad_();
+  const int64_t bytes = x.numel() * 4;
+  const int64_t before = memory::stats().allocated;
+  Tensor y = functional::relu6(functional::batch_norm(x, {}, {}, weight, bias, true));
+  const int64_t kept = memory::stats().allocated - before;
+  EXPECT_GE(kept, bytes);      // the result, saved by the clamp
+  EXPECT_LT(kept, 3 * bytes / 2);  // but not the norm's output as well
+  // The gradient read from the result equals the one from the input: dx where 0 < x̂ < 6.
+  y.sum().backward();
+  Tensor normalised = functional::batch_norm(x.detach(), {}, {}, weight.detach(), bias.detach(), true);
+  Tensor inside = normalised.gt(0.0).logical_and(normalised.lt(6.0)).to(DType::f32);
+  EXPECT_NEAR(bias.grad().sum().item(), inside.sum().item(), 0.5);  // counts of ones: exact in f32
 }
 
 TEST(Autograd, VersionCounterIsSharedWithViews) {

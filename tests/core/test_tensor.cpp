@@ -190,3 +190,26 @@ TEST(Memory, AllocatorCountsAndReuses) {
   EXPECT_EQ(memory::stats().reserved, memory::stats().allocated);
   EXPECT_EQ(reinterpret_cast<uintptr_t>(ones({3}).raw_data()) % 64, 0u);
 }
+
+// A request takes the smallest cached block that holds it, up to twice its size, and that block's own size
+// is what the counters see while it is out and again once it is back.
+TEST(Memory, AllocatorReusesALargerCachedBlockUpToTwiceTheRequest) {
+  memory::empty_cache();
+  const MemoryStats start = memory::stats();
+  { Tensor four_mib = empty({1 << 20}); }  // leaves one 4 MiB block in the cache
+  const int64_t reserved = memory::stats().reserved;
+  ASSERT_EQ(reserved - start.reserved, 4 << 20);
+  {
+    Tensor three_mib = empty({3 << 18});
+    EXPECT_EQ(memory::stats().reserved, reserved);                        // served by the cached block
+    EXPECT_EQ(memory::stats().allocated - start.allocated, 4 << 20);  // counted at the block's size
+  }
+  EXPECT_EQ(memory::stats().allocated, start.allocated);
+  {
+    Tensor one_mib = empty({1 << 18});  // a quarter of the cached block: a block of its own
+    EXPECT_EQ(memory::stats().reserved - reserved, 1 << 20);
+    EXPECT_EQ(memory::stats().allocated - start.allocated, 1 << 20);
+  }
+  memory::empty_cache();
+  EXPECT_EQ(memory::stats().reserved, memory::stats().allocated);
+}
