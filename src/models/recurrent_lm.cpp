@@ -5,6 +5,7 @@
 // without a copy of the activations.
 #include <cmath>
 
+#include "nabla/models/generation.h"
 #include "nabla/models/registry.h"
 #include "nabla/nn/dropout.h"
 #include "nabla/nn/functional.h"
@@ -21,7 +22,7 @@ struct RecurrentLanguageModelOptions {
   bool gru = false;
 };
 
-class RecurrentLanguageModel : public nn::Module {
+class RecurrentLanguageModel : public nn::Module, public RecurrentStateModel {
  public:
   explicit RecurrentLanguageModel(const RecurrentLanguageModelOptions& options)
       : Module(options.gru ? "GRULanguageModel" : "LSTMLanguageModel"), dropout_(options.dropout) {
@@ -38,15 +39,38 @@ class RecurrentLanguageModel : public nn::Module {
 
   // tokens [B, T] → logits [B, T, V]
   Tensor forward(const Tensor& tokens) override {
+    std::vector<Tensor> zeros;
+    return run(tokens, zeros, false);
+  }
+
+  // state: {h} for a GRU, {h, c} for an LSTM, each [layers, B, hidden]; empty starts from zeros.
+  Tensor forward_with_state(const Tensor& tokens, std::vector<Tensor>& state) override {
+    return run(tokens, state, true);
+  }
+
+ private:
+  Tensor run(const Tensor& tokens, std::vector<Tensor>& state, bool keep_state) {
     NABLA_CHECK(tokens.dim() == 2 && !is_floating(tokens.dtype()),
                 "{}: expected integer token ids [batch, time], got {}", name(), tokens.describe());
     Tensor x = (*embedding_)(tokens.t().contiguous());  // [T, B, E]
-    Tensor h = (*recurrent_)(x);                          // [T, B, H]
+    Tensor h;                                            // [T, B, H]
+    if (!keep_state) {
+      h = (*recurrent_)(x);
+    } else if (auto* lstm = dynamic_cast<nn::LSTM*>(recurrent_.get())) {
+      const bool fresh = state.size() != 2;
+      nn::LSTMOutput out = lstm->forward(x, fresh ? Tensor() : state[0], fresh ? Tensor() : state[1]);
+      state = {out.h_n, out.c_n};
+      h = out.output;
+    } else {
+      auto& gru = dynamic_cast<nn::GRU&>(*recurrent_);
+      nn::RecurrentOutput out = gru.forward(x, state.size() == 1 ? state[0] : Tensor());
+      state = {out.h_n};
+      h = out.output;
+    }
     h = functional::dropout(h, dropout_, is_training());
     return (*head_)(h.transpose(0, 1).contiguous());      // [B, T, V]
   }
 
- private:
   double dropout_;
   std::shared_ptr<nn::Embedding> embedding_;
   std::shared_ptr<nn::Module> recurrent_;

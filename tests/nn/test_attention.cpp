@@ -345,6 +345,36 @@ TEST(Generation, CacheAndRecomputeGiveTheSameTokens) {
   EXPECT_TRUE(model->is_training() == false);
 }
 
+TEST(Generation, RecurrentModelsCarryTheirStateLikeRecomputingTheWindow) {
+  for (const char* name : {"lstm", "gru"}) {
+    nn::ModulePtr model = models::registry().make(name, {.classes = 20, .overrides = {{"hidden", 16}, {"embedding", 8}}});
+    auto* recurrent = dynamic_cast<models::RecurrentStateModel*>(model.get());
+    ASSERT_NE(recurrent, nullptr) << name;
+    model->eval();
+    // Feeding a sequence in pieces through the state gives forward()'s logits on the whole of it.
+    const Tensor ids = randint(0, 20, {2, 9}, DType::i64);
+    std::vector<Tensor> state;
+    const Tensor pieces = cat({recurrent->forward_with_state(ids.narrow(1, 0, 5), state),
+                               recurrent->forward_with_state(ids.narrow(1, 5, 4), state)},
+                              1);
+    EXPECT_LT(largest_difference(pieces, (*model)(ids)), 1e-5) << name;
+    ASSERT_EQ(state.size(), std::string(name) == "lstm" ? 2u : 1u);
+    // Generation one token at a time through the state picks the tokens recomputing the window picks, while the
+    // window (24) holds every token; past it both restart, the state path from the last 12 tokens.
+    const Tensor prompt = tensor({{1, 2, 3}, {4, 5, 6}}).to(DType::i64);
+    for (const models::GenerationOptions& options :
+         {models::GenerationOptions{.max_new_tokens = 20, .greedy = true, .context = 24},
+          models::GenerationOptions{.max_new_tokens = 20, .temperature = 0.9, .top_k = 6, .seed = 5, .context = 24}}) {
+      models::GenerationOptions recompute = options;
+      recompute.use_cache = false;
+      EXPECT_EQ(models::generate(*model, prompt, options).to_vector(),
+                models::generate(*model, prompt, recompute).to_vector())
+          << name;
+    }
+    EXPECT_EQ(models::generate(*model, prompt, {.max_new_tokens = 40, .greedy = true, .context = 24}).size(1), 43);
+  }
+}
+
 TEST(Generation, WorksForAnyModelMappingIdsToLogits) {
   // A bigram table as a model: Embedding(V, V) maps ids [B, T] to logits [B, T, V].
   const int64_t V = 6;

@@ -1,8 +1,9 @@
 #pragma once
 // Text generation and perplexity for language models: any module whose one-tensor forward maps token ids
 // int [B, T] to logits [B, T, V] (GPT, LSTM/GRU language models, the bigram table). A GPT decodes through
-// its key/value cache (a prompt once, then one token per step); any other model recomputes its forward over
-// the window of the last `context` tokens at each step.
+// its key/value cache and a recurrent language model (RecurrentStateModel) carries its state (a prompt once,
+// then one token per step); any other model recomputes its forward over the window of the last `context`
+// tokens at each step.
 #include <cstdint>
 #include <functional>
 
@@ -20,10 +21,21 @@ struct GenerationOptions {
   int64_t top_k = 0;
   double top_p = 1.0;
   uint64_t seed = 0;  // of the sampling generator: the same seed, model and prompt give the same tokens
-  // The most tokens the model sees at once; 0: a GPT's context, else every token so far. Past a GPT's
-  // context its cache restarts from the last context/2 tokens (the window then grows again).
+  // The most tokens the model sees at once; 0: a GPT's context, else every token so far. Past it a GPT's
+  // cache, and a recurrent model's state, restart from the last context/2 tokens (the window then grows again).
   int64_t context = 0;
-  bool use_cache = true;  // for a GPT; false recomputes the full forward each step (to compare)
+  // For a GPT or a RecurrentStateModel; false recomputes the full forward over the window each step (to compare).
+  bool use_cache = true;
+};
+
+// A language model with a recurrent state (the LSTM and GRU language models): generation feeds it the prompt
+// once and then one token per step, instead of a window of tokens per step.
+class RecurrentStateModel {
+ public:
+  virtual ~RecurrentStateModel() = default;
+  // tokens int [B, T] → logits [B, T, V], starting from `state` (empty: zeros) and leaving the final state
+  // in it; the same logits as forward() on the whole sequence so far.
+  virtual Tensor forward_with_state(const Tensor& tokens, std::vector<Tensor>& state) = 0;
 };
 
 // Called once per step with the new token of each sequence, int64 [B]; returning false stops generation.

@@ -130,7 +130,23 @@ Tensor generate(nn::Module& model, const Tensor& prompt_ids, const GenerationOpt
     cache = gpt->make_cache(ids.size(0), capacity);
     return gpt->forward_cached(ids, cache);
   };
+  // A recurrent model's state stands for the `seen` tokens fed since it last started from zeros.
+  auto* recurrent = options.use_cache ? dynamic_cast<RecurrentStateModel*>(&model) : nullptr;
+  std::vector<Tensor> state;
+  int64_t seen = 0;
+  auto restart_recurrent = [&](int64_t length) {
+    state.clear();
+    const Tensor ids = last_tokens(tokens, length);
+    seen = ids.size(1);
+    return last_logits(recurrent->forward_with_state(ids, state), model.name().c_str());
+  };
   auto next_logits = [&](const Tensor& newest) {
+    if (recurrent) {
+      if (seen == 0) return restart_recurrent(window);
+      if (window && seen == window) return restart_recurrent(std::max<int64_t>(1, window / 2));
+      ++seen;
+      return last_logits(recurrent->forward_with_state(newest.unsqueeze(1), state), model.name().c_str());
+    }
     if (!cached) return last_logits(model.forward(last_tokens(tokens, window)), model.name().c_str());
     if (cache.length() == 0) return last_logits(prefill(last_tokens(tokens, window)), "GPT");
     if (cache.length() == cache.capacity()) return last_logits(prefill(last_tokens(tokens, std::max<int64_t>(1, capacity / 2))), "GPT");
