@@ -140,7 +140,8 @@ Tensor cam(nn::Module& model, const std::string& layer, const std::string& class
     activation = captured.activation;
   }
   NABLA_CHECK(activation.defined() && activation.dim() == 4 && activation.size(1) == linear->options.in_features,
-              "cam: layer '{}' must output [N, {}, h, w] (the classifier's inputs), got {}", layer,
+              "cam: layer '{}' must output [N, {}, h, w], the channels whose global average the classifier reads (CAM "
+              "needs a network ending in global average pooling and a linear layer; Grad-CAM does not), got {}", layer,
               linear->options.in_features, activation.defined() ? activation.describe() : std::string("nothing"));
   autograd::NoGradGuard no_grad;
   const Tensor weights = linear->weight.detach().index_select(0, classes);  // [N, K]
