@@ -26,8 +26,8 @@ data::Batch everything(const data::DatasetPtr& dataset) {
 }
 
 void run(Context& ctx) {
-  const auto train_examples = static_cast<int64_t>(ctx.parameter("train_examples", ctx.quick() ? 3000 : 60000));
-  const auto test_examples = static_cast<int64_t>(ctx.parameter("test_examples", ctx.quick() ? 1000 : 10000));
+  const auto train_examples = static_cast<int64_t>(ctx.parameter("train_examples", ctx.quick() ? 2000 : 60000));
+  const auto test_examples = static_cast<int64_t>(ctx.parameter("test_examples", ctx.quick() ? 500 : 10000));
   const auto epochs = static_cast<int64_t>(ctx.parameter("epochs", ctx.quick() ? 2 : 10));
   // The negative test's knob: 1 trains both on labels shuffled among the training images, so neither can learn.
   const bool shuffle_labels = ctx.parameter("shuffle_labels", 0) != 0;
@@ -46,7 +46,7 @@ void run(Context& ctx) {
   // Classical: fixed features, a linear classifier on top.
   const vision::HogOptions hog_options{.orientations = 9, .pixels_per_cell = 4, .cells_per_block = 2};
   auto hog_of = [&](const Tensor& images) { return vision::hog(images.reshape({-1, 28, 28}), hog_options); };
-  vision::LinearSvm svm({.C = 0.1, .steps = ctx.quick() ? 200 : 400});
+  vision::LinearSvm svm({.C = 0.1, .steps = ctx.quick() ? 150 : 400});
   svm.fit(hog_of(train.inputs), train.targets, 10);
   const Tensor svm_correct = (svm.predict(hog_of(test.inputs)) == test.targets).to(DType::f64);
 
