@@ -97,7 +97,18 @@ class MobileNetV2Small(nn.Module):
         return self.classifier(torch.flatten(nn.functional.adaptive_avg_pool2d(self.features(x), 1), 1))
 
 
-MODELS = {"mlp": mlp, "lenet": lenet, "resnet20": lambda: cifar_resnet(20), "mobilenetv2_small": MobileNetV2Small}
+def vit_small_image(classes=10):
+    """nabla's `vit`: torchvision's VisionTransformer for 1×28×28 (4×4 patches, 6 pre-LN blocks of width 64,
+    4 heads, MLP 128), its patch embedding taking one channel."""
+    import torchvision
+    model = torchvision.models.VisionTransformer(image_size=28, patch_size=4, num_layers=6, num_heads=4, hidden_dim=64,
+                                                 mlp_dim=128, num_classes=classes)
+    model.conv_proj = nn.Conv2d(1, 64, kernel_size=4, stride=4)
+    return model
+
+
+MODELS = {"mlp": mlp, "lenet": lenet, "resnet20": lambda: cifar_resnet(20), "mobilenetv2_small": MobileNetV2Small,
+          "vit": vit_small_image}
 
 
 def make_model(name):

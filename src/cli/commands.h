@@ -16,6 +16,7 @@ Runner add_models_command(CLI::App& app);
 Runner add_predict_command(CLI::App& app);
 Runner add_generate_command(CLI::App& app);
 Runner add_lab_command(CLI::App& app);
+Runner add_explain_command(CLI::App& app);
 
 // Validators whose messages say what is wrong in a few words (CLI11's print whole ranges).
 CLI::Validator positive();

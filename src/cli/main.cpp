@@ -23,7 +23,8 @@ int main(int argc, char** argv) {
   std::vector<nabla::cli::Runner> commands = {
       nabla::cli::add_train_command(app), nabla::cli::add_eval_command(app), nabla::cli::add_predict_command(app),
       nabla::cli::add_summary_command(app), nabla::cli::add_models_command(app), nabla::cli::add_demo_command(app),
-      nabla::cli::add_lab_command(app), nabla::cli::add_generate_command(app)};
+      nabla::cli::add_lab_command(app), nabla::cli::add_generate_command(app),
+      nabla::cli::add_explain_command(app)};
 
   try {
     app.parse(argc, argv);

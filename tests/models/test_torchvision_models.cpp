@@ -79,14 +79,21 @@ TEST_F(TorchvisionModel, SameCountNamesAndLogits) {
     // torchvision's state dict, by its names, through a file as a user's converted weights would come.
     std::map<std::string, Tensor> state;
     std::set<std::string> torchvision_names;
+    std::map<std::string, Shape> shapes;
     for (const json& entry : fixture["state"]) {
       const std::string key = entry[0];
-      state[key] = testing::deterministic_tensor(key, entry[1].get<Shape>());
+      shapes[key] = entry[1].get<Shape>();
+      if (!fixture["logits"].is_null()) state[key] = testing::deterministic_tensor(key, shapes[key]);
       torchvision_names.insert(key);
     }
     std::set<std::string> nabla_names;
     for (const auto& [key, tensor] : model->state_dict()) nabla_names.insert(key);
     EXPECT_EQ(nabla_names, torchvision_names) << "the state-dict names differ from torchvision's";
+    if (fixture["logits"].is_null()) {  // a listing only (vit_b_16): names, shapes and count, no weights
+      for (const auto& [key, tensor] : model->state_dict())
+        if (shapes.contains(key)) EXPECT_EQ(tensor.shape(), shapes[key]) << key;
+      continue;
+    }
     const std::string file = this->path(name + ".safetensors");
     save_safetensors(file, state);
     model->load_state_dict(load_safetensors(file));
