@@ -1,9 +1,12 @@
 // bench_gpt: nabla's side of the GPT rows (the PyTorch twin is bench/peers/gpt.py, same options, same JSON keys).
-//   --mode train     char-GPT training on random token windows (AdamW): tokens/s over --steps steps after --warmup
+//   --mode train     char-GPT training on random token windows (AdamW): tokens/s over --steps steps after --warmup,
+//                    and the process's peak RSS (MiB) at the end
 //   --mode generate  greedy generation at batch 1 with the KV cache: tokens/s over --steps new tokens after a
 //                    prompt of --prompt tokens (the prefill is not timed)
 // The model is the registry's `gpt` (4 layers, 4 heads, d_model 128, context 128 by default), vocabulary 96.
 #include <CLI/CLI.hpp>
+
+#include <sys/resource.h>
 
 #include <chrono>
 #include <cstdio>
@@ -23,6 +26,13 @@ struct Settings {
   int64_t layers = 4, heads = 4, d_model = 128, context = 128, vocabulary = 96, batch = 32;
   int64_t warmup = 3, steps = 20, prompt = 16;
 };
+
+// The process's peak resident set so far (MiB), as bench_train and the PyTorch twins report it.
+double peak_rss_mib() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_maxrss) / 1024.0;  // Linux reports KiB
+}
 
 models::GPT make_model(const Settings& settings, Generator& generator) {
   return models::GPT({.vocab_size = settings.vocabulary, .context = settings.context, .layers = settings.layers,
@@ -47,7 +57,8 @@ nlohmann::json run_training(const Settings& settings) {
     loss_value = loss.item();
     if (step >= settings.warmup) seconds += std::chrono::duration<double>(Clock::now() - start).count();
   }
-  return {{"tokens_per_second", static_cast<double>(settings.steps * B * T) / seconds}, {"final_loss", loss_value}};
+  return {{"tokens_per_second", static_cast<double>(settings.steps * B * T) / seconds}, {"final_loss", loss_value},
+          {"peak_rss_mib", peak_rss_mib()}};
 }
 
 nlohmann::json generate(const Settings& settings) {

@@ -11,6 +11,7 @@ import argparse
 import json
 import math
 import os
+import resource
 import time
 
 import torch
@@ -101,7 +102,8 @@ def main():
             value = loss.item()
             if step >= args.warmup:
                 seconds += time.perf_counter() - start
-        result.update({"tokens_per_second": args.steps * B * T / seconds, "final_loss": value})
+        result.update({"tokens_per_second": args.steps * B * T / seconds, "final_loss": value,
+                       "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0})
     else:
         model.eval()
         prompt = torch.randint(0, vocabulary, (1, args.prompt))

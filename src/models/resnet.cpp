@@ -12,6 +12,7 @@
 #include "nabla/nn/linear.h"
 #include "nabla/nn/norm.h"
 #include "nabla/nn/pool.h"
+#include "nn/fold_batch_norm.h"
 
 namespace nabla::models {
 namespace {
@@ -111,9 +112,11 @@ class BasicBlock : public ResidualBlock {
     register_shortcut();
   }
 
+  // At inference each conv → bn pair runs as one convolution (nn/fold_batch_norm.h); in training, or
+  // wherever the fold does not apply, as the two layers.
   Tensor forward(const Tensor& x) override {
-    Tensor h = (*relu_)((*bn1_)((*conv1_)(x)));
-    return join((*bn2_)((*conv2_)(h)), x);
+    Tensor h = (*relu_)(fold1_(*conv1_, *bn1_, x));
+    return join(fold2_(*conv2_, *bn2_, h), x);
   }
 
  private:
@@ -121,6 +124,7 @@ class BasicBlock : public ResidualBlock {
   std::shared_ptr<nn::BatchNorm2d> bn1_;
   std::shared_ptr<nn::Conv2d> conv2_;
   std::shared_ptr<nn::BatchNorm2d> bn2_;
+  nn::ConvBatchNormFold fold1_, fold2_;
 };
 
 // [N, in, H, W] → [N, 4·channels, H/stride, W/stride]
@@ -141,9 +145,9 @@ class Bottleneck : public ResidualBlock {
   }
 
   Tensor forward(const Tensor& x) override {
-    Tensor h = (*relu_)((*bn1_)((*conv1_)(x)));
-    h = (*relu_)((*bn2_)((*conv2_)(h)));
-    return join((*bn3_)((*conv3_)(h)), x);
+    Tensor h = (*relu_)(fold1_(*conv1_, *bn1_, x));
+    h = (*relu_)(fold2_(*conv2_, *bn2_, h));
+    return join(fold3_(*conv3_, *bn3_, h), x);
   }
 
  private:
@@ -153,6 +157,7 @@ class Bottleneck : public ResidualBlock {
   std::shared_ptr<nn::BatchNorm2d> bn2_;
   std::shared_ptr<nn::Conv2d> conv3_;
   std::shared_ptr<nn::BatchNorm2d> bn3_;
+  nn::ConvBatchNormFold fold1_, fold2_, fold3_;
 };
 
 // One stage: `blocks` blocks of `width`, the first with `stride`. Returns the stage and its output channels.
@@ -213,7 +218,7 @@ class ResNet : public nn::Module {
   }
 
   Tensor forward(const Tensor& x) override {
-    Tensor h = (*relu_)((*bn1_)((*conv1_)(x)));
+    Tensor h = (*relu_)(stem_fold_(*conv1_, *bn1_, x));
     if (maxpool_) h = (*maxpool_)(h);
     for (const auto& stage : stages_) h = (*stage)(h);
     return (*fc_)((*avgpool_)(h).flatten(1));
@@ -227,6 +232,7 @@ class ResNet : public nn::Module {
   std::vector<std::shared_ptr<nn::Sequential>> stages_;
   std::shared_ptr<nn::AdaptiveAvgPool2d> avgpool_;
   std::shared_ptr<nn::Linear> fc_;
+  nn::ConvBatchNormFold stem_fold_;
 };
 
 // The "shortcut" override of the CIFAR ResNets: "A" (default) or "B".
