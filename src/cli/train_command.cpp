@@ -129,6 +129,9 @@ void adopt_saved_recipe(TrainingConfig& config, const std::set<std::string>& giv
   recipe.checkpoint_every = config.checkpoint_every;
   recipe.crash_after_steps = config.crash_after_steps;
   recipe.interrupt_after_steps = config.interrupt_after_steps;
+  recipe.interrupt_in_checkpoint_at_step = config.interrupt_in_checkpoint_at_step;
+  recipe.interrupt_signal = config.interrupt_signal;
+  recipe.memory_log = config.memory_log;
   recipe.progress = config.progress;
   config = recipe;
 }
@@ -238,7 +241,12 @@ int train_here(const TrainingConfig& config, bool resume, const dist::ProcessGro
   sigaction(SIGINT, &stop, nullptr);
   sigaction(SIGTERM, &stop, nullptr);
   if (leader) {
-    fs::create_directories(config.out);
+    // Before any training: an output path that can't be a directory (its parent a file, a read-only file
+    // system) fails here, in one line, not at the first checkpoint.
+    std::error_code error;
+    fs::create_directories(config.out, error);
+    NABLA_CHECK(!error && fs::is_directory(config.out), "train: can't create the output directory {}: {}", config.out,
+                error ? error.message() : "a file of that name is in the way");
     io::write_file_atomic((fs::path(config.out) / "config.json").string(), to_json(config).dump(1));
   }
   if (group) group->barrier();

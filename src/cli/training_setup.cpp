@@ -1,6 +1,7 @@
 #include "cli/training_setup.h"
 
 #include <cmath>
+#include <csignal>
 #include <filesystem>
 
 #include "cli/commands.h"
@@ -114,8 +115,18 @@ void add_training_options(CLI::App& command, TrainingConfig& config) {
   command.add_option("--clip-grad-norm", config.clip_grad_norm, "Clip the gradient norm to this value")->check(positive());
   command.add_option("--crash-after-steps", config.crash_after_steps, "Testing aid: end abruptly after N steps, as kill -9")
       ->check(positive())->group("");
-  command.add_option("--interrupt-after-steps", config.interrupt_after_steps, "Testing aid: raise SIGINT after N steps, as Ctrl-C")
+  command.add_option("--interrupt-after-steps", config.interrupt_after_steps,
+                     "Testing aid: raise --interrupt-signal after N steps, as Ctrl-C")
       ->check(positive())->group("");
+  command.add_option("--interrupt-in-checkpoint-at-step", config.interrupt_in_checkpoint_at_step,
+                     "Testing aid: raise --interrupt-signal once while the checkpoint of step N is being written")
+      ->check(positive())->group("");
+  command.add_option("--interrupt-signal", config.interrupt_signal,
+                     "Testing aid: INT (default), TERM, or STOP (pause there until SIGCONT, as Ctrl-Z)")
+      ->check(CLI::IsMember({"INT", "TERM", "STOP"}))->group("");
+  command.add_option("--memory-log", config.memory_log,
+                     "Append the allocator's counters to this CSV file after each epoch (scripts/soak.sh)")
+      ->group("");
   command.add_flag("!--no-progress", config.progress, "No progress bar");
   // Early stopping on the training loss would watch a number that keeps falling while the model overfits.
   command.parse_complete_callback([&config] {
@@ -375,7 +386,12 @@ void add_trainer(TrainingSetup& setup, const TrainingConfig& c, train::LossFunct
   train::TrainerOptions options{.epochs = c.epochs, .out_dir = c.out, .checkpoint_every = c.checkpoint_every,
                                 .clip_grad_norm = c.clip_grad_norm, .patience = c.patience, .progress = c.progress,
                                 .crash_after_steps = c.crash_after_steps,
-                                .interrupt_after_steps = c.interrupt_after_steps};
+                                .interrupt_after_steps = c.interrupt_after_steps,
+                                .interrupt_in_checkpoint_at_step = c.interrupt_in_checkpoint_at_step,
+                                .memory_log = c.memory_log,
+                                .interrupt_signal = c.interrupt_signal == "TERM"   ? SIGTERM
+                                                    : c.interrupt_signal == "STOP" ? SIGSTOP
+                                                                                   : SIGINT};
   nn::ModulePtr trained = setup.model;
   if (world_size(group) > 1) {
     trained = std::make_shared<dist::DistributedDataParallel>(setup.model, group);

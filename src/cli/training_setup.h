@@ -61,6 +61,9 @@ struct TrainingConfig {
   double clip_grad_norm = 0;
   int64_t crash_after_steps = 0;
   int64_t interrupt_after_steps = 0;
+  int64_t interrupt_in_checkpoint_at_step = 0;
+  std::string interrupt_signal = "INT";
+  std::string memory_log;
   bool progress = true;
 };
 

@@ -23,6 +23,13 @@
 //    ends at a higher training loss than Plain-20, ResNet-56 does not end higher than ResNet-20. A constant
 //    lr over a few hundred steps measures which net is faster early, not where each ends: the deeper ResNet
 //    was still the higher one there.
+//    The PyTorch twin that predicts the budget is scripts/q49_twin.py. It must start from the same weights'
+//    scale as these nets: He et al. initialise as "Delving deep" (a normal draw of variance 2/fan; torchvision
+//    and src/models/resnet.cpp take fan_out), while nn.Conv2d's default draw (uniform, variance 1/(3·fan_in))
+//    is smaller: ‖W‖² is 6.0× smaller for the 3×3 convolutions of equal width, 3.0× for the stride-2 ones
+//    (measured on ResNet-56's 55 convolutions). Behind batch norm a convolution's scale does not change what
+//    the net computes but divides its effective step by ‖W‖², so a twin on the default draw trains as at an lr
+//    about 6× higher, and its curves are not a prediction for these nets.
 #include <algorithm>
 #include <cmath>
 #include <numbers>

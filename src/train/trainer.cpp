@@ -5,6 +5,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <set>
 
 #include <nlohmann/json.hpp>
@@ -196,7 +197,7 @@ void Trainer::train_epoch(const data::DataLoader& train) {
       save_checkpoint();
     }
     if (options_.crash_after_steps > 0 && step_ == options_.crash_after_steps) std::_Exit(137);
-    if (options_.interrupt_after_steps > 0 && step_ == options_.interrupt_after_steps) std::raise(SIGINT);
+    if (options_.interrupt_after_steps > 0 && step_ == options_.interrupt_after_steps) std::raise(options_.interrupt_signal);
     // Every rank stops at the same step (the first optimizer step at which any was asked to), else one would
     // enter the checkpoint's collectives while another waits in backward's.
     bool stop_now = stop_requested && step_ % options_.accumulate == 0;
@@ -289,7 +290,19 @@ bool Trainer::end_of_epoch(const data::DataLoader* validation, double seconds, i
   }
   save_checkpoint();
   write_logs();
+  if (!options_.memory_log.empty()) log_memory();
   return stop;
+}
+
+void Trainer::log_memory() const {
+  const bool header = !fs::exists(options_.memory_log);
+  std::ofstream log(options_.memory_log, std::ios::app);
+  NABLA_CHECK(log.good(), "train: can't open the memory log {}", options_.memory_log);
+  if (header) log << "unix_seconds,epoch,allocated_bytes,reserved_bytes,peak_allocated_bytes,peak_reserved_bytes,allocations\n";
+  const MemoryStats stats = memory::stats();
+  const auto now = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  log << fmt::format("{:.1f},{},{},{},{},{},{}\n", now, epoch_, stats.allocated, stats.reserved, stats.peak_allocated,
+                     stats.peak_reserved, stats.allocations);
 }
 
 Evaluation Trainer::test(const data::DataLoader& loader) {
@@ -364,15 +377,39 @@ void Trainer::save_checkpoint() {
   // The running sums over every rank: the checkpoint is the same whatever the world size.
   const std::vector<double> totals = summed({loss_sum_.item(), correct_sum_.item(), static_cast<double>(examples_)});
   check_finite(totals[0]);
-  if (writes_files()) write_checkpoint(totals[0], totals[1], static_cast<int64_t>(totals[2]));
+  if (writes_files()) {
+    // A full disk (or a file-size limit, or a vanished directory) fails the write before checkpoint.json is
+    // replaced, so the previous checkpoint still stands: say so, in one line, rather than only the errno.
+    try {
+      write_checkpoint(totals[0], totals[1], static_cast<int64_t>(totals[2]));
+    } catch (const std::exception& error) {
+      // This step's files written before the failure are not part of any checkpoint (checkpoint.json still names
+      // the previous one): on a full disk they hold the room the next attempt needs.
+      if (step_ != saved_step_) {
+        std::error_code ignored;
+        for (const char* part : {"model", "optimizer"}) {
+          fs::remove(fs::path(options_.out_dir) / fmt::format("checkpoint-{}-{}.safetensors", step_, part), ignored);
+        }
+      }
+      throw Error(fmt::format("train: can't save the checkpoint of step {} in {} ({}); {}", step_, options_.out_dir,
+                              error.what(),
+                              saved_step_ >= 0 ? fmt::format("the checkpoint of step {} is intact: make room and "
+                                                             "continue with --resume", saved_step_)
+                                               : std::string("no earlier checkpoint was saved")));
+    }
+  }
   wait_for_files();
 }
 
-void Trainer::write_checkpoint(double loss_sum, double correct_sum, int64_t examples) const {
+void Trainer::write_checkpoint(double loss_sum, double correct_sum, int64_t examples) {
   const fs::path directory = options_.out_dir;
   const std::string model_file = fmt::format("checkpoint-{}-model.safetensors", step_);
   const std::string optimizer_file = fmt::format("checkpoint-{}-optimizer.safetensors", step_);
   save_safetensors((directory / model_file).string(), snapshot(plain_model()));
+  if (options_.interrupt_in_checkpoint_at_step == step_ && !interrupted_in_checkpoint_) {
+    interrupted_in_checkpoint_ = true;
+    std::raise(options_.interrupt_signal);  // (tests/e2e/faults.sh) between this checkpoint's files
+  }
   optim::OptimizerState optimizer_state = optimizer_->state_dict();
   save_safetensors((directory / optimizer_file).string(), optimizer_state.tensors);
   json history = json::array();
@@ -393,6 +430,7 @@ void Trainer::write_checkpoint(double loss_sum, double correct_sum, int64_t exam
                 {"bad_epochs", bad_epochs_},
                 {"history", history}};
   io::write_file_atomic((directory / "checkpoint.json").string(), state.dump(1));
+  saved_step_ = step_;
   for (const fs::directory_entry& entry : fs::directory_iterator(directory)) {
     std::string name = entry.path().filename().string();
     if (name.rfind("checkpoint-", 0) == 0 && name != model_file && name != optimizer_file) fs::remove(entry.path());
@@ -421,6 +459,7 @@ void Trainer::restore(const nlohmann::json& state) {
   epoch_ = state.at("epoch").get<int64_t>();
   next_batch_ = state.at("next_batch").get<int64_t>();
   step_ = state.at("step").get<int64_t>();
+  saved_step_ = step_;
   // The sums over every rank of the run that saved them: rank 0 carries them on, the others start at zero,
   // so the sums over this run's ranks continue them whatever its world size.
   const bool carries = options_.replicas.rank == 0;

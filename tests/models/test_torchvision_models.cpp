@@ -90,8 +90,11 @@ TEST_F(TorchvisionModel, SameCountNamesAndLogits) {
     for (const auto& [key, tensor] : model->state_dict()) nabla_names.insert(key);
     EXPECT_EQ(nabla_names, torchvision_names) << "the state-dict names differ from torchvision's";
     if (fixture["logits"].is_null()) {  // a listing only (vit_b_16): names, shapes and count, no weights
-      for (const auto& [key, tensor] : model->state_dict())
-        if (shapes.contains(key)) EXPECT_EQ(tensor.shape(), shapes[key]) << key;
+      for (const auto& [key, tensor] : model->state_dict()) {
+        if (shapes.contains(key)) {
+          EXPECT_EQ(tensor.shape(), shapes[key]) << key;
+        }
+      }
       continue;
     }
     const std::string file = this->path(name + ".safetensors");

@@ -5,6 +5,7 @@
 // The protocol it keeps (the lab's Q34/Q35): every epoch is measured on a validation set held out of the
 // training data; early stopping and the best checkpoint look only at it; the test set is seen once, by
 // test(), after training.
+#include <csignal>
 #include <functional>
 #include <memory>
 #include <string>
@@ -60,7 +61,14 @@ struct TrainerOptions {
   bool restore_best = true;      // with early stopping: end with the best epoch's weights
   bool progress = true;
   int64_t crash_after_steps = 0;  // testing aid: end the process abruptly (as kill -9) after this many steps
-  int64_t interrupt_after_steps = 0;  // testing aid: raise SIGINT (as Ctrl-C) after this many steps
+  int64_t interrupt_after_steps = 0;  // testing aid: raise interrupt_signal (as Ctrl-C) after this many steps
+  // testing aid: raise interrupt_signal once in the middle of the first checkpoint written at this step (after the
+  // weights' file, before the optimizer's and checkpoint.json), as a signal arriving while a checkpoint is written
+  int64_t interrupt_in_checkpoint_at_step = 0;
+  // After each epoch (its evaluation included), append the caching allocator's counters to this CSV file
+  // (scripts/soak.sh watches them for growth); empty: off.
+  std::string memory_log;
+  int interrupt_signal = SIGINT;  // what the testing aids raise: SIGINT, SIGTERM, or SIGSTOP (a pause, for tests)
   Replicas replicas{};  // data-parallel training; the default is one process
 };
 
@@ -115,13 +123,14 @@ class Trainer {
 
  private:
   void restore(const nlohmann::json& checkpoint);  // the state resume() read from checkpoint.json
-  void write_checkpoint(double loss_sum, double correct_sum, int64_t examples) const;  // the running sums over the ranks
+  void write_checkpoint(double loss_sum, double correct_sum, int64_t examples);  // the running sums over the ranks
   void train_epoch(const data::DataLoader& train);
   void end_of_step();
   bool end_of_epoch(const data::DataLoader* validation, double seconds, int64_t examples);
   void check_finite(double loss) const;
   void write_logs() const;
   void write_histograms(bool gradients) const;  // of every parameter of the plain model, to tensorboard_
+  void log_memory() const;  // options_.memory_log's row for the epoch just ended
   nn::Module& plain_model() const;  // what is saved and evaluated: replicas.module, else the model
   std::vector<double> summed(std::vector<double> values) const;  // over the ranks (as is in one process)
   bool writes_files() const;  // rank 0 with an output directory
@@ -150,6 +159,8 @@ class Trainer {
   int64_t weights_epoch_ = 0;
   int64_t tokens_per_example_ = 0;  // T of a language model's batches (targets [B, T]); 0 for other models
   bool tested_ = false;
+  int64_t saved_step_ = -1;  // the step of the checkpoint on disk (written or resumed from); -1: none yet
+  bool interrupted_in_checkpoint_ = false;  // the testing aid interrupt_in_checkpoint_at_step has fired
 };
 
 }  // namespace nabla::train
