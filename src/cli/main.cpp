@@ -6,6 +6,7 @@
 
 #include "backend/cpu/kernels.h"
 #include "cli/commands.h"
+#include "cli/segmentation_commands.h"
 #include "ops/profiler.h"
 #include "nabla/nabla.h"
 #include "nabla/train/trainer.h"
@@ -24,7 +25,8 @@ int main(int argc, char** argv) {
       nabla::cli::add_train_command(app), nabla::cli::add_eval_command(app), nabla::cli::add_predict_command(app),
       nabla::cli::add_summary_command(app), nabla::cli::add_models_command(app), nabla::cli::add_demo_command(app),
       nabla::cli::add_lab_command(app), nabla::cli::add_generate_command(app),
-      nabla::cli::add_explain_command(app)};
+      nabla::cli::add_explain_command(app), nabla::cli::add_data_command(app),
+      nabla::cli::add_segment_command(app)};
 
   try {
     app.parse(argc, argv);

@@ -14,8 +14,10 @@
 
 #include "backend/cpu/kernels.h"
 #include "cli/commands.h"
+#include "cli/segmentation_commands.h"
 #include "cli/mpi_launch.h"
 #include "cli/training_setup.h"
+#include "nabla/train/segmentation_metrics.h"
 #include "nabla/data/dataset.h"
 #include "nabla/dist/environment.h"
 #include "nabla/dist/process_group.h"
@@ -88,7 +90,7 @@ nlohmann::json metrics_json(const TrainingConfig& config, const TrainingSetup& s
                   {"per_epoch", per_epoch}};
   }
   const int64_t weights_epoch = setup.trainer->weights_epoch();
-  return {{"model", config.model},
+  nlohmann::json result = {{"model", config.model},
           {"epochs", static_cast<int64_t>(history.size())},
           {"train_accuracy", last.train_accuracy},
           {"train_loss", last.train_loss},
@@ -102,6 +104,13 @@ nlohmann::json metrics_json(const TrainingConfig& config, const TrainingSetup& s
           {"train_seconds", seconds},
           {"threads", cpu::num_threads()},
           {"config", to_json(config)}};  // the recipe it ran: optimizer, schedule, warm-up, smoothing, augmentation
+  if (is_segmentation_model(config)) {  // IoU per class of the test pixels, and their mean
+    std::vector<double> per_class;
+    for (int64_t c = 0; c < test.confusion.classes(); ++c) per_class.push_back(train::intersection_over_union(test.confusion, c));
+    result["test"]["mean_iou"] = train::mean_intersection_over_union(test.confusion);
+    result["test"]["iou"] = per_class;
+  }
+  return result;
 }
 
 // --resume continues a run as it was configured: its recipe comes from its config.json. An option given
@@ -270,8 +279,8 @@ int train_here(const TrainingConfig& config, bool resume, const dist::ProcessGro
                    config.model, batch_norms, config.batch_size / group->world_size(), config.batch_size);
       }
     }
-    fmt::print("{} on Fashion-MNIST: {} training, {} validation and {} test images, {} parameters, {} threads\n",
-               config.model, setup.train->dataset().size(), setup.validation ? setup.validation->dataset().size() : 0,
+    fmt::print("{} on {}: {} training, {} validation and {} test images, {} parameters, {} threads\n",
+               config.model, is_segmentation_model(config) ? "segmentation canvases" : "Fashion-MNIST", setup.train->dataset().size(), setup.validation ? setup.validation->dataset().size() : 0,
                setup.test->dataset().size(), setup.model->parameter_count(), cpu::num_threads());
     if (!setup.validation) fmt::print("no validation images (--validation-split 0): the run is judged on its training loss\n");
     std::fflush(stdout);
@@ -296,6 +305,16 @@ int train_here(const TrainingConfig& config, bool resume, const dist::ProcessGro
              "{:.0f} samples/s)\n",
              100 * test.accuracy, test.loss, test.examples, weights_epoch == history.back().epoch ? "final" : "best",
              weights_epoch, history.back().samples_per_second);
+  if (is_segmentation_model(config)) {
+    const std::vector<std::string> names = setup.test->dataset().class_names();
+    std::string per_class;
+    for (int64_t c = 0; c < test.confusion.classes(); ++c) {
+      per_class += fmt::format("{}{} {:.3f}", c ? ", " : "", c < static_cast<int64_t>(names.size()) ? names[static_cast<size_t>(c)] : std::to_string(c),
+                               train::intersection_over_union(test.confusion, c));
+    }
+    fmt::print("test mean IoU {:.4f} (pixel accuracy {:.2f}%); IoU per class: {}\n", train::mean_intersection_over_union(test.confusion),
+               100 * test.accuracy, per_class);
+  }
   fmt::print("wrote {} in {}\n", written, config.out);
   return 0;
 }

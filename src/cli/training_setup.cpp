@@ -5,13 +5,16 @@
 #include <filesystem>
 
 #include "cli/commands.h"
+#include "cli/segmentation_commands.h"
 #include "nabla/data/dataset.h"
+#include "nabla/data/segmentation.h"
 #include "nabla/data/token_dataset.h"
 #include "nabla/dist/data_parallel.h"
 #include "nabla/dist/sampler.h"
 #include "nabla/io/file.h"
 #include "nabla/io/safetensors.h"
 #include "nabla/models/registry.h"
+#include "nabla/nn/segmentation_loss.h"
 #include "nabla/nabla.h"
 #include "nabla/text/corpus.h"
 
@@ -137,6 +140,9 @@ void add_training_options(CLI::App& command, TrainingConfig& config) {
 }
 
 bool is_text_model(const TrainingConfig& config) { return models::registry().at(config.model).input.dataset == "text"; }
+bool is_segmentation_model(const TrainingConfig& config) {
+  return models::registry().at(config.model).input.dataset == "segmentation";
+}
 
 namespace {
 
@@ -154,7 +160,9 @@ int64_t model_context(const TrainingConfig& config) {
 
 void finish_config(TrainingConfig& config) {
   const models::Recipe& recipe = models::registry().at(config.model).recipe;
-  if (config.validation_split < 0) config.validation_split = is_text_model(config) ? 0.1 : 5000;
+  if (config.validation_split < 0) {
+    config.validation_split = is_text_model(config) ? 0.1 : is_segmentation_model(config) ? 1000 : 5000;
+  }
   if (is_text_model(config)) {
     if (config.data.empty()) config.data = "fortunes";
     if (config.tokenizer.empty()) config.tokenizer = "char";
@@ -214,6 +222,10 @@ void check_recipe(const TrainingConfig& config) {
                 "train: --random-crop-padding, --horizontal-flip and --random-erasing augment images; '{}' reads text",
                 config.model);
   }
+  NABLA_CHECK(!is_segmentation_model(config) ||
+                  (config.random_crop_padding == 0 && config.horizontal_flip == 0 && config.random_erasing == 0),
+              "train: --random-crop-padding, --horizontal-flip and --random-erasing change an image but not its mask; "
+              "'{}' is a segmentation model", config.model);
   models::registry().check_options(config.model, model_options(config));
 }
 
@@ -483,6 +495,69 @@ TrainingSetup make_text_setup(const TrainingConfig& c, bool resume, const dist::
   return setup;
 }
 
+// The first `limit` examples of `set` (--limit-train); all of them when limit is 0 or not smaller.
+std::shared_ptr<const data::Dataset> first_examples(std::shared_ptr<const data::Dataset> set, int64_t limit) {
+  if (limit <= 0 || limit >= set->size()) return set;
+  std::vector<int64_t> first(static_cast<size_t>(limit));
+  for (int64_t i = 0; i < limit; ++i) first[static_cast<size_t>(i)] = i;
+  return std::make_shared<data::Subset>(set, first);
+}
+
+// A segmentation split: the pairs of --data DIR when it holds DIR/train/images (as `nabla data
+// make-segmentation` writes them), else the same canvases (seed 0) generated from Fashion-MNIST in --data.
+std::shared_ptr<data::SegmentationDataset> segmentation_split(const TrainingConfig& c, data::Split split) {
+  const std::filesystem::path folder = std::filesystem::path(c.data) / (split == data::Split::train ? "train" : "test");
+  if (!c.data.empty() && std::filesystem::is_directory(folder / "images")) {
+    return data::SegmentationDataset::read_folder(folder.string());
+  }
+  return data::fashion_canvases(split, split == data::Split::train ? 10000 : 2000, 0, c.data);
+}
+
+// A segmentation model: validation canvases held out of the training ones at random (seeded), trained on
+// cross-entropy per pixel plus Dice (which weighs small classes as much as the background); the class names
+// saved in --out/classes.txt, for `nabla segment` and for rebuilding the model with its number of classes.
+TrainingSetup make_segmentation_setup(const TrainingConfig& c, const dist::ProcessGroupPtr& group) {
+  TrainingSetup setup;
+  auto canvases = segmentation_split(c, data::Split::train);
+  auto test_set = segmentation_split(c, data::Split::test);
+  NABLA_CHECK(test_set->classes() == canvases->classes() && test_set->images().size(1) == canvases->images().size(1),
+              "train: the training and test pairs of {} disagree in classes ({} and {}) or channels", c.data,
+              canvases->classes(), test_set->classes());
+  std::shared_ptr<const data::Dataset> train_set = canvases, validation_set;
+  if (c.validation_split > 0) {
+    const double size = static_cast<double>(canvases->size());
+    const double fraction = c.validation_split < 1 ? c.validation_split : c.validation_split / size;
+    NABLA_CHECK(fraction * size >= 1 && fraction * size < size - 1,
+                "train: --validation-split {} would hold out {} of the {} training canvases", c.validation_split,
+                fraction * size, size);
+    auto [validation, rest] = data::random_split(train_set, fraction, c.seed);
+    validation_set = validation, train_set = rest;
+  }
+  train_set = first_examples(train_set, c.limit_train);
+  if (!c.out.empty() && rank(group) == 0) {
+    std::string names;
+    for (const std::string& name : canvases->class_names()) names += name + "\n";
+    std::filesystem::create_directories(c.out);
+    io::write_file_atomic((std::filesystem::path(c.out) / "classes.txt").string(), names);
+  }
+  setup.model = models::registry().make(c.model, model_options(c, canvases->classes()));
+  setup.train = std::make_unique<data::DataLoader>(
+      train_set, data::LoaderOptions{.batch_size = local_batch(c, group), .shuffle = true, .seed = c.seed,
+                                     .sampler = shard(group, nullptr, true, dist::Remainder::pad)});
+  if (validation_set) {
+    setup.validation = std::make_unique<data::DataLoader>(
+        validation_set, data::LoaderOptions{.batch_size = 100, .shuffle = false,
+                                            .sampler = shard(group, nullptr, false, dist::Remainder::keep)});
+  }
+  setup.test = std::make_unique<data::DataLoader>(
+      test_set, data::LoaderOptions{.batch_size = 100, .shuffle = false, .sampler = shard(group, nullptr, false, dist::Remainder::keep)});
+  auto loss = [](const Tensor& output, const Tensor& target) {
+    return functional::pixel_cross_entropy(output, target) + functional::dice_loss(output, target);
+  };
+  add_trainer(setup, c, loss, loss, group);
+  return setup;
+}
+
 }  // namespace
 
 double TextData::characters_per_token() const {
@@ -494,6 +569,7 @@ double TextData::characters_per_token() const {
 TrainingSetup make_setup(const TrainingConfig& c, bool resume, const dist::ProcessGroupPtr& group) {
   manual_seed(c.seed);
   if (is_text_model(c)) return make_text_setup(c, resume, group);
+  if (is_segmentation_model(c)) return make_segmentation_setup(c, group);
   TrainingSetup setup;
   const models::ModelEntry& entry = models::registry().at(c.model);
   NABLA_CHECK(entry.input.dataset == "fashion-mnist",
@@ -502,11 +578,7 @@ TrainingSetup make_setup(const TrainingConfig& c, bool resume, const dist::Proce
   setup.model = models::registry().make(c.model, model_options(c));
   std::shared_ptr<const data::Dataset> train_set = data::fashion_mnist(data::Split::train, c.data);
   std::shared_ptr<const data::Dataset> validation_set = held_out_validation(train_set, c);
-  if (c.limit_train > 0 && c.limit_train < train_set->size()) {
-    std::vector<int64_t> first(static_cast<size_t>(c.limit_train));
-    for (int64_t i = 0; i < c.limit_train; ++i) first[static_cast<size_t>(i)] = i;
-    train_set = std::make_shared<data::Subset>(train_set, first);
-  }
+  train_set = first_examples(train_set, c.limit_train);
   auto test_set = data::fashion_mnist(data::Split::test, c.data);
   setup.train = std::make_unique<data::DataLoader>(
       train_set, data::LoaderOptions{.batch_size = local_batch(c, group), .shuffle = true, .seed = c.seed,
@@ -542,6 +614,12 @@ TrainedModel load_trained_model(const std::string& directory, const std::string&
   if (is_text_model(trained.config)) {
     trained.tokenizer = text::load_tokenizer(directory);
     classes = trained.tokenizer->vocab_size();
+  }
+  if (is_segmentation_model(trained.config)) {
+    const std::string names = (fs::path(directory) / "classes.txt").string();
+    NABLA_CHECK(fs::exists(names), "{}: {} not found; is {} a directory written by `nabla train`?", command, names, directory);
+    std::string text = io::read_file(names);
+    classes = std::count(text.begin(), text.end(), '\n');
   }
   trained.model = models::registry().make(trained.config.model, model_options(trained.config, classes));
   trained.model->load_state_dict(load_safetensors(weights_path));

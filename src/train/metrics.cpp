@@ -1,4 +1,5 @@
 #include "nabla/train/metrics.h"
+#include "nabla/train/segmentation_metrics.h"
 
 #include <algorithm>
 
@@ -29,6 +30,13 @@ ConfusionMatrix::ConfusionMatrix(int64_t classes) : classes_(classes), counts_(s
 }
 
 void ConfusionMatrix::add(const Tensor& logits, const Tensor& targets) {
+  if (logits.dim() == 4 && targets.dim() == 3) {  // a pixel is an example: [N, C, H, W] → [N·H·W, C]
+    NABLA_CHECK(logits.size(0) == targets.size(0) && logits.size(2) == targets.size(1) && logits.size(3) == targets.size(2),
+                "ConfusionMatrix: expected logits [N, {}, H, W] and targets [N, H, W], got {} and {}", classes_,
+                logits.describe(), targets.describe());
+    add(logits.permute({0, 2, 3, 1}).reshape({-1, logits.size(1)}), targets.reshape({-1}));
+    return;
+  }
   NABLA_CHECK(logits.dim() == 2 && logits.size(1) == classes_ && targets.dim() == 1 && targets.size(0) == logits.size(0),
               "ConfusionMatrix: expected logits [N, {}] and targets [N], got {} and {}", classes_, logits.describe(),
               targets.describe());
@@ -96,6 +104,26 @@ std::string ConfusionMatrix::to_string(const std::vector<std::string>& names) co
   }
   out += fmt::format("accuracy {:.4f}, balanced accuracy {:.4f}\n", accuracy(), balanced_accuracy());
   return out;
+}
+
+double intersection_over_union(const ConfusionMatrix& matrix, int64_t c) {
+  int64_t predicted = 0, actual = 0;
+  for (int64_t other = 0; other < matrix.classes(); ++other) predicted += matrix.count(other, c), actual += matrix.count(c, other);
+  const int64_t united = predicted + actual - matrix.count(c, c);
+  return united ? static_cast<double>(matrix.count(c, c)) / static_cast<double>(united) : 0.0;
+}
+
+double mean_intersection_over_union(const ConfusionMatrix& matrix) {
+  double sum = 0;
+  int64_t present = 0;
+  for (int64_t c = 0; c < matrix.classes(); ++c) {
+    int64_t seen = 0;
+    for (int64_t other = 0; other < matrix.classes(); ++other) seen += matrix.count(other, c) + matrix.count(c, other);
+    if (seen == 0) continue;
+    sum += intersection_over_union(matrix, c);
+    ++present;
+  }
+  return present ? sum / static_cast<double>(present) : 0.0;
 }
 
 }  // namespace nabla::train

@@ -51,10 +51,18 @@ bool is_sequence(const Tensor& output, const Tensor& target) {
   return output.dim() == 3 && target.dim() == 2 && is_integral(target.dtype());
 }
 
+// A segmentation batch: scores [B, C, H, W] for class indices [B, H, W].
+bool is_dense(const Tensor& output, const Tensor& target) {
+  return output.dim() == 4 && target.dim() == 3 && is_integral(target.dtype());
+}
+
 // The examples of a batch that `output` classified correctly: for a sequence, the fraction of its tokens
 // per example, so that accuracy (correct / examples) is the share of tokens predicted right.
 Tensor correct_examples(const Tensor& output, const Tensor& target) {
   if (is_classification(output, target)) return sum(eq(argmax(output, 1), target)).to(DType::f64);
+  if (is_dense(output, target)) {  // the share of pixels right, per example
+    return sum(eq(argmax(output, 1), target)).to(DType::f64) / static_cast<double>(target.size(1) * target.size(2));
+  }
   return sum(eq(argmax(output, 2), target)).to(DType::f64) / static_cast<double>(target.size(1));
 }
 
@@ -158,7 +166,8 @@ void Trainer::train_epoch(const data::DataLoader& train) {
     {
       autograd::NoGradGuard no_grad;
       loss_sum_ = loss_sum_ + loss.detach().to(DType::f64) * static_cast<double>(count);
-      if (is_classification(output, batch->targets) || is_sequence(output, batch->targets)) {
+      if (is_classification(output, batch->targets) || is_sequence(output, batch->targets) ||
+          is_dense(output, batch->targets)) {
         correct_sum_ = correct_sum_ + correct_examples(output, batch->targets);
       }
       if (is_sequence(output, batch->targets)) tokens_per_example_ = batch->targets.size(1);
@@ -334,7 +343,7 @@ Evaluation Trainer::evaluate(const data::DataLoader& loader) {
     Tensor output = model(batch->inputs);
     const int64_t count = batch->inputs.size(0);
     loss_sum += loss(output, batch->targets).item() * static_cast<double>(count);
-    if (is_classification(output, batch->targets)) {
+    if (is_classification(output, batch->targets) || is_dense(output, batch->targets)) {
       if (result.examples == 0) result.confusion = ConfusionMatrix(output.size(1));
       result.confusion.add(output, batch->targets);
     }

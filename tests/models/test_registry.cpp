@@ -31,7 +31,7 @@ TEST(Registry, NamesAreUnique) {
 }
 
 // A language model (data set "text") classifies each position's next token: token ids [B, T] in, logits
-// [B, T, V] out, V being `classes` (the vocabulary).
+// [B, T, V] out, V being `classes` (the vocabulary); a segmentation model scores each pixel.
 TEST(Registry, EveryModelMapsItsDeclaredInputToOneScorePerClass) {
   autograd::NoGradGuard no_grad;
   for (const ModelEntry& entry : registry().entries()) {
@@ -45,6 +45,12 @@ TEST(Registry, EveryModelMapsItsDeclaredInputToOneScorePerClass) {
       if (entry.input.dataset == "text") {
         const Tensor ids = randint(0, classes, entry.batch_shape(batch), DType::i64);
         EXPECT_EQ((*model)(ids).shape(), (Shape{batch, entry.input.shape[0], classes}));
+        continue;
+      }
+      // A segmentation model (data set "segmentation") scores every pixel: [B, classes, H, W].
+      if (entry.input.dataset == "segmentation") {
+        EXPECT_EQ((*model)(randn(entry.batch_shape(batch))).shape(),
+                  (Shape{batch, classes, entry.input.shape[1], entry.input.shape[2]}));
         continue;
       }
       EXPECT_EQ((*model)(randn(entry.batch_shape(batch))).shape(), (Shape{batch, classes}));
