@@ -12,7 +12,6 @@ packages=(
   gnuplot-nox                                     # PNG plots
   libopenmpi-dev openmpi-bin                      # distributed training (mpirun starts the ranks)
   libsentencepiece-dev                            # BPE and unigram tokenizers
-  libprotobuf-dev protobuf-compiler               # TensorBoard event files (protobuf messages)
   dataset-fashion-mnist                           # the data set the main job trains on
   fortunes                                        # the English text corpus language models train on
 )

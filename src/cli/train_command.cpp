@@ -48,21 +48,6 @@ void draw_curves(const std::vector<train::EpochMetrics>& history, const std::str
   plot::line_png(path, panels);
 }
 
-// curves.png in --out, and with --tensorboard the same picture as its image; a plot that fails is a warning,
-// not a failed run.
-bool write_curves(const std::vector<train::EpochMetrics>& history, const TrainingSetup& setup,
-                  const TrainingConfig& config) {
-  const std::string path = (fs::path(config.out) / "curves.png").string();
-  try {
-    draw_curves(history, path);
-    if (setup.tensorboard) setup.tensorboard->add_image_file("curves", path, setup.trainer->global_step());
-    return true;
-  } catch (const Error& error) {
-    fmt::print(stderr, "nabla: warning: no curves.png: {}\n", error.what());
-    return false;
-  }
-}
-
 // The epoch with the lowest validation loss; null without validation (or when no validation loss was finite).
 const train::EpochMetrics* best_epoch(const std::vector<train::EpochMetrics>& history, const train::Trainer& trainer) {
   const int64_t epoch = trainer.best_epoch();
@@ -189,7 +174,12 @@ int train_language_model(const TrainingConfig& config, TrainingSetup& setup, boo
       {"train_seconds", seconds}, {"threads", cpu::num_threads()}, {"config", to_json(config)}};
   io::write_file_atomic((fs::path(config.out) / "metrics.json").string(), metrics.dump(1));
   std::string written = "metrics.json, model.safetensors, tokenizer.json, log.csv";
-  if (write_curves(history, setup, config)) written += ", curves.png";
+  try {
+    draw_curves(history, (fs::path(config.out) / "curves.png").string());
+    written += ", curves.png";
+  } catch (const Error& error) {
+    fmt::print(stderr, "nabla: warning: no curves.png: {}\n", error.what());
+  }
   fmt::print("{:.0f} tokens/s in the last epoch; wrote {} in {}\n", last.tokens_per_second, written, config.out);
   return 0;
 }
@@ -294,8 +284,13 @@ int train_here(const TrainingConfig& config, bool resume, const dist::ProcessGro
   save_safetensors((fs::path(config.out) / "model.safetensors").string(), setup.model->state_dict());
   io::write_file_atomic((fs::path(config.out) / "metrics.json").string(),
                         metrics_json(config, setup, history, test).dump(1));
-  std::string written = "metrics.json, model.safetensors, log.csv";
-  if (write_curves(history, setup, config)) written += ", curves.png";
+  std::string curves = (fs::path(config.out) / "curves.png").string(), written = "metrics.json, model.safetensors, log.csv";
+  try {
+    draw_curves(history, curves);
+    written += ", curves.png";
+  } catch (const Error& error) {
+    fmt::print(stderr, "nabla: warning: no curves.png: {}\n", error.what());
+  }
   if (const train::EpochMetrics* best = best_epoch(history, *setup.trainer)) {
     fmt::print("best validation loss {:.4f} (accuracy {:.2f}%) at epoch {} of {}\n", best->validation_loss,
                100 * best->validation_accuracy, best->epoch, history.size());

@@ -108,10 +108,6 @@ void add_training_options(CLI::App& command, TrainingConfig& config) {
                      "language models hold out documents, default 0.1")
       ->check(count_or_fraction());
   command.add_option("--checkpoint-every", config.checkpoint_every, "Also checkpoint every N steps")->check(positive());
-  command.add_option("--tensorboard", config.tensorboard,
-                     "Also write TensorBoard event files into this directory: the hyperparameters, the loss and learning "
-                     "rate as training goes, each epoch's figures and histograms of the weights and gradients, and "
-                     "curves.png at the end (`tensorboard --logdir DIR` shows them; a resumed run adds a new file)");
   command.add_option("--patience", config.patience,
                      "Early stopping: epochs without a better validation loss; the test set is then measured on the "
                      "best epoch's weights")->check(positive());
@@ -420,18 +416,6 @@ void add_trainer(TrainingSetup& setup, const TrainingConfig& c, train::LossFunct
   }
   setup.trainer = std::make_unique<train::Trainer>(trained, setup.optimizer, std::move(loss), options);
   setup.trainer->set_evaluation_loss(std::move(evaluation_loss));
-  if (!c.tensorboard.empty() && (!group || group->rank() == 0)) {
-    setup.tensorboard = std::make_shared<io::TensorBoardWriter>(c.tensorboard);
-    // The recipe as TensorBoard's hparams tab takes it: numbers, strings and booleans (model options as text).
-    nlohmann::json hyperparameters = to_json(c);
-    hyperparameters["model_options"] = hyperparameters["model_options"].dump();
-    hyperparameters["world_size"] = world_size(group);
-    setup.tensorboard->add_hyperparameters(hyperparameters);
-    setup.tensorboard->add_text("run", fmt::format("`nabla train` of **{}** ({} parameters), recipe:\n\n```\n{}\n```",
-                                                   c.model, setup.model->parameter_count(), to_json(c).dump(1)),
-                                0);
-    setup.trainer->set_tensorboard(setup.tensorboard);
-  }
   if (setup.scheduler) setup.trainer->set_scheduler(setup.scheduler, per_batch);
 }
 

@@ -12,7 +12,6 @@
 
 #include "nabla/data/loader.h"
 #include "nabla/dist/process_group.h"
-#include "nabla/io/tensorboard.h"
 #include "nabla/models/registry.h"
 #include "nabla/nn/module.h"
 #include "nabla/optim/optimizer.h"
@@ -56,7 +55,6 @@ struct TrainingConfig {
   // -1: the data set's default (5000 images; 10% of the documents for text). For text, documents are held out.
   double validation_split = -1;
   int64_t checkpoint_every = 0;
-  std::string tensorboard;  // "": no TensorBoard event files
   int64_t patience = 0;
   double clip_grad_norm = 0;
   int64_t crash_after_steps = 0;
@@ -98,7 +96,6 @@ struct TrainingSetup {
   std::unique_ptr<data::DataLoader> train, validation, test;  // validation: null with --validation-split 0
   std::unique_ptr<train::Trainer> trainer;
   std::optional<TextData> text;  // language models only (then `test` is null: documents split in two only)
-  std::shared_ptr<io::TensorBoardWriter> tensorboard;  // with --tensorboard, on rank 0; else null
 };
 // With `resume`, a language model's tokenizer is read back from --out (else it is built and saved there).
 // With a process group of several ranks (data-parallel training) each rank's loaders visit its shard:

@@ -176,10 +176,7 @@ void Trainer::train_epoch(const data::DataLoader& train) {
     ++next_batch_;
     ++step_;
     ++since_draw;
-    if (step_ % options_.accumulate == 0 || next_batch_ == batches) {
-      if (tensorboard_ && next_batch_ == batches) write_histograms(true);  // before the step zeroes them
-      end_of_step();
-    }
+    if (step_ % options_.accumulate == 0 || next_batch_ == batches) end_of_step();
     if (step_ % options_.log_every == 0 || next_batch_ == batches) {
       // Over every rank's examples (every rank reaches this step, so the sum is collective).
       const std::vector<double> totals = summed({loss_sum_.item(), correct_sum_.item(), static_cast<double>(examples_),
@@ -195,10 +192,6 @@ void Trainer::train_epoch(const data::DataLoader& train) {
       }
       bar.advance(since_draw, metrics);
       since_draw = 0;
-      if (tensorboard_) {
-        tensorboard_->add_scalar("train/running_loss", mean_loss, step_);  // this epoch's mean so far
-        tensorboard_->add_scalar("train/learning_rate", optimizer_->lr(), step_);
-      }
     }
     // Checkpoints only fall on optimizer steps: gradients being accumulated are not saved.
     if (options_.checkpoint_every > 0 && step_ % options_.checkpoint_every == 0 && step_ % options_.accumulate == 0 &&
@@ -254,19 +247,6 @@ bool Trainer::end_of_epoch(const data::DataLoader* validation, double seconds, i
   }
   if (scheduler_ && !scheduler_per_batch_) scheduler_->step();
   history_.push_back(metrics);
-  if (tensorboard_) {
-    const std::vector<std::pair<const char*, double>> figures = {
-        {"epoch/train_loss", metrics.train_loss},           {"epoch/train_accuracy", metrics.train_accuracy},
-        {"epoch/validation_loss", metrics.validation_loss}, {"epoch/validation_accuracy", metrics.validation_accuracy},
-        {"epoch/learning_rate", metrics.learning_rate},     {"epoch/samples_per_second", metrics.samples_per_second},
-        {"epoch/tokens_per_second", metrics.tokens_per_second}};
-    for (const auto& [tag, value] : figures) {
-      if (std::isfinite(value) && !(value == 0 && std::string_view(tag) == "epoch/tokens_per_second")) {
-        tensorboard_->add_scalar(tag, value, step_);
-      }
-    }
-    write_histograms(false);
-  }
   ++epoch_;
   next_batch_ = 0;
   examples_ = 0;
@@ -480,13 +460,6 @@ void Trainer::restore(const nlohmann::json& state) {
   bad_epochs_ = state.at("bad_epochs").get<int64_t>();
   history_.clear();
   for (const json& entry : state.at("history")) history_.push_back(from_json(entry));
-}
-
-void Trainer::write_histograms(bool gradients) const {
-  for (const auto& [name, parameter] : plain_model().named_parameters()) {
-    const Tensor values = gradients ? parameter.grad() : parameter;
-    if (values.defined() && values.numel() > 0) tensorboard_->add_histogram((gradients ? "gradients/" : "weights/") + name, values, step_);
-  }
 }
 
 void Trainer::write_logs() const {

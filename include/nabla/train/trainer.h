@@ -12,7 +12,6 @@
 #include <vector>
 
 #include "nabla/data/loader.h"
-#include "nabla/io/tensorboard.h"
 #include "nabla/nn/module.h"
 #include "nabla/optim/optimizer.h"
 #include "nabla/optim/scheduler.h"
@@ -93,10 +92,6 @@ class Trainer {
   // The loss evaluate() and test() report, when it should differ from the one trained on (a label-smoothed
   // training loss, measured without smoothing). Default: the training loss.
   void set_evaluation_loss(LossFunction loss);
-  // Also log to TensorBoard (one writer, on the rank that writes files): every log_every steps the running
-  // training loss and the learning rate; each epoch's EpochMetrics; at each epoch's last optimizer step the
-  // gradients' histograms, after it the weights'. All at the global step.
-  void set_tensorboard(std::shared_ptr<io::TensorBoardWriter> writer) { tensorboard_ = std::move(writer); }
 
   // Trains for options.epochs (continuing a resumed run where it stopped) and returns the history. With a
   // validation loader each epoch ends with its loss and accuracy, and the epoch with the lowest validation
@@ -129,7 +124,6 @@ class Trainer {
   bool end_of_epoch(const data::DataLoader* validation, double seconds, int64_t examples);
   void check_finite(double loss) const;
   void write_logs() const;
-  void write_histograms(bool gradients) const;  // of every parameter of the plain model, to tensorboard_
   void log_memory() const;  // options_.memory_log's row for the epoch just ended
   nn::Module& plain_model() const;  // what is saved and evaluated: replicas.module, else the model
   std::vector<double> summed(std::vector<double> values) const;  // over the ranks (as is in one process)
@@ -142,7 +136,6 @@ class Trainer {
   LossFunction evaluation_loss_;  // empty: loss_
   TrainerOptions options_;
   std::shared_ptr<optim::Scheduler> scheduler_;
-  std::shared_ptr<io::TensorBoardWriter> tensorboard_;  // null: no TensorBoard logs
   bool scheduler_per_batch_ = false;
 
   // Progress, all of it saved in checkpoints so a resumed run continues exactly.
